@@ -1,0 +1,81 @@
+// Authentication policies: a transport-neutral view of a call's credentials
+// in, an Identity (or an UNAUTHENTICATED error) out.
+//
+// Built in: static bearer tokens (stored as SHA-256 hashes, compared in
+// constant time), HMAC-SHA256 signed expiring tickets, and the userid of a
+// verified client certificate (mTLS). Wrong or expired credentials are
+// always an error, never anonymous. No message produced here contains a
+// token, ticket or key.
+#ifndef ORB_POLICY_AUTHN_H_
+#define ORB_POLICY_AUTHN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "orb/v1/policy.pb.h"
+#include "policy/identity.h"
+
+namespace orb::policy {
+
+// What the transport knows about a call, with no gRPC types.
+struct CallCredentials {
+  // The value of the `authorization` metadata entry, if any
+  // ("Bearer <token>" or "Ticket <ticket>"). Empty when absent.
+  std::string authorization;
+  // A client certificate that the TLS layer has verified against the
+  // configured CA. Empty fields when there is none.
+  struct PeerCertificate {
+    bool verified = false;
+    std::string subject_cn;
+    std::vector<std::string> san_dns, san_uri, san_email;
+  } peer;
+};
+
+// Maps credentials to identities under one policy's `authentication`
+// section and users/groups table.
+//
+// Thread safety: immutable after Create(); Authenticate() may be called
+// concurrently.
+class Authenticator {
+ public:
+  // REQUIRES: `policy` was validated by the policy loader (ticket key
+  // resolved into hmac_key_hex). `policy_dir` resolves relative key files.
+  static absl::StatusOr<std::unique_ptr<const Authenticator>> Create(
+      const orb::v1::Policy& policy);
+
+  // Returns the caller's identity:
+  //   - authorization "Bearer <t>" whose SHA-256 matches a configured token:
+  //     that user (with the groups of the users table);
+  //   - "Ticket <t>" with a valid signature and unexpired: that user;
+  //   - a verified peer certificate (when mtls is configured): its userid;
+  //   - nothing at all: anonymous if allow_anonymous, else UNAUTHENTICATED.
+  // Errors: UNAUTHENTICATED with a message that names what was wrong
+  // ("unknown bearer token", "ticket expired at ...") but never the secret.
+  absl::StatusOr<Identity> Authenticate(const CallCredentials& credentials,
+                                        absl::Time now) const;
+
+  bool allow_anonymous() const;
+
+ private:
+  Authenticator() = default;
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// Lower-case hex SHA-256 of `data`.
+std::string Sha256Hex(absl::string_view data);
+
+// Tickets: "orb1.<base64url(userid)>.<expiry unix seconds>.<hex HMAC-SHA256
+// of the part before the last dot>" (docs/policy.md). Minting needs the key.
+std::string MintTicket(absl::string_view key, absl::string_view userid, absl::Time expiry);
+
+// Constant-time equality of two byte strings (length leaks, content not).
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+}  // namespace orb::policy
+
+#endif  // ORB_POLICY_AUTHN_H_

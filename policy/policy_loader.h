@@ -1,0 +1,96 @@
+// Loading and validating policy files (text-format orb.v1.Policy) into an
+// immutable CompiledPolicy.
+#ifndef ORB_POLICY_POLICY_LOADER_H_
+#define ORB_POLICY_POLICY_LOADER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "orb/v1/policy.pb.h"
+#include "policy/acl.h"
+#include "policy/authn.h"
+#include "policy/olp.h"
+
+namespace orb::policy {
+
+// The effective quotas and limits (policy `limits`, zeros replaced by the
+// defaults documented in policy.proto).
+struct Limits {
+  uint32_t max_handles_per_session = 10000;
+  uint32_t max_sessions_per_identity = 64;
+  uint32_t max_value_depth = 64;
+  uint32_t max_value_elements = 100000;
+  uint64_t max_message_bytes = 4 * 1024 * 1024;
+  uint32_t session_ttl_seconds = 300;
+};
+
+// What a policy says about one type.
+struct TypeRules {
+  std::string name;
+  AclPtr acl;  // the type's class-level ACL; null when the policy gives none
+  OlpPtr olp;  // the type's OLP (inherit resolved); null when none given
+};
+
+// One validation problem, located in the file.
+struct PolicyError {
+  std::string file;
+  int line = 0;  // 1-based; 0 when the problem has no single line
+  std::string message;
+  std::string ToString() const;  // "file:line: message"
+};
+
+// A loaded, validated policy.
+//
+// Thread safety: immutable; share through std::shared_ptr<const ...>.
+class CompiledPolicy {
+ public:
+  const TypeRules* FindType(absl::string_view type_name) const;
+  AclPtr FindPathAcl(absl::string_view path) const;  // null when none
+  const std::string& default_permission() const { return default_permission_; }
+  bool debug_authorization() const { return debug_authorization_; }
+  const Limits& limits() const { return limits_; }
+  const Authenticator& authenticator() const { return *authenticator_; }
+  const orb::v1::Policy& source() const { return source_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  friend class PolicyCompiler;
+  CompiledPolicy() = default;
+  orb::v1::Policy source_;
+  std::string file_;
+  absl::flat_hash_map<std::string, TypeRules> types_;
+  absl::flat_hash_map<std::string, AclPtr> path_acls_;
+  std::string default_permission_;
+  bool debug_authorization_ = false;
+  Limits limits_;
+  std::unique_ptr<const Authenticator> authenticator_;
+};
+using PolicyPtr = std::shared_ptr<const CompiledPolicy>;
+
+// Parses and validates policy text. `file` names the source in errors.
+// On failure returns every problem found (not just the first).
+// `base_dir` resolves relative paths inside the policy (e.g. key files).
+struct LoadResult {
+  PolicyPtr policy;                 // null when errors is not empty
+  std::vector<PolicyError> errors;  // each "file:line: what to fix"
+};
+LoadResult CompilePolicyText(absl::string_view text, absl::string_view file,
+                             absl::string_view base_dir = ".");
+
+// Reads and compiles a policy file. Errors: NOT_FOUND when the file cannot
+// be read; INVALID_ARGUMENT whose message lists every PolicyError, one per
+// line.
+absl::StatusOr<PolicyPtr> LoadPolicyFile(const std::string& path);
+
+// Converts a constructed Acl proto (e.g. from C++ code) into AceSpecs,
+// validating as the loader does.
+absl::StatusOr<std::vector<AceSpec>> AceSpecsFromProto(const orb::v1::Acl& acl);
+
+}  // namespace orb::policy
+
+#endif  // ORB_POLICY_POLICY_LOADER_H_
