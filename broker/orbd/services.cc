@@ -1,0 +1,24 @@
+#include "broker/orbd/services.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "broker/demo/blog.h"
+
+namespace orb::orbd {
+
+std::vector<std::string> KnownServices() { return {"blog"}; }
+
+absl::StatusOr<ServiceInstance> MakeService(const std::string& name) {
+  if (name == "blog") {
+    ServiceInstance instance;
+    instance.registry = std::make_shared<TypeRegistry>();
+    demo::RegisterBlogTypes(*instance.registry);
+    instance.root = demo::MakeBlog();
+    return instance;
+  }
+  return absl::NotFoundError(absl::StrCat("unknown service '", name,
+                                          "'; known services: ",
+                                          absl::StrJoin(KnownServices(), ", ")));
+}
+
+}  // namespace orb::orbd

@@ -1,0 +1,103 @@
+#include "broker/service/object_broker_service.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker/service/credentials.h"
+#include "broker/service/status_convert.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "orb/v1/error_details.pb.h"
+
+namespace orb::service {
+namespace {
+
+absl::Status WithInfo(absl::Status status, absl::string_view reason, absl::string_view gate) {
+  v1::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_gate(std::string(gate));
+  status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+// Parses request bytes with our own recursion limit. gRPC's default parser
+// stops at protobuf's limit of 100 and answers INTERNAL with no message.
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  grpc::ByteBuffer copy(bytes);  // shares the slices; the reader needs non-const
+  grpc::ProtoBufferReader reader(&copy);
+  google::protobuf::io::CodedInputStream input(&reader);
+  input.SetRecursionLimit(kRequestParseRecursionLimit);
+  if (!request->ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
+    return WithInfo(
+        absl::InvalidArgumentError(absl::StrCat(
+            "request is not a valid ", request->GetDescriptor()->full_name(),
+            " message, or is nested deeper than ", kRequestParseRecursionLimit,
+            " messages (values may nest at most 64 levels)")),
+        "MALFORMED_REQUEST", "limits");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
+    Context* context, const Bytes* in, Bytes* out,
+    absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request request;
+  absl::Status status = ParseRequest(*in, &request);
+  if (!status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+
+  policy::PolicyPtr policy = core_->policy();
+  absl::StatusOr<policy::Identity> identity =
+      policy->authenticator().Authenticate(ExtractCredentials(*context), absl::Now());
+  if (!identity.ok()) {
+    reactor->Finish(ToGrpcStatus(WithInfo(identity.status(), "UNAUTHENTICATED", "authn")));
+    return reactor;
+  }
+
+  RequestContext request_context;
+  request_context.identity = *std::move(identity);
+  request_context.deadline = absl::FromChrono(context->deadline());
+  request_context.is_cancelled = [context] { return context->IsCancelled(); };
+  request_context.peer = context->peer();
+
+  Response response;
+  status = (core_->*method)(request_context, request, &response);
+  if (status.ok()) {
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer);
+    reactor->Finish(serialized);
+  } else {
+    reactor->Finish(ToGrpcStatus(status));
+  }
+  return reactor;
+}
+
+#define ORB_RAW_METHOD(Name)                                                                  \
+  grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
+    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, &BrokerCore::Name);        \
+  }
+
+ORB_RAW_METHOD(OpenSession)
+ORB_RAW_METHOD(CloseSession)
+ORB_RAW_METHOD(KeepAlive)
+ORB_RAW_METHOD(GetAttr)
+ORB_RAW_METHOD(SetAttr)
+ORB_RAW_METHOD(DelAttr)
+ORB_RAW_METHOD(Call)
+ORB_RAW_METHOD(Release)
+ORB_RAW_METHOD(ListHandles)
+ORB_RAW_METHOD(Describe)
+ORB_RAW_METHOD(Restrict)
+
+#undef ORB_RAW_METHOD
+
+}  // namespace orb::service

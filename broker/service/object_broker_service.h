@@ -1,0 +1,71 @@
+// The gRPC face of BrokerCore: orb.v1.ObjectBroker as raw callback methods.
+//
+// Each method: parse the request bytes (with a recursion limit of our own,
+// so a deeply nested value gets INVALID_ARGUMENT with a clear message rather
+// than gRPC's bare INTERNAL), authenticate the call under the current
+// policy, build a RequestContext (identity, deadline, cancellation), hand
+// the request to BrokerCore, and convert the result. No decisions are made
+// here.
+#ifndef ORB_BROKER_SERVICE_OBJECT_BROKER_SERVICE_H_
+#define ORB_BROKER_SERVICE_OBJECT_BROKER_SERVICE_H_
+
+#include <memory>
+
+#include "broker/broker_core.h"
+#include "orb/v1/broker.grpc.pb.h"
+
+namespace orb::service {
+
+using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
+    v1::ObjectBroker::WithRawCallbackMethod_CloseSession<
+        v1::ObjectBroker::WithRawCallbackMethod_KeepAlive<
+            v1::ObjectBroker::WithRawCallbackMethod_GetAttr<
+                v1::ObjectBroker::WithRawCallbackMethod_SetAttr<
+                    v1::ObjectBroker::WithRawCallbackMethod_DelAttr<
+                        v1::ObjectBroker::WithRawCallbackMethod_Call<
+                            v1::ObjectBroker::WithRawCallbackMethod_Release<
+                                v1::ObjectBroker::WithRawCallbackMethod_ListHandles<
+                                    v1::ObjectBroker::WithRawCallbackMethod_Describe<
+                                        v1::ObjectBroker::WithRawCallbackMethod_Restrict<
+                                            v1::ObjectBroker::Service>>>>>>>>>>>;
+
+// Nested messages the request parser accepts. A Value level costs two
+// message levels (Value, then ValueList/ValueMap entry), so this admits
+// values far deeper than the broker's own limit (64), which then reports the
+// limit by name.
+inline constexpr int kRequestParseRecursionLimit = 1024;
+
+// Thread safety: all methods may run concurrently; the service holds no
+// mutable state of its own.
+class ObjectBrokerService final : public RawBrokerService {
+ public:
+  // REQUIRES: core outlives the service.
+  explicit ObjectBrokerService(BrokerCore* core) : core_(core) {}
+
+  using Reactor = grpc::ServerUnaryReactor;
+  using Context = grpc::CallbackServerContext;
+  using Bytes = grpc::ByteBuffer;
+
+  Reactor* OpenSession(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* CloseSession(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* KeepAlive(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* GetAttr(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* SetAttr(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* DelAttr(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* Call(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* Release(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* ListHandles(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* Describe(Context* c, const Bytes* in, Bytes* out) override;
+  Reactor* Restrict(Context* c, const Bytes* in, Bytes* out) override;
+
+ private:
+  template <typename Request, typename Response>
+  Reactor* Handle(Context* context, const Bytes* in, Bytes* out,
+                  absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
+                                                     Response*));
+  BrokerCore* core_;
+};
+
+}  // namespace orb::service
+
+#endif  // ORB_BROKER_SERVICE_OBJECT_BROKER_SERVICE_H_

@@ -1,0 +1,120 @@
+#include "broker/service/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace orb::service {
+namespace {
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " file '", path, "'"));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!absl::StrContains(text.str(), "-----BEGIN")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " file '", path, "' is not PEM (no -----BEGIN line)"));
+  }
+  return text.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerOptions& options) {
+  bool any_tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty() ||
+                 !options.tls_client_ca_file.empty() || options.tls_require_client_cert;
+  if (!any_tls) return grpc::InsecureServerCredentials();
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  if (options.tls_require_client_cert && options.tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-require-client-cert needs --tls-client-ca to verify client certificates");
+  }
+  auto cert = ReadPemFile(options.tls_cert_file, "TLS certificate");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPemFile(options.tls_key_file, "TLS key");
+  if (!key.ok()) return key.status();
+
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca_file.empty()) {
+    auto ca = ReadPemFile(options.tls_client_ca_file, "TLS client CA");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request =
+        options.tls_require_client_cert
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
+                                                            const ServerOptions& options) {
+  auto credentials = MakeCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  // Both are process-wide switches that must be set before a builder runs.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<OrbServer> server(new OrbServer(core, options.expiry_sweep_interval));
+  server->service_ = std::make_unique<ObjectBrokerService>(core);
+
+  grpc::ServerBuilder builder;
+  // Without this, a second server could bind the same port silently.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen, " (address in use, or not a valid host:port)"));
+  }
+  std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  server->address_ = absl::StrCat(host, ":", server->port_);
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->sweeper_ = std::thread([s = server.get()] { s->SweepLoop(); });
+  return server;
+}
+
+void OrbServer::SweepLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), sweep_interval_);
+    if (stopping_) break;
+    mu_.Unlock();
+    core_->ExpireSessions();
+    mu_.Lock();
+  }
+}
+
+void OrbServer::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+void OrbServer::Wait() { server_->Wait(); }
+
+OrbServer::~OrbServer() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace orb::service

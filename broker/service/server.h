@@ -1,0 +1,77 @@
+// OrbServer: a running gRPC server for one BrokerCore, with server
+// reflection and grpc.health.v1 on, plaintext or TLS/mTLS. Used by orbd and
+// by the integration tests (which listen on port 0).
+#ifndef ORB_BROKER_SERVICE_SERVER_H_
+#define ORB_BROKER_SERVICE_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "broker/broker_core.h"
+#include "broker/service/object_broker_service.h"
+#include "grpcpp/server.h"
+
+namespace orb::service {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see OrbServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  // TLS: PEM files. With cert and key set the server speaks TLS only.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With a client CA, client certificates are verified against it; with
+  // require_client_cert a client without a valid certificate is refused.
+  std::string tls_client_ca_file;
+  bool tls_require_client_cert = false;
+  // Largest request accepted, in bytes (gRPC answers RESOURCE_EXHAUSTED).
+  uint64_t max_message_bytes = 4 * 1024 * 1024;
+  // How often expired sessions are swept.
+  absl::Duration expiry_sweep_interval = absl::Seconds(1);
+};
+
+// Thread safety: Shutdown() and Wait() may be called from any thread.
+class OrbServer {
+ public:
+  // Starts serving `core` (which must outlive the server). Errors:
+  // INVALID_ARGUMENT for unreadable TLS files or a bad address,
+  // UNAVAILABLE when the address cannot be bound (e.g. in use).
+  static absl::StatusOr<std::unique_ptr<OrbServer>> Start(BrokerCore* core,
+                                                          const ServerOptions& options);
+  ~OrbServer();
+
+  // The bound port (useful with port 0) and "host:port".
+  int port() const { return port_; }
+  const std::string& address() const { return address_; }
+
+  // Marks the server NOT_SERVING, stops accepting calls, lets calls in
+  // flight finish for up to `grace`, then cancels the rest. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5)) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  OrbServer(BrokerCore* core, absl::Duration sweep) : core_(core), sweep_interval_(sweep) {}
+  void SweepLoop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  BrokerCore* const core_;
+  const absl::Duration sweep_interval_;
+  std::unique_ptr<ObjectBrokerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+  std::thread sweeper_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace orb::service
+
+#endif  // ORB_BROKER_SERVICE_SERVER_H_

@@ -1,0 +1,18 @@
+// absl::Status (inside) -> grpc::Status (at the edge).
+#ifndef ORB_BROKER_SERVICE_STATUS_CONVERT_H_
+#define ORB_BROKER_SERVICE_STATUS_CONVERT_H_
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace orb::service {
+
+// Same code and message (the numeric codes of absl and gRPC are identical).
+// When `status` carries an orb.v1.ErrorInfo payload (kErrorInfoTypeUrl), it
+// travels as a google.rpc.Status-compatible orb.v1.Status in the standard
+// `grpc-status-details-bin` trailer.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace orb::service
+
+#endif  // ORB_BROKER_SERVICE_STATUS_CONVERT_H_

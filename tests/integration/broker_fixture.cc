@@ -1,0 +1,127 @@
+#include "tests/integration/broker_fixture.h"
+
+#include "absl/status/status.h"
+#include "tests/testing/test_support.h"
+
+namespace orb::testing {
+
+policy::PolicyPtr DemoPolicy(const std::string& extra) {
+  std::string text = ReadSourceFile("examples/blog/policy.textproto") + "\n" + extra;
+  policy::LoadResult loaded = policy::CompilePolicyText(
+      text, "examples/blog/policy.textproto", std::string(ORB_SOURCE_DIR) + "/examples/blog");
+  for (const auto& e : loaded.errors) ADD_FAILURE() << e.ToString();
+  return loaded.policy;
+}
+
+v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
+  v1::ErrorInfo info;
+  v1::Status details;
+  if (!details.ParseFromString(status.error_details())) return info;
+  for (const auto& any : details.details()) {
+    if (any.type_url() == kErrorInfoTypeUrl) info.ParseFromString(any.value());
+  }
+  return info;
+}
+
+BrokerServer::BrokerServer(policy::PolicyPtr policy) {
+  const uint64_t max_message_bytes = policy->limits().max_message_bytes;
+  registry_ = std::make_shared<TypeRegistry>();
+  demo::RegisterBlogTypes(*registry_);
+  core_ = std::make_unique<BrokerCore>(registry_, demo::MakeBlog(), std::move(policy),
+                                       BrokerCore::Options());
+  service::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.max_message_bytes = max_message_bytes;
+  auto started = service::OrbServer::Start(core_.get(), options);
+  if (!started.ok()) {
+    ADD_FAILURE() << "server did not start: " << started.status();
+    std::abort();
+  }
+  server_ = *std::move(started);
+}
+
+BrokerServer::~BrokerServer() { server_->Shutdown(absl::Seconds(1)); }
+
+std::unique_ptr<v1::ObjectBroker::Stub> BrokerServer::NewStub() const {
+  return v1::ObjectBroker::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+}
+
+grpc::Status Caller::Open() {
+  v1::OpenSessionRequest request;
+  request.set_client_name("integration-test");
+  v1::OpenSessionResponse response;
+  grpc::Status status = Invoke(&v1::ObjectBroker::Stub::OpenSession, request, &response);
+  if (status.ok()) {
+    session_ = response.session();
+    root_ = response.root().id();
+  }
+  return status;
+}
+
+grpc::Status Caller::GetAttr(const std::string& handle, const std::string& name,
+                             v1::Value* out) {
+  v1::GetAttrRequest request;
+  request.set_session(session_);
+  request.set_handle(handle);
+  request.set_name(name);
+  v1::GetAttrResponse response;
+  grpc::Status status = Invoke(&v1::ObjectBroker::Stub::GetAttr, request, &response);
+  if (out != nullptr) *out = response.value();
+  return status;
+}
+
+grpc::Status Caller::SetAttr(const std::string& handle, const std::string& name,
+                             const v1::Value& value) {
+  v1::SetAttrRequest request;
+  request.set_session(session_);
+  request.set_handle(handle);
+  request.set_name(name);
+  *request.mutable_value() = value;
+  v1::SetAttrResponse response;
+  return Invoke(&v1::ObjectBroker::Stub::SetAttr, request, &response);
+}
+
+grpc::Status Caller::DelAttr(const std::string& handle, const std::string& name) {
+  v1::DelAttrRequest request;
+  request.set_session(session_);
+  request.set_handle(handle);
+  request.set_name(name);
+  v1::DelAttrResponse response;
+  return Invoke(&v1::ObjectBroker::Stub::DelAttr, request, &response);
+}
+
+grpc::Status Caller::Call(const std::string& handle, const std::string& name,
+                          std::vector<v1::Value> args, v1::Value* out) {
+  v1::CallRequest request;
+  request.set_session(session_);
+  request.set_handle(handle);
+  request.set_name(name);
+  for (auto& a : args) *request.add_args() = std::move(a);
+  v1::CallResponse response;
+  grpc::Status status = Invoke(&v1::ObjectBroker::Stub::Call, request, &response);
+  if (out != nullptr) *out = response.result();
+  return status;
+}
+
+grpc::Status Caller::Release(const std::vector<std::string>& handles) {
+  v1::ReleaseRequest request;
+  request.set_session(session_);
+  for (const auto& h : handles) request.add_handles(h);
+  v1::ReleaseResponse response;
+  return Invoke(&v1::ObjectBroker::Stub::Release, request, &response);
+}
+
+v1::Value StringValue(const std::string& s) {
+  v1::Value v;
+  v.set_string_value(s);
+  return v;
+}
+
+v1::Value IntValue(int64_t i) {
+  v1::Value v;
+  v.set_int_value(i);
+  return v;
+}
+
+}  // namespace orb::testing
