@@ -272,7 +272,7 @@ MemberBinding::Caller MakeCaller(F f, std::string method, std::vector<std::strin
         BindArguments(method, names, optional, args);
     if (!slots.ok()) return slots.status();
     std::tuple<ParamValue<std::tuple_element_t<I, Params>>...> values;
-    absl::Status decoded = DecodeAll(*slots, inv, names, values, seq);
+    absl::Status decoded = DecodeAll(*slots, inv, names, values, std::index_sequence<I...>());
     if (!decoded.ok()) return decoded;
     using R = typename B::Return;
     if constexpr (has_self) {

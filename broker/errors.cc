@@ -19,7 +19,7 @@ absl::Status OrbError(absl::StatusCode code, absl::string_view message, absl::st
 }
 
 std::optional<v1::ErrorInfo> GetErrorInfo(const absl::Status& status) {
-  std::optional<absl::Cord> payload = status.GetPayload(kErrorInfoTypeUrl);
+  auto payload = status.GetPayload(kErrorInfoTypeUrl);
   if (!payload.has_value()) return std::nullopt;
   v1::ErrorInfo info;
   if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
