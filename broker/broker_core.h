@@ -50,6 +50,9 @@ class BrokerCore {
     // Write each authorization decision to this sink, when set (the daemon
     // logs it when the policy's debug_authorization is on).
     std::function<void(const std::string&)> debug_log;
+    // Makes session and handle ids; they must be unguessable. Default
+    // (empty): 128 bits from the OS CSPRNG (OpenSSL RAND_bytes), as hex.
+    std::function<std::string()> new_id;
   };
 
   // REQUIRES: `registry` knows the root's type. The policy may be swapped

@@ -48,6 +48,9 @@ struct AceSpec {
   static AceSpec DenyAll();  // (Deny, system.Everyone, ALL_PERMISSIONS)
 };
 
+class AclResult;
+struct LineageNode;
+
 // An immutable, compiled ACL. Principals and permissions are interned in
 // SymbolTable::Global(); the Python reprs used in messages are rendered once
 // here, at compile time.
@@ -76,9 +79,24 @@ class Acl {
   const std::string& ace_repr(size_t i) const { return ace_reprs_[i]; }
 
  private:
+  friend AclResult Permits(absl::Span<const LineageNode>, const Principals&, SymbolId);
+
+  // The decision path's view of one ACE: 12 bytes, contiguous, so a scan
+  // touches one cache line per five ACEs and follows no pointer unless an
+  // ACE names several permissions.
+  enum class Match : uint8_t { kNothing, kOne, kMany, kAll };
+  struct HotAce {
+    SymbolId principal;
+    SymbolId permission;  // the permission when match == kOne
+    Match match;
+    bool allow;
+  };
+
   Acl() = default;
   std::vector<AceSpec> specs_;
   std::vector<CompiledAce> compiled_;
+  std::vector<HotAce> hot_;
+  uint64_t principal_mask_ = 0;  // Principals::MaskBit over every ACE principal
   std::vector<std::string> ace_reprs_;
   std::string repr_;
 };

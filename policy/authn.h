@@ -9,6 +9,7 @@
 #ifndef ORB_POLICY_AUTHN_H_
 #define ORB_POLICY_AUTHN_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,8 +43,10 @@ struct CallCredentials {
 // concurrently.
 class Authenticator {
  public:
-  // REQUIRES: `policy` was validated by the policy loader (ticket key
-  // resolved into hmac_key_hex). `policy_dir` resolves relative key files.
+  // REQUIRES: `policy` was validated by the policy loader, with a ticket key
+  // file already resolved into `tickets.hmac_key_hex` (the loader does so).
+  // Errors: INVALID_ARGUMENT for a malformed token hash or ticket key (the
+  // message names the field, never its value).
   static absl::StatusOr<std::unique_ptr<const Authenticator>> Create(
       const orb::v1::Policy& policy);
 
@@ -53,8 +56,14 @@ class Authenticator {
   //   - "Ticket <t>" with a valid signature and unexpired: that user;
   //   - a verified peer certificate (when mtls is configured): its userid;
   //   - nothing at all: anonymous if allow_anonymous, else UNAUTHENTICATED.
+  // An authorization header, when present, decides alone (a client
+  // certificate is then not consulted); a certificate is used only when mtls
+  // is configured, and is ignored otherwise. Userids that the users table
+  // does not list authenticate with no groups. `now` is the clock tickets
+  // are checked against.
   // Errors: UNAUTHENTICATED with a message that names what was wrong
-  // ("unknown bearer token", "ticket expired at ...") but never the secret.
+  // ("unknown bearer token", "ticket expired at ...") but never the secret,
+  // nor the scheme word of an unsupported header (it may be a bare token).
   absl::StatusOr<Identity> Authenticate(const CallCredentials& credentials,
                                         absl::Time now) const;
 
@@ -66,11 +75,19 @@ class Authenticator {
   std::shared_ptr<const Impl> impl_;
 };
 
+// The shortest ticket signing key accepted, in bytes.
+inline constexpr size_t kMinTicketKeyBytes = 32;
+
+// Decodes lower-case hex into bytes. False (and `bytes` unspecified) on an
+// odd length or any character outside [0-9a-f].
+bool DecodeLowerHex(absl::string_view hex, std::string* bytes);
+
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(absl::string_view data);
 
 // Tickets: "orb1.<base64url(userid)>.<expiry unix seconds>.<hex HMAC-SHA256
-// of the part before the last dot>" (docs/policy.md). Minting needs the key.
+// of the part before the last dot>" (docs/policy.md); base64url without
+// padding. `key` is the raw key bytes (not hex). Minting needs the key.
 std::string MintTicket(absl::string_view key, absl::string_view userid, absl::Time expiry);
 
 // Constant-time equality of two byte strings (length leaks, content not).

@@ -13,6 +13,21 @@
 // A name is *exposed* when it is listed (and its lock is not BLOCKED), or
 // reached by "*" (not BLOCKED) or "|". A name that is not exposed does not
 // exist for that operation: the broker answers exactly as for a missing name.
+//
+// Precisely (Olp::Resolve implements it; Exposes, Restrict and the gate's
+// Decide all go through it, so they cannot disagree):
+//   - The wildcard keys themselves and the empty string are never member
+//     names: asking for "*", "&" or "|" finds nothing.
+//   - "Exactly BLOCKED" means a lock of kind kBlocked, not an expression that
+//     happens never to hold. A listed name whose entry is BLOCKED does not
+//     fall back to "*". A path that can never hold because its own lock or
+//     "&" is BLOCKED is dropped, and so is a BLOCKED "|"; a name left with no
+//     path is not exposed. So "&": BLOCKED hides a whole table, which is how
+//     an operator switches an operation off without an existence oracle.
+//   - "&" narrows every name, listed "_" names included; "*" and "|" never
+//     reach a name that starts with "_".
+//   - Evaluation short-circuits as rpyc.security does: the own lock, then "&"
+//     only if it held, then "|" only if that path failed.
 #ifndef ORB_POLICY_OLP_H_
 #define ORB_POLICY_OLP_H_
 
@@ -20,6 +35,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,23 +80,34 @@ class Lock {
   };
   using Predicate = std::function<absl::StatusOr<bool>(const LockContext&)>;
 
+  // Interns `permission` in SymbolTable::Global() once, here, so that the
+  // gate compares ids and allocates nothing.
   static Lock Permission(absl::string_view permission);
   static Lock AllOf(std::vector<Lock> locks);
   static Lock AnyOf(std::vector<Lock> locks);
   static Lock Blocked();
   static Lock NoPermissionRequired();
-  // `display` is what descriptions show for it, e.g. "business_hours".
+  // `display` is what descriptions show for it, e.g. "business_hours". An
+  // empty predicate never holds.
   static Lock Custom(std::string display, Predicate predicate);
 
   Kind kind() const;
-  // kPermission only.
+  // kPermission only (other kinds: "" and kNoSymbol).
   const std::string& permission() const;
   SymbolId permission_id() const;
-  // kAllOf / kAnyOf only.
+  // kAllOf / kAnyOf only (other kinds: empty).
   const std::vector<Lock>& children() const;
 
+  // kCustom only: runs the predicate. An error status, a thrown exception
+  // (caught here, nothing escapes) or an empty predicate counts as not
+  // holding. Returns false for every other kind. Thread-safe as far as the
+  // predicate is; predicates must be safe to call concurrently.
+  bool CustomHolds(const LockContext& context) const noexcept;
+
   // rpyc.security's rendering: "view", "[a & b]", "[a | b]", "BLOCKED",
-  // "NO_PERMISSION_REQUIRED", or a custom lock's display string.
+  // "NO_PERMISSION_REQUIRED", or a custom lock's display string. As in
+  // rpyc.security an empty AND renders "True" and an empty OR "False", so
+  // the two stay distinguishable in a description.
   std::string ToString() const;
 
   struct Node;  // implementation detail
@@ -106,7 +134,9 @@ struct OlpDescription {
 
 // Whether these principals may do an operation, as one OLP sees it.
 //
-// Thread safety: immutable once built; share freely through OlpPtr.
+// Thread safety: immutable once built; share freely through OlpPtr. Locks
+// are shared between OLPs built from one another (copying a Lock shares
+// its immutable tree).
 class Olp {
  public:
   // Build an OLP. Not thread-safe; use from one thread, then Build().
@@ -114,18 +144,32 @@ class Olp {
    public:
     Builder();
     // Starts from `base` (inherit): its entries are copied; a plain name this
-    // builder later exposes replaces the inherited entry; a wildcard present
-    // in both is AND-merged.
+    // builder exposes replaces the inherited entry; a wildcard present in
+    // both is AND-merged. Replacement is per table: to keep a member the
+    // child redefines from riding on any inherited grant, RemoveName() it.
+    // Order-independent: Inherit before or after Expose/Remove gives the
+    // same OLP, because inherited entries are kept apart until Build().
+    // Inheriting several bases AND-merges them with each other, every key
+    // (rpyc.security's and_olp), before this builder's own entries apply.
+    // A BLOCKED side makes an AND-merged entry exactly BLOCKED.
     Builder& Inherit(const Olp& base);
-    // Adds or replaces the entry for `name` (a member name or "*", "&", "|").
+    // Adds or replaces this builder's entry for `name` (a member name or
+    // "*", "&", "|").
     Builder& Expose(View view, Op op, absl::string_view name, Lock lock);
-    // Removes `name` from one table (a no-op when absent).
+    // Removes `name` from one table: this builder's entry, and the inherited
+    // one whenever a base is inherited (before or after). A later Expose of
+    // the name adds it back without the inherited entry. No-op when absent.
     Builder& Remove(View view, Op op, absl::string_view name);
+    // Remove() in all eight tables (rpyc.security's wipe_name).
+    Builder& RemoveName(absl::string_view name);
+    // The OLP so far. The builder stays usable; Build() may be called again.
     std::shared_ptr<const class Olp> Build();
 
    private:
+    using NameSet = std::set<std::string, std::less<>>;
     std::array<std::array<OlpTable, kOpCount>, kViewCount> tables_;
     std::array<std::array<OlpTable, kOpCount>, kViewCount> inherited_;
+    std::array<std::array<NameSet, kOpCount>, kViewCount> removed_;
   };
 
   // The empty OLP: exposes nothing (a type without an OLP).
@@ -133,22 +177,53 @@ class Olp {
 
   const OlpTable& table(View view, Op op) const;
 
+  // The locks that decide `name` for (view, op), after the lookup rules in
+  // the file comment. Every pointer is null or points into this OLP (valid
+  // while it lives). The name holds when ((own and all) or alt), with "all"
+  // consulted only when own held and "alt" only when that path failed.
+  struct Resolved {
+    const Lock* own = nullptr;  // the entry for the name, or "*"
+    const Lock* all = nullptr;  // "&"; null whenever own is null
+    const Lock* alt = nullptr;  // "|"
+    bool exposed() const { return own != nullptr || alt != nullptr; }
+  };
+  // Allocates nothing.
+  Resolved Resolve(View view, Op op, absl::string_view name) const;
+
   // True if `name` exists for (view, op) under this OLP (see file comment).
   bool Exposes(View view, Op op, absl::string_view name) const;
+
+  // The single lock equivalent to Resolve(view, op, name) (the same
+  // outcome, evaluated in the same order), e.g. "[[view & audited] | admin]";
+  // BLOCKED when the name is not exposed.
+  Lock EffectiveLock(View view, Op op, absl::string_view name) const;
 
   // A restricted view (attenuation): an OLP that exposes, for each (view, op),
   // only the names in `keep[view][op]` that this OLP exposes, each with the
   // lock this OLP would apply to it ((entry or "*") and "&", or "|"). It has
-  // no wildcards, so it can only narrow.
+  // no wildcards, so it can only narrow. Wildcard keys and names this OLP
+  // does not expose are ignored. Restricting a restricted OLP narrows again.
   using NameSubset = std::array<std::array<std::vector<std::string>, kOpCount>, kViewCount>;
   std::shared_ptr<const Olp> Restrict(const NameSubset& keep) const;
 
+  // Every entry of every table (wildcards included) with its lock's
+  // rendering; holds no live lock.
   OlpDescription Describe() const;
 
  private:
   friend class Builder;
   Olp() = default;
+  // Caches the wildcard entries of each table so that a decision does one
+  // map lookup (the name) instead of four.
+  void IndexWildcards();
+
+  struct Wildcards {
+    std::optional<Lock> any;  // "*"
+    std::optional<Lock> all;  // "&"
+    std::optional<Lock> alt;  // "|"
+  };
   std::array<std::array<OlpTable, kOpCount>, kViewCount> tables_;
+  std::array<std::array<Wildcards, kOpCount>, kViewCount> wildcards_;
 };
 using OlpPtr = std::shared_ptr<const Olp>;
 

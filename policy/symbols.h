@@ -67,14 +67,24 @@ class Principals {
   // Interns every name in the global SymbolTable.
   explicit Principals(std::vector<std::string> as_given);
 
-  // True if `id` is one of the principals. O(log n), no allocation.
+  // True if `id` is one of the principals. O(log n), no allocation; most
+  // non-members are rejected in O(1) by a 64-bit membership mask.
   bool Contains(SymbolId id) const;
+  // The interned ids, sorted and unique.
+  const std::vector<SymbolId>& ids() const { return sorted_ids_; }
+
+  // A 64-bit summary of the ids: the OR of MaskBit(id) over ids(). Two sets
+  // whose masks do not intersect share no id (the ACL evaluator skips a whole
+  // ACL this way); intersecting masks prove nothing.
+  static uint64_t MaskBit(SymbolId id) { return uint64_t{1} << (id & 63); }
+  uint64_t mask() const { return mask_; }
   const std::vector<std::string>& as_given() const { return as_given_; }
   bool empty() const { return as_given_.empty(); }
 
  private:
   std::vector<std::string> as_given_;
   std::vector<SymbolId> sorted_ids_;  // sorted, unique
+  uint64_t mask_ = 0;                 // OR of MaskBit(id) over sorted_ids_
 };
 
 }  // namespace orb::policy

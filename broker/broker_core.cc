@@ -1,0 +1,711 @@
+#include "broker/broker_core.h"
+
+#include <cxxabi.h>
+
+#include <atomic>
+#include <deque>
+#include <exception>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "broker/call_context.h"
+#include "broker/errors.h"
+#include "broker/object.h"
+#include "broker/session_table.h"
+#include "broker/type_registry.h"
+#include "broker/value_codec.h"
+#include "policy/gate.h"
+
+namespace orb {
+
+namespace {
+
+constexpr char kProtocol[] = "orb.v1";
+constexpr uint32_t kProtocolRevision = 1;
+constexpr size_t kMaxNameBytes = 256;
+// A lineage longer than this is treated as a cycle (objects wired into a
+// loop by mistake) and refused.
+constexpr size_t kMaxLineageDepth = 1024;
+
+// The type's remote name as messages show it, Python style.
+std::string NameNotFoundMessage(const TypeInfo& type, policy::View view, absl::string_view name) {
+  if (view == policy::View::kClass) {
+    return absl::StrCat("type object '", type.name(), "' has no attribute '", name, "'");
+  }
+  return absl::StrCat("'", type.name(), "' object has no attribute '", name, "'");
+}
+
+// One wording for "missing" and "not exposed": status, message and ErrorInfo
+// are byte-identical, so a hidden name cannot be told from an absent one.
+absl::Status NameNotFound(const TypeInfo& type, policy::View view, absl::string_view name) {
+  return OrbError(absl::StatusCode::kNotFound, NameNotFoundMessage(type, view, name),
+                  "NAME_NOT_FOUND", "olp");
+}
+
+std::string CurrentExceptionTypeName() {
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  return type != nullptr ? DemangledName(*type) : "unknown exception";
+}
+
+// The lock an OLP applies to `name` for (view, op), rendered for messages.
+std::string LockText(const policy::Olp& olp, policy::View view, policy::Op op,
+                     absl::string_view name) {
+  const policy::OlpTable& table = olp.table(view, op);
+  std::string text;
+  auto it = table.find(name);
+  if (it == table.end() && !absl::StartsWith(name, "_")) it = table.find(policy::kWildcardAny);
+  if (it != table.end()) text = it->second.ToString();
+  auto extra = table.find(policy::kWildcardAnd);
+  if (extra != table.end()) {
+    text = text.empty() ? extra->second.ToString()
+                        : absl::StrCat("[", text, " & ", extra->second.ToString(), "]");
+  }
+  auto alt = table.find(policy::kWildcardOr);
+  if (alt != table.end() && !absl::StartsWith(name, "_")) {
+    text = text.empty() ? alt->second.ToString()
+                        : absl::StrCat("[", text, " | ", alt->second.ToString(), "]");
+  }
+  return text;
+}
+
+// Resolves HandleRefs the caller passes in, in the caller's session only.
+class SessionResolver final : public HandleResolver {
+ public:
+  explicit SessionResolver(const Session& session) : session_(session) {}
+  absl::StatusOr<ResolvedHandle> Resolve(const v1::HandleRef& ref) const override {
+    absl::StatusOr<HandleTarget> target = session_.handles().Find(ref.id());
+    if (!target.ok()) return target.status();
+    ResolvedHandle out;
+    out.object = std::move(target->object);
+    out.type = target->type;
+    out.is_class = target->is_class;
+    out.restricted = target->restricted_olp != nullptr;
+    return out;
+  }
+
+ private:
+  const Session& session_;
+};
+
+// A lineage with the storage its string_views and ACL pointers refer to.
+struct Lineage {
+  std::vector<policy::LineageNode> nodes;
+  std::vector<policy::AclPtr> acls;
+  std::deque<std::string> names;
+};
+
+}  // namespace
+
+struct BrokerCore::Impl {
+  Impl(std::shared_ptr<const TypeRegistry> registry_in, std::shared_ptr<Object> root_in,
+       policy::PolicyPtr policy_in, Options options_in)
+      : registry(std::move(registry_in)),
+        root(std::move(root_in)),
+        root_type(root != nullptr ? registry->FindFor(*root) : nullptr),
+        options(std::move(options_in)),
+        sessions(options.new_id ? options.new_id : std::function<std::string()>(RandomId128),
+                 &live_handles),
+        policy(std::move(policy_in)) {}
+
+  // Everything one gated operation works with.
+  struct Op {
+    policy::PolicyPtr policy;
+    policy::Limits limits;
+    std::shared_ptr<Session> session;
+    HandleTarget target;
+    policy::View view = policy::View::kInstance;
+  };
+
+  absl::Time Now() const { return options.now ? options.now() : absl::Now(); }
+
+  policy::PolicyPtr CurrentPolicy() const ABSL_LOCKS_EXCLUDED(policy_mu) {
+    absl::MutexLock lock(&policy_mu);
+    return policy;
+  }
+
+  static policy::Limits LimitsOf(const policy::PolicyPtr& p) {
+    return p != nullptr ? p->limits() : policy::Limits{};
+  }
+
+  absl::Status CheckDeadline(const RequestContext& ctx) const {
+    if (Now() >= ctx.deadline) {
+      return OrbError(absl::StatusCode::kDeadlineExceeded,
+                      "the call's deadline passed before it could run", "DEADLINE_EXCEEDED",
+                      "deadline");
+    }
+    if (ctx.is_cancelled && ctx.is_cancelled()) {
+      return OrbError(absl::StatusCode::kCancelled, "the call was cancelled", "CANCELLED",
+                      "deadline");
+    }
+    return absl::OkStatus();
+  }
+
+  // Deadline, policy snapshot and session (renewing its lease).
+  absl::Status BeginSession(const RequestContext& ctx, absl::string_view session_id, Op* op) {
+    absl::Status s = CheckDeadline(ctx);
+    if (!s.ok()) return s;
+    op->policy = CurrentPolicy();
+    op->limits = LimitsOf(op->policy);
+    absl::StatusOr<std::shared_ptr<Session>> session =
+        sessions.Find(session_id, ctx.identity.OwnerKey(), Now(),
+                      absl::Seconds(op->limits.session_ttl_seconds));
+    if (!session.ok()) return session.status();
+    op->session = *std::move(session);
+    return absl::OkStatus();
+  }
+
+  // BeginSession, then the handle.
+  absl::Status Begin(const RequestContext& ctx, absl::string_view session_id,
+                     absl::string_view handle_id, Op* op) {
+    absl::Status s = BeginSession(ctx, session_id, op);
+    if (!s.ok()) return s;
+    absl::StatusOr<HandleTarget> target = op->session->handles().Find(handle_id);
+    if (!target.ok()) return target.status();
+    op->target = *std::move(target);
+    op->view = op->target.is_class ? policy::View::kClass : policy::View::kInstance;
+    return absl::OkStatus();
+  }
+
+  // Precedence: restricted handle > per-object override (instance view) >
+  // policy file's type OLP > compiled-in OLP > empty.
+  policy::OlpPtr EffectiveOlp(const Op& op) const {
+    const HandleTarget& t = op.target;
+    if (t.restricted_olp != nullptr) return t.restricted_olp;
+    if (!t.is_class) {
+      policy::OlpPtr own = t.object->olp_override();
+      if (own != nullptr) return own;
+    }
+    if (op.policy != nullptr) {
+      const policy::TypeRules* rules = op.policy->FindType(t.type->name());
+      if (rules != nullptr && rules->olp != nullptr) return rules->olp;
+    }
+    if (t.type->olp() != nullptr) return t.type->olp();
+    return policy::Olp::Empty();
+  }
+
+  // The type-level ACL: the policy file's, else the compiled-in one.
+  static policy::AclPtr TypeAcl(const TypeInfo& type, const policy::CompiledPolicy* p) {
+    if (p != nullptr) {
+      const policy::TypeRules* rules = p->FindType(type.name());
+      if (rules != nullptr && rules->acl != nullptr) return rules->acl;
+    }
+    return type.acl();
+  }
+
+  // The lineage of the handle's target: for a class handle the class node,
+  // then the object's chain up to its root. Each node's ACL by precedence:
+  // policy path ACL > instance ACL > dynamic ACL > policy type ACL > C++
+  // type ACL. Errors: FAILED_PRECONDITION (OBJECT_DETACHED) when an ancestor
+  // no longer exists or the chain loops.
+  absl::Status BuildLineage(const Op& op, Lineage* out) const {
+    const policy::CompiledPolicy* p = op.policy.get();
+    if (op.target.is_class) {
+      policy::AclPtr acl = TypeAcl(*op.target.type, p);
+      out->acls.push_back(acl);
+      out->names.push_back(op.target.type->name());
+      out->nodes.push_back(policy::LineageNode{acl.get(), out->names.back(), "class"});
+    }
+    std::vector<std::shared_ptr<Object>> chain;
+    for (std::shared_ptr<Object> o = op.target.object; o != nullptr;) {
+      if (chain.size() >= kMaxLineageDepth) {
+        return OrbError(absl::StatusCode::kFailedPrecondition,
+                        "the object's lineage is too long (a parent cycle?)", "OBJECT_DETACHED",
+                        "acl");
+      }
+      chain.push_back(o);
+      if (!o->has_parent()) break;
+      std::shared_ptr<Object> parent = o->parent();
+      if (parent == nullptr) {
+        return OrbError(absl::StatusCode::kFailedPrecondition,
+                        "an ancestor of this object no longer exists", "OBJECT_DETACHED", "acl");
+      }
+      o = std::move(parent);
+    }
+    // Paths exist only for objects under the broker's root.
+    const bool rooted = p != nullptr && chain.back() == root;
+    std::vector<std::string> paths(chain.size());
+    if (rooted) {
+      paths.back() = "/";
+      for (size_t i = chain.size() - 1; i-- > 0;) {
+        const std::string& above = paths[i + 1];
+        paths[i] = absl::StrCat(above == "/" ? "" : above, "/", chain[i]->name());
+      }
+    }
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const Object& o = *chain[i];
+      const TypeInfo* type = registry->FindFor(o);
+      policy::AclPtr acl;
+      if (rooted) acl = p->FindPathAcl(paths[i]);
+      if (acl == nullptr) acl = o.acl();
+      if (acl == nullptr && type != nullptr) acl = type->DynamicAcl(o);
+      if (acl == nullptr && type != nullptr) acl = TypeAcl(*type, p);
+      out->acls.push_back(acl);
+      out->names.push_back(o.name());
+      out->nodes.push_back(policy::LineageNode{
+          acl.get(), out->names.back(),
+          type != nullptr ? absl::string_view(type->name()) : absl::string_view("Resource")});
+    }
+    return absl::OkStatus();
+  }
+
+  // Both gates for (op, name) on the handle, before the member is touched.
+  // Returns the member to use. Errors: NOT_FOUND (missing or not exposed,
+  // one wording), INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the
+  // member cannot do this operation), PERMISSION_DENIED (ACL),
+  // FAILED_PRECONDITION (detached lineage).
+  absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
+                                            policy::Op kind, absl::string_view name) const {
+    if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
+      return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
+                                        " bytes"));
+    }
+    const TypeInfo& type = *op.target.type;
+    const MemberBinding* member = type.FindMember(op.view, name);
+    if (member == nullptr) return NameNotFound(type, op.view, name);
+    policy::OlpPtr olp = EffectiveOlp(op);
+    if (!member->Supports(kind)) {
+      // A clear error for a name the caller can see, e.g. getattr on a
+      // method; NOT_FOUND for one it cannot.
+      bool visible = olp->Exposes(op.view, kind, name);
+      for (int k = 0; k < policy::kOpCount && !visible; ++k) {
+        const auto other = static_cast<policy::Op>(k);
+        visible = member->Supports(other) && olp->Exposes(op.view, other, name);
+      }
+      if (!visible) return NameNotFound(type, op.view, name);
+      return OrbError(absl::StatusCode::kInvalidArgument, WrongKindMessage(type, *member, kind),
+                      "WRONG_MEMBER_KIND", "olp");
+    }
+    Lineage lineage;
+    absl::Status s = BuildLineage(op, &lineage);
+    if (!s.ok()) return s;
+    policy::AccessRequest request;
+    request.view = op.view;
+    request.op = kind;
+    request.name = name;
+    request.lineage = lineage.nodes;
+    request.principals = &op.session->principals();
+    request.session_id = op.session->id();
+    policy::GateDecision decision = policy::Decide(*olp, request);
+    const bool debug = op.policy != nullptr && op.policy->debug_authorization();
+    std::string explain;
+    if (debug) {
+      explain = decision.Explain(request);
+      if (options.debug_log) {
+        options.debug_log(absl::StrCat("session=", op.session->id(), " peer=", ctx.peer, " ",
+                                       explain));
+      }
+    }
+    switch (decision.outcome) {
+      case policy::GateOutcome::kNotExposed:
+        return NameNotFound(type, op.view, name);
+      case policy::GateOutcome::kDenied: {
+        std::string needed =
+            decision.permission != policy::kNoSymbol
+                ? absl::StrCat("permission '",
+                               policy::SymbolTable::Global().Name(decision.permission), "'")
+                : absl::StrCat("lock ", LockText(*olp, op.view, kind, name));
+        std::string message =
+            absl::StrCat(policy::OpName(kind), " '", name, "' on '", type.name(), "' ",
+                         op.view == policy::View::kClass ? "class" : "object", " needs ", needed,
+                         ", which the caller does not hold");
+        if (debug) absl::StrAppend(&message, " (", explain, ")");
+        return OrbError(absl::StatusCode::kPermissionDenied, message, "ACL_DENIED", "acl");
+      }
+      case policy::GateOutcome::kAllowed:
+        break;
+    }
+    return member;
+  }
+
+  static std::string WrongKindMessage(const TypeInfo& type, const MemberBinding& m,
+                                      policy::Op kind) {
+    const std::string what =
+        absl::StrCat(m.KindName(), " '", m.name, "' of '", type.name(), "'");
+    switch (kind) {
+      case policy::Op::kGetAttr:
+        return absl::StrCat(what, " cannot be read; call it instead");
+      case policy::Op::kSetAttr:
+        return absl::StrCat(what, " is read-only");
+      case policy::Op::kDelAttr:
+        return absl::StrCat(what, " cannot be deleted");
+      case policy::Op::kCall:
+        return absl::StrCat(what, " is not callable");
+    }
+    return what;
+  }
+
+  // Checks every incoming value of a request; handles must be the caller's.
+  absl::Status ValidateValues(const Op& op, const std::vector<std::pair<std::string,
+                                                                  const v1::Value*>>& values) {
+    ValueLimits limits;
+    limits.max_depth = op.limits.max_value_depth;
+    limits.max_elements = op.limits.max_value_elements;
+    const Session& session = *op.session;
+    std::function<absl::Status(const v1::HandleRef&)> check =
+        [&session](const v1::HandleRef& ref) -> absl::Status {
+      return session.handles().Find(ref.id()).status();
+    };
+    size_t elements = 0;
+    for (const auto& [what, value] : values) {
+      absl::Status s = ValidateIncomingValue(*value, limits, what, &elements, check);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs bound code under the object's access lock (kSerialized), catching
+  // exceptions, then turns exported objects into handles of the session
+  // (all at once) and fills their ids into *out.
+  template <typename Fn>
+  absl::Status RunMember(const RequestContext& ctx, const Op& op, const MemberBinding& member,
+                         policy::Op kind, v1::Value* out, Fn&& fn) {
+    CallContext call(op.session->identity(), op.session->principals(), op.session->id(),
+                     ctx.deadline, &ctx.is_cancelled, &options.now);
+    SessionResolver resolver(*op.session);
+    Invocation inv(call, *registry, resolver, op.target.object);
+    Object* self = op.target.is_class ? nullptr : op.target.object.get();
+    absl::Status status;
+    {
+      const bool serialized =
+          self != nullptr && op.target.type->concurrency() == Concurrency::kSerialized;
+      if (serialized) self->access_mutex().Lock();
+      // Waiting for the lock may have taken the call past its deadline.
+      status = CheckDeadline(ctx);
+      if (status.ok()) {
+        try {
+          status = fn(self, inv);
+        } catch (const std::exception& e) {
+          const std::string type = DemangledName(typeid(e));
+          status = OrbError(absl::StatusCode::kUnknown,
+                            absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ",
+                                         type, ": ", e.what()),
+                            "METHOD_EXCEPTION", "method", type);
+        } catch (...) {
+          const std::string type = CurrentExceptionTypeName();
+          status = OrbError(absl::StatusCode::kUnknown,
+                            absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ",
+                                         type),
+                            "METHOD_EXCEPTION", "method", type);
+        }
+      }
+      if (serialized) self->access_mutex().Unlock();
+    }
+    if (!status.ok() || out == nullptr || inv.exports().empty()) return status;
+
+    std::vector<HandleTarget> targets;
+    targets.reserve(inv.exports().size());
+    for (const Invocation::Export& e : inv.exports()) {
+      targets.push_back(HandleTarget{e.object, e.type, e.is_class, nullptr});
+    }
+    absl::StatusOr<std::vector<v1::HandleRef>> refs =
+        op.session->handles().Add(targets, op.limits.max_handles_per_session);
+    if (!refs.ok()) return refs.status();
+    FillHandles(*refs, out);
+    return absl::OkStatus();
+  }
+
+  // Replaces the placeholder ids written by Invocation::Export*.
+  static void FillHandles(const std::vector<v1::HandleRef>& refs, v1::Value* value) {
+    switch (value->kind_case()) {
+      case v1::Value::kHandle: {
+        size_t index = 0;
+        if (absl::SimpleAtoi(value->handle().id(), &index) && index < refs.size()) {
+          *value->mutable_handle() = refs[index];
+        }
+        return;
+      }
+      case v1::Value::kListValue:
+        for (v1::Value& item : *value->mutable_list_value()->mutable_values()) {
+          FillHandles(refs, &item);
+        }
+        return;
+      case v1::Value::kMapValue:
+        for (auto& [key, item] : *value->mutable_map_value()->mutable_fields()) {
+          FillHandles(refs, &item);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  // Constant after construction.
+  const std::shared_ptr<const TypeRegistry> registry;
+  const std::shared_ptr<Object> root;
+  const TypeInfo* const root_type;
+  const Options options;
+
+  std::atomic<int64_t> live_handles{0};
+  SessionTable sessions;  // synchronizes itself
+
+  mutable absl::Mutex policy_mu;
+  policy::PolicyPtr policy ABSL_GUARDED_BY(policy_mu);
+};
+
+BrokerCore::BrokerCore(std::shared_ptr<const TypeRegistry> registry, std::shared_ptr<Object> root,
+                       policy::PolicyPtr policy, Options options)
+    : impl_(std::make_unique<Impl>(std::move(registry), std::move(root), std::move(policy),
+                                   std::move(options))) {}
+
+BrokerCore::~BrokerCore() = default;
+
+void BrokerCore::SetPolicy(policy::PolicyPtr policy) {
+  policy::PolicyPtr old;
+  {
+    absl::MutexLock lock(&impl_->policy_mu);
+    old = std::move(impl_->policy);
+    impl_->policy = std::move(policy);
+  }
+  // `old` is released here, outside the lock.
+}
+
+policy::PolicyPtr BrokerCore::policy() const { return impl_->CurrentPolicy(); }
+
+absl::Status BrokerCore::OpenSession(const RequestContext& ctx, const v1::OpenSessionRequest& req,
+                                     v1::OpenSessionResponse* resp) {
+  absl::Status s = impl_->CheckDeadline(ctx);
+  if (!s.ok()) return s;
+  if (impl_->root == nullptr || impl_->root_type == nullptr) {
+    return OrbError(absl::StatusCode::kFailedPrecondition,
+                    "the broker's root object is not of a registered type", "UNREGISTERED_TYPE",
+                    "session");
+  }
+  policy::PolicyPtr p = impl_->CurrentPolicy();
+  const policy::Limits limits = Impl::LimitsOf(p);
+  std::string client_name = req.client_name().substr(0, 256);
+  if (!IsValidUtf8(client_name)) client_name.clear();
+  absl::StatusOr<std::shared_ptr<Session>> session = impl_->sessions.Open(
+      ctx.identity, std::move(client_name), impl_->Now(),
+      absl::Seconds(limits.session_ttl_seconds), limits.max_sessions_per_identity);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<std::vector<v1::HandleRef>> root =
+      (*session)->handles().Add({HandleTarget{impl_->root, impl_->root_type, false, nullptr}},
+                                limits.max_handles_per_session);
+  if (!root.ok()) {
+    impl_->sessions.Close((*session)->id(), (*session)->owner_key(), impl_->Now()).IgnoreError();
+    return root.status();
+  }
+  resp->set_session((*session)->id());
+  *resp->mutable_root() = root->front();
+  resp->set_lease_seconds(limits.session_ttl_seconds);
+  resp->set_protocol(kProtocol);
+  resp->set_protocol_revision(kProtocolRevision);
+  for (const char* feature : {"describe", "restrict", "kwargs", "class-handles", "release-many"}) {
+    resp->add_features(feature);
+  }
+  resp->set_userid(ctx.identity.userid);
+  for (const std::string& principal : (*session)->principals().as_given()) {
+    resp->add_principals(principal);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::CloseSession(const RequestContext& ctx,
+                                      const v1::CloseSessionRequest& req,
+                                      v1::CloseSessionResponse* resp) {
+  absl::Status s = impl_->CheckDeadline(ctx);
+  if (!s.ok()) return s;
+  absl::StatusOr<size_t> released =
+      impl_->sessions.Close(req.session(), ctx.identity.OwnerKey(), impl_->Now());
+  if (!released.ok()) return released.status();
+  resp->set_released_handles(static_cast<uint32_t>(*released));
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::KeepAlive(const RequestContext& ctx, const v1::KeepAliveRequest& req,
+                                   v1::KeepAliveResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->BeginSession(ctx, req.session(), &op);
+  if (!s.ok()) return s;
+  resp->set_lease_seconds(op.limits.session_ttl_seconds);
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::GetAttr(const RequestContext& ctx, const v1::GetAttrRequest& req,
+                                 v1::GetAttrResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  absl::StatusOr<const MemberBinding*> member =
+      impl_->Gate(ctx, op, policy::Op::kGetAttr, req.name());
+  if (!member.ok()) return member.status();
+  v1::Value value;
+  s = impl_->RunMember(ctx, op, **member, policy::Op::kGetAttr, &value,
+                       [&](Object* self, Invocation& inv) {
+                         return (*member)->get(self, inv, &value);
+                       });
+  if (!s.ok()) return s;
+  *resp->mutable_value() = std::move(value);
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrRequest& req,
+                                 v1::SetAttrResponse*) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
+  if (!s.ok()) return s;
+  absl::StatusOr<const MemberBinding*> member =
+      impl_->Gate(ctx, op, policy::Op::kSetAttr, req.name());
+  if (!member.ok()) return member.status();
+  return impl_->RunMember(ctx, op, **member, policy::Op::kSetAttr, nullptr,
+                          [&](Object* self, Invocation& inv) {
+                            return (*member)->set(self, inv, req.value());
+                          });
+}
+
+absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrRequest& req,
+                                 v1::DelAttrResponse*) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  absl::StatusOr<const MemberBinding*> member =
+      impl_->Gate(ctx, op, policy::Op::kDelAttr, req.name());
+  if (!member.ok()) return member.status();
+  return impl_->RunMember(ctx, op, **member, policy::Op::kDelAttr, nullptr,
+                          [&](Object* self, Invocation& inv) {
+                            return (*member)->del(self, inv);
+                          });
+}
+
+absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& req,
+                              v1::CallResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  std::vector<std::pair<std::string, const v1::Value*>> values;
+  values.reserve(static_cast<size_t>(req.args_size()) + req.kwargs_size());
+  for (int i = 0; i < req.args_size(); ++i) {
+    values.emplace_back(absl::StrCat("argument ", i), &req.args(i));
+  }
+  for (const auto& [key, value] : req.kwargs()) {
+    if (key.size() > kMaxNameBytes || !IsValidUtf8(key)) {
+      return ArgumentError(absl::StrCat("a keyword must be UTF-8 of at most ", kMaxNameBytes,
+                                        " bytes"));
+    }
+    values.emplace_back(absl::StrCat("argument '", key, "'"), &value);
+  }
+  s = impl_->ValidateValues(op, values);
+  if (!s.ok()) return s;
+  absl::StatusOr<const MemberBinding*> member = impl_->Gate(ctx, op, policy::Op::kCall, req.name());
+  if (!member.ok()) return member.status();
+  v1::Value result;
+  const CallArgs args{req.args(), req.kwargs()};
+  s = impl_->RunMember(ctx, op, **member, policy::Op::kCall, &result,
+                       [&](Object* self, Invocation& inv) {
+                         return (*member)->call(self, inv, args, &result);
+                       });
+  if (!s.ok()) return s;
+  *resp->mutable_result() = std::move(result);
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::Release(const RequestContext& ctx, const v1::ReleaseRequest& req,
+                                 v1::ReleaseResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->BeginSession(ctx, req.session(), &op);
+  if (!s.ok()) return s;
+  std::vector<std::string> ids(req.handles().begin(), req.handles().end());
+  absl::StatusOr<uint32_t> released = op.session->handles().Release(ids);
+  if (!released.ok()) return released.status();
+  resp->set_released(*released);
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::ListHandles(const RequestContext& ctx,
+                                     const v1::ListHandlesRequest& req,
+                                     v1::ListHandlesResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->BeginSession(ctx, req.session(), &op);
+  if (!s.ok()) return s;
+  for (v1::HandleInfo& info : op.session->handles().List()) {
+    *resp->add_handles() = std::move(info);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::Describe(const RequestContext& ctx, const v1::DescribeRequest& req,
+                                  v1::DescribeResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  const TypeInfo& type = *op.target.type;
+  policy::OlpPtr olp = impl_->EffectiveOlp(op);
+  resp->set_type_name(type.name());
+  resp->set_is_class(op.target.is_class);
+  resp->set_view(std::string(policy::ViewName(op.view)));
+  resp->set_restricted(op.target.restricted_olp != nullptr);
+  for (const policy::OlpDescription::Entry& e : olp->Describe().entries) {
+    v1::OlpEntryInfo* info = resp->add_olp();
+    info->set_view(std::string(policy::ViewName(e.view)));
+    info->set_op(std::string(policy::OpName(e.op)));
+    info->set_name(e.name);
+    info->set_lock(e.lock);
+  }
+  // Evaluated, never touched: no member runs here.
+  Lineage lineage;
+  const bool have_lineage = impl_->BuildLineage(op, &lineage).ok();
+  for (const auto& [name, member] : type.members(op.view)) {
+    for (int k = 0; k < policy::kOpCount; ++k) {
+      const auto kind = static_cast<policy::Op>(k);
+      if (!member.Supports(kind) || !olp->Exposes(op.view, kind, name)) continue;
+      v1::MemberInfo* info = resp->add_members();
+      info->set_op(std::string(policy::OpName(kind)));
+      info->set_name(name);
+      info->set_lock(LockText(*olp, op.view, kind, name));
+      bool allowed = false;
+      if (have_lineage) {
+        policy::AccessRequest request;
+        request.view = op.view;
+        request.op = kind;
+        request.name = name;
+        request.lineage = lineage.nodes;
+        request.principals = &op.session->principals();
+        request.session_id = op.session->id();
+        allowed = policy::Decide(*olp, request).allowed();
+      }
+      info->set_allowed(allowed);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::Restrict(const RequestContext& ctx, const v1::RestrictRequest& req,
+                                  v1::RestrictResponse* resp) {
+  Impl::Op op;
+  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  policy::Olp::NameSubset keep;
+  const int view = static_cast<int>(op.view);
+  const auto copy = [](const google::protobuf::RepeatedPtrField<std::string>& names) {
+    return std::vector<std::string>(names.begin(), names.end());
+  };
+  keep[view][static_cast<int>(policy::Op::kGetAttr)] = copy(req.getattr());
+  keep[view][static_cast<int>(policy::Op::kSetAttr)] = copy(req.setattr());
+  keep[view][static_cast<int>(policy::Op::kDelAttr)] = copy(req.delattr());
+  keep[view][static_cast<int>(policy::Op::kCall)] = copy(req.call());
+  HandleTarget narrowed = op.target;
+  narrowed.restricted_olp = impl_->EffectiveOlp(op)->Restrict(keep);
+  absl::StatusOr<std::vector<v1::HandleRef>> refs =
+      op.session->handles().Add({narrowed}, op.limits.max_handles_per_session);
+  if (!refs.ok()) return refs.status();
+  *resp->mutable_handle() = refs->front();
+  return absl::OkStatus();
+}
+
+size_t BrokerCore::ExpireSessions() { return impl_->sessions.Expire(impl_->Now()); }
+
+size_t BrokerCore::session_count() const { return impl_->sessions.size(); }
+
+size_t BrokerCore::handle_count() const {
+  return static_cast<size_t>(impl_->live_handles.load(std::memory_order_relaxed));
+}
+
+}  // namespace orb

@@ -1,0 +1,190 @@
+#include "broker/session_table.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "broker/errors.h"
+
+namespace orb {
+
+Session::Session(std::string id, policy::Identity identity, std::string client_name,
+                 std::function<std::string()> new_id, std::atomic<int64_t>* live_handles,
+                 absl::Time expires)
+    : id_(std::move(id)),
+      identity_(std::move(identity)),
+      owner_key_(identity_.OwnerKey()),
+      principals_(identity_.EffectivePrincipals()),
+      client_name_(std::move(client_name)),
+      handles_(std::move(new_id), live_handles),
+      expires_(expires) {}
+
+bool Session::Renew(absl::Time now, absl::Duration ttl) {
+  absl::MutexLock lock(&mu_);
+  if (dead_ || now >= expires_) return false;
+  expires_ = now + ttl;
+  return true;
+}
+
+bool Session::ExpireIfDue(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (now >= expires_) dead_ = true;
+  return dead_;
+}
+
+bool Session::MarkDead() {
+  absl::MutexLock lock(&mu_);
+  if (dead_) return false;
+  dead_ = true;
+  return true;
+}
+
+SessionTable::SessionTable(std::function<std::string()> new_id,
+                           std::atomic<int64_t>* live_handles)
+    : new_id_(std::move(new_id)), live_handles_(live_handles) {}
+
+SessionTable::~SessionTable() {
+  std::vector<std::shared_ptr<Session>> all;
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (auto& [id, session] : shard.sessions) all.push_back(std::move(session));
+    shard.sessions.clear();
+  }
+  for (const auto& session : all) session->handles().Close();
+}
+
+absl::Status SessionTable::NotFound() {
+  return OrbError(absl::StatusCode::kNotFound, "session not found", "SESSION_NOT_FOUND",
+                  "session");
+}
+
+SessionTable::Shard& SessionTable::ShardFor(absl::string_view id) {
+  return shards_[absl::Hash<absl::string_view>()(id) % kShards];
+}
+
+const SessionTable::Shard& SessionTable::ShardFor(absl::string_view id) const {
+  return shards_[absl::Hash<absl::string_view>()(id) % kShards];
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identity& identity,
+                                                            std::string client_name,
+                                                            absl::Time now, absl::Duration ttl,
+                                                            uint32_t max_per_identity) {
+  const std::string owner = identity.OwnerKey();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reserved = false;
+    {
+      absl::MutexLock lock(&owners_mu_);
+      uint32_t& count = sessions_per_owner_[owner];
+      if (count < max_per_identity) {
+        ++count;
+        reserved = true;
+      } else if (count == 0) {
+        sessions_per_owner_.erase(owner);
+      }
+    }
+    if (reserved) break;
+    // Lapsed sessions still count until dropped: drop them, then retry once.
+    if (attempt == 0 && Expire(now) > 0) continue;
+    return OrbError(absl::StatusCode::kResourceExhausted,
+                    absl::StrCat("this identity already has max_sessions_per_identity (",
+                                 max_per_identity, ") open sessions; close one first"),
+                    "QUOTA_SESSIONS", "quota");
+  }
+
+  // The id is checked under the shard lock so that it is never a live one.
+  for (;;) {
+    std::string id = new_id_();
+    auto session = std::make_shared<Session>(id, identity, client_name, new_id_, live_handles_,
+                                             now + ttl);
+    Shard& shard = ShardFor(id);
+    absl::MutexLock lock(&shard.mu);
+    if (shard.sessions.contains(id)) continue;
+    shard.sessions.emplace(std::move(id), session);
+    return session;
+  }
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id,
+                                                            absl::string_view owner_key,
+                                                            absl::Time now, absl::Duration ttl) {
+  std::shared_ptr<Session> session;
+  {
+    const Shard& shard = ShardFor(id);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.sessions.find(id);
+    if (it == shard.sessions.end()) return NotFound();
+    session = it->second;
+  }
+  if (session->owner_key() != owner_key) return NotFound();
+  if (!session->Renew(now, ttl)) {
+    session->ExpireIfDue(now);
+    Drop(session);
+    return NotFound();
+  }
+  return session;
+}
+
+absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_view owner_key,
+                                           absl::Time now) {
+  std::shared_ptr<Session> session;
+  {
+    const Shard& shard = ShardFor(id);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.sessions.find(id);
+    if (it == shard.sessions.end()) return NotFound();
+    session = it->second;
+  }
+  if (session->owner_key() != owner_key) return NotFound();
+  if (session->ExpireIfDue(now)) {
+    Drop(session);
+    return NotFound();
+  }
+  session->MarkDead();
+  std::optional<size_t> released = Drop(session);
+  if (!released.has_value()) return NotFound();  // a concurrent Close won
+  return *released;
+}
+
+std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session) {
+  {
+    Shard& shard = ShardFor(session->id());
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.sessions.find(session->id());
+    if (it == shard.sessions.end() || it->second != session) return std::nullopt;
+    shard.sessions.erase(it);
+  }
+  {
+    absl::MutexLock lock(&owners_mu_);
+    auto it = sessions_per_owner_.find(session->owner_key());
+    if (it != sessions_per_owner_.end() && --it->second == 0) sessions_per_owner_.erase(it);
+  }
+  return session->handles().Close();
+}
+
+size_t SessionTable::Expire(absl::Time now) {
+  std::vector<std::shared_ptr<Session>> lapsed;
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (const auto& [id, session] : shard.sessions) {
+      if (session->ExpireIfDue(now)) lapsed.push_back(session);
+    }
+  }
+  size_t dropped = 0;
+  for (const auto& session : lapsed) {
+    if (Drop(session).has_value()) ++dropped;
+  }
+  return dropped;
+}
+
+size_t SessionTable::size() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    n += shard.sessions.size();
+  }
+  return n;
+}
+
+}  // namespace orb

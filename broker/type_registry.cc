@@ -1,0 +1,207 @@
+#include "broker/type_registry.h"
+
+#include <exception>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "broker/binding.h"
+
+namespace orb {
+
+bool MemberBinding::Supports(policy::Op op) const {
+  switch (op) {
+    case policy::Op::kGetAttr:
+      return static_cast<bool>(get);
+    case policy::Op::kSetAttr:
+      return static_cast<bool>(set);
+    case policy::Op::kDelAttr:
+      return static_cast<bool>(del);
+    case policy::Op::kCall:
+      return static_cast<bool>(call);
+  }
+  return false;
+}
+
+absl::string_view MemberBinding::KindName() const {
+  switch (kind) {
+    case Kind::kAttribute:
+      return "attribute";
+    case Kind::kProperty:
+      return "property";
+    case Kind::kMethod:
+      return "method";
+    case Kind::kClassAttribute:
+      return "class attribute";
+    case Kind::kClassMethod:
+      return "class method";
+    case Kind::kClassObject:
+      return "class object";
+  }
+  return "member";
+}
+
+policy::AclPtr TypeInfo::DynamicAcl(const Object& object) const {
+  if (!dynamic_acl_) return nullptr;
+  try {
+    return policy::Acl::Compile(dynamic_acl_(object));
+  } catch (...) {
+    // Fails closed: an ACL that cannot be computed grants nothing and stops
+    // inheritance.
+    return policy::Acl::Compile({policy::AceSpec::DenyAll()});
+  }
+}
+
+const MemberBinding* TypeInfo::FindMember(policy::View view, absl::string_view name) const {
+  const auto& members = members_[static_cast<int>(view)];
+  auto it = members.find(name);
+  return it == members.end() ? nullptr : &it->second;
+}
+
+TypeBuilderBase::TypeBuilderBase(std::string name, std::type_index cpp_type)
+    : info_(new TypeInfo(cpp_type)) {
+  info_->name_ = std::move(name);
+}
+
+const std::string& TypeBuilderBase::name() const { return info_->name_; }
+
+void TypeBuilderBase::AddMember(MemberBinding member) {
+  auto& members = info_->members_[static_cast<int>(member.view)];
+  if (member.name.empty()) {
+    AddError("a member has an empty name");
+    return;
+  }
+  if (members.count(member.name) != 0) {
+    AddError(absl::StrCat("member '", member.name, "' is bound twice on the ",
+                          policy::ViewName(member.view), " view"));
+    return;
+  }
+  std::string name = member.name;
+  members.emplace(std::move(name), std::move(member));
+}
+
+void TypeBuilderBase::AddError(std::string error) { errors_.push_back(std::move(error)); }
+
+void TypeBuilderBase::SetAcl(std::vector<policy::AceSpec> aces) {
+  info_->acl_ = policy::Acl::Compile(std::move(aces));
+}
+
+void TypeBuilderBase::SetDynamicAcl(TypeInfo::DynamicAclFn fn) {
+  info_->dynamic_acl_ = std::move(fn);
+}
+
+void TypeBuilderBase::SetOlp(policy::OlpPtr olp) { info_->olp_ = std::move(olp); }
+
+void TypeBuilderBase::SetConcurrency(Concurrency c) { info_->concurrency_ = c; }
+
+namespace {
+
+bool IsValidTypeName(absl::string_view name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status TypeRegistry::Register(TypeBuilderBase&& builder) {
+  if (builder.info_ == nullptr) {
+    return absl::InvalidArgumentError("this type builder was already registered");
+  }
+  const std::string name = builder.info_->name_;
+  if (!IsValidTypeName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type name '", name, "' is not valid (letters, digits, '_' and '.')"));
+  }
+  if (!builder.errors_.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type '", name, "': ", absl::StrJoin(builder.errors_, "; ")));
+  }
+  if (by_name_.count(name) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("type '", name, "' is already registered"));
+  }
+  if (by_type_.count(builder.info_->cpp_type_) != 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("the C++ type of '", name, "' is already registered as '",
+                     by_type_[builder.info_->cpp_type_]->name(), "'"));
+  }
+  const TypeInfo* info = builder.info_.get();
+  by_type_.emplace(info->cpp_type_, info);
+  by_name_.emplace(name, std::move(builder.info_));
+  return absl::OkStatus();
+}
+
+const TypeInfo* TypeRegistry::FindByName(absl::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second.get();
+}
+
+const TypeInfo* TypeRegistry::FindByType(std::type_index type) const {
+  auto it = by_type_.find(type);
+  return it == by_type_.end() ? nullptr : it->second;
+}
+
+const TypeInfo* TypeRegistry::FindFor(const Object& object) const {
+  return FindByType(std::type_index(typeid(object)));
+}
+
+std::vector<const TypeInfo*> TypeRegistry::types() const {
+  std::vector<const TypeInfo*> out;
+  out.reserve(by_name_.size());
+  for (const auto& [name, info] : by_name_) out.push_back(info.get());
+  return out;
+}
+
+namespace binding_internal {
+
+absl::StatusOr<std::vector<const v1::Value*>> BindArguments(
+    absl::string_view method, const std::vector<std::string>& names,
+    const std::vector<bool>& optional, const CallArgs& args) {
+  const size_t arity = names.size();
+  const size_t given = static_cast<size_t>(args.args.size());
+  if (given > arity) {
+    return ArgumentError(absl::StrCat(method, "() takes ", arity, " argument",
+                                      arity == 1 ? "" : "s", " but ", given,
+                                      given == 1 ? " was" : " were", " given"));
+  }
+  std::vector<const v1::Value*> slots(arity, nullptr);
+  for (size_t i = 0; i < given; ++i) slots[i] = &args.args[static_cast<int>(i)];
+  // Keywords in sorted order, so that the first error reported is stable.
+  std::vector<const std::string*> keys;
+  keys.reserve(args.kwargs.size());
+  for (const auto& [key, value] : args.kwargs) keys.push_back(&key);
+  std::sort(keys.begin(), keys.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const std::string* key : keys) {
+    size_t index = arity;
+    for (size_t i = 0; i < arity; ++i) {
+      if (names[i] == *key) {
+        index = i;
+        break;
+      }
+    }
+    if (index == arity) {
+      return ArgumentError(
+          absl::StrCat(method, "() got an unexpected keyword argument '", *key, "'"));
+    }
+    if (slots[index] != nullptr) {
+      return ArgumentError(
+          absl::StrCat(method, "() got multiple values for argument '", *key, "'"));
+    }
+    slots[index] = &args.kwargs.at(*key);
+  }
+  for (size_t i = 0; i < arity; ++i) {
+    if (slots[i] == nullptr && !optional[i]) {
+      return ArgumentError(
+          absl::StrCat(method, "() missing required argument '", names[i], "'"));
+    }
+  }
+  return slots;
+}
+
+}  // namespace binding_internal
+
+}  // namespace orb

@@ -1,0 +1,389 @@
+#include "policy/acl.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace orb::policy {
+namespace {
+
+constexpr absl::string_view kDefaultDenyAceRepr = "'<default deny>'";
+constexpr absl::string_view kNoAclFoundRepr =
+    "'<No ACL found on any object in resource lineage>'";
+
+// ---------------------------------------------------------------------------
+// Python 3 str.__repr__.
+
+struct CodePointRange {
+  uint32_t first;
+  uint32_t last;
+};
+
+// Code points >= U+0080 that str.isprintable() rejects (Unicode 14.0.0, the
+// database of the Python 3.11 that produced the conformance corpus).
+constexpr CodePointRange kNonPrintable[] = {
+#include "policy/py_printable_table.inc"
+};
+
+bool IsPrintableNonAscii(uint32_t cp) {
+  auto it = std::upper_bound(std::begin(kNonPrintable), std::end(kNonPrintable), cp,
+                             [](uint32_t v, const CodePointRange& r) { return v < r.first; });
+  if (it == std::begin(kNonPrintable)) return true;
+  --it;
+  return cp > it->last;
+}
+
+// Decodes one strictly valid UTF-8 sequence (no overlongs, no surrogates, at
+// most U+10FFFF) at s[i]. Returns its length, or 0 if s[i] starts none.
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t b0 = byte(i);
+  size_t len;
+  uint32_t min;
+  if (b0 < 0x80) {
+    *cp = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, *cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, *cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, *cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    *cp = (*cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+void AppendHexEscape(std::string& out, char kind, uint32_t cp, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('\\');
+  out.push_back(kind);
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 0xF]);
+}
+
+void AppendPyRepr(std::string& out, absl::string_view s) {
+  // Python prefers single quotes and switches to double quotes only when the
+  // text has a single quote and no double quote.
+  const bool has_squote = s.find('\'') != absl::string_view::npos;
+  const bool has_dquote = s.find('"') != absl::string_view::npos;
+  const char quote = (has_squote && !has_dquote) ? '"' : '\'';
+  out.push_back(quote);
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    size_t len = DecodeUtf8(s, i, &cp);
+    if (len == 0) {
+      // Not UTF-8: render the byte as Python's surrogateescape decoding
+      // would have stored it (U+DC80..U+DCFF), which repr shows as \udcXX.
+      AppendHexEscape(out, 'u', 0xDC00 + static_cast<uint8_t>(s[i]), 4);
+      ++i;
+      continue;
+    }
+    if (cp == static_cast<uint32_t>(quote) || cp == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(cp));
+    } else if (cp == '\t') {
+      out.append("\\t");
+    } else if (cp == '\n') {
+      out.append("\\n");
+    } else if (cp == '\r') {
+      out.append("\\r");
+    } else if (cp < 0x20 || cp == 0x7F) {
+      AppendHexEscape(out, 'x', cp, 2);
+    } else if (cp < 0x80 || IsPrintableNonAscii(cp)) {
+      out.append(s.data() + i, len);
+    } else if (cp <= 0xFF) {
+      AppendHexEscape(out, 'x', cp, 2);
+    } else if (cp <= 0xFFFF) {
+      AppendHexEscape(out, 'u', cp, 4);
+    } else {
+      AppendHexEscape(out, 'U', cp, 8);
+    }
+    i += len;
+  }
+  out.push_back(quote);
+}
+
+// ('Allow', 'bob', 'view'), ('Deny', 'x', ('a', 'b')), ('Allow', 'x', ('a',)),
+// ('Allow', 'x', ()) or ('Deny', 'system.Everyone', ALL_PERMISSIONS).
+std::string AceRepr(const AceSpec& ace) {
+  std::string out = ace.action == AceAction::kAllow ? "('Allow', " : "('Deny', ";
+  AppendPyRepr(out, ace.principal);
+  out.append(", ");
+  switch (ace.form) {
+    case PermissionForm::kAllPermissions:
+      out.append("ALL_PERMISSIONS");
+      break;
+    case PermissionForm::kString:
+      AppendPyRepr(out, ace.permissions.empty() ? absl::string_view() : ace.permissions[0]);
+      break;
+    case PermissionForm::kList:
+      out.push_back('(');
+      for (size_t i = 0; i < ace.permissions.size(); ++i) {
+        if (i > 0) out.append(", ");
+        AppendPyRepr(out, ace.permissions[i]);
+      }
+      if (ace.permissions.size() == 1) out.push_back(',');  // a 1-tuple
+      out.push_back(')');
+      break;
+  }
+  out.push_back(')');
+  return out;
+}
+
+void AppendResource(std::string& out, const LineageNode& node) {
+  out.push_back('<');
+  out.append(node.kind.data(), node.kind.size());
+  out.push_back(' ');
+  AppendPyRepr(out, node.name);
+  out.push_back('>');
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// AceSpec
+
+AceSpec AceSpec::Allow(std::string principal, std::string permission) {
+  return {AceAction::kAllow, std::move(principal), PermissionForm::kString, {std::move(permission)}};
+}
+AceSpec AceSpec::Allow(std::string principal, std::vector<std::string> permissions) {
+  return {AceAction::kAllow, std::move(principal), PermissionForm::kList, std::move(permissions)};
+}
+AceSpec AceSpec::AllowAll(std::string principal) {
+  return {AceAction::kAllow, std::move(principal), PermissionForm::kAllPermissions, {}};
+}
+AceSpec AceSpec::Deny(std::string principal, std::string permission) {
+  return {AceAction::kDeny, std::move(principal), PermissionForm::kString, {std::move(permission)}};
+}
+AceSpec AceSpec::Deny(std::string principal, std::vector<std::string> permissions) {
+  return {AceAction::kDeny, std::move(principal), PermissionForm::kList, std::move(permissions)};
+}
+AceSpec AceSpec::DenyAllFor(std::string principal) {
+  return {AceAction::kDeny, std::move(principal), PermissionForm::kAllPermissions, {}};
+}
+AceSpec AceSpec::DenyAll() { return DenyAllFor(std::string(kEveryone)); }
+
+// ---------------------------------------------------------------------------
+// Acl
+
+std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
+  SymbolTable& symbols = SymbolTable::Global();
+  std::shared_ptr<Acl> acl(new Acl());
+  acl->compiled_.reserve(aces.size());
+  acl->hot_.reserve(aces.size());
+  acl->ace_reprs_.reserve(aces.size());
+  acl->repr_.push_back('[');
+  for (AceSpec& spec : aces) {
+    // A string form carries exactly one name; keep the spec truthful so that
+    // its repr and its matching agree.
+    if (spec.form == PermissionForm::kString && spec.permissions.size() != 1) {
+      spec.permissions.resize(1);
+    }
+    if (spec.form == PermissionForm::kAllPermissions) spec.permissions.clear();
+
+    CompiledAce compiled;
+    compiled.action = spec.action;
+    compiled.all_permissions = spec.form == PermissionForm::kAllPermissions;
+    compiled.principal = symbols.Intern(spec.principal);
+    for (const std::string& permission : spec.permissions) {
+      compiled.permissions.push_back(symbols.Intern(permission));
+    }
+    std::sort(compiled.permissions.begin(), compiled.permissions.end());
+    compiled.permissions.erase(std::unique(compiled.permissions.begin(), compiled.permissions.end()),
+                               compiled.permissions.end());
+
+    HotAce hot;
+    hot.principal = compiled.principal;
+    hot.permission = kNoSymbol;
+    hot.allow = spec.action == AceAction::kAllow;
+    if (compiled.all_permissions) {
+      hot.match = Match::kAll;
+    } else if (compiled.permissions.empty()) {
+      hot.match = Match::kNothing;
+    } else if (compiled.permissions.size() == 1) {
+      hot.match = Match::kOne;
+      hot.permission = compiled.permissions[0];
+    } else {
+      hot.match = Match::kMany;
+    }
+    acl->principal_mask_ |= Principals::MaskBit(hot.principal);
+
+    std::string repr = AceRepr(spec);
+    if (acl->repr_.size() > 1) acl->repr_.append(", ");
+    acl->repr_.append(repr);
+    acl->ace_reprs_.push_back(std::move(repr));
+    acl->compiled_.push_back(std::move(compiled));
+    acl->hot_.push_back(hot);
+  }
+  acl->repr_.push_back(']');
+  acl->specs_ = std::move(aces);
+  return acl;
+}
+
+// ---------------------------------------------------------------------------
+// Permits
+
+AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
+                  SymbolId permission) {
+  AclResult result;
+  const uint64_t principal_mask = principals.mask();
+  const int depth = static_cast<int>(lineage.size());
+  for (int node = 0; node < depth; ++node) {
+    const Acl* acl = lineage[node].acl;
+    if (acl == nullptr) continue;
+    result.msg_acl_node_ = node;  // the root-most ACL seen, for default deny
+    // No ACE principal can be held: nothing in this ACL can match.
+    if ((acl->principal_mask_ & principal_mask) == 0) continue;
+    const Acl::HotAce* aces = acl->hot_.data();
+    const int count = static_cast<int>(acl->hot_.size());
+    for (int i = 0; i < count; ++i) {
+      const Acl::HotAce& ace = aces[i];
+      // Pyramid tests the principal first; both tests are pure, so the
+      // cheaper-to-reject order is equivalent.
+      if (!principals.Contains(ace.principal)) continue;
+      bool matches;
+      switch (ace.match) {
+        case Acl::Match::kAll:
+          matches = true;
+          break;
+        case Acl::Match::kOne:
+          matches = ace.permission == permission;
+          break;
+        case Acl::Match::kMany: {
+          const std::vector<SymbolId>& ids = acl->compiled_[i].permissions;
+          matches = std::binary_search(ids.begin(), ids.end(), permission);
+          break;
+        }
+        case Acl::Match::kNothing:
+        default:
+          matches = false;
+          break;
+      }
+      if (!matches) continue;
+      result.allowed_ = ace.allow;
+      result.acl_node_ = node;
+      result.ace_index_ = i;
+      result.msg_acl_node_ = node;
+      return result;
+    }
+  }
+  return result;  // default deny
+}
+
+AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
+                  absl::string_view permission) {
+  // Never intern a caller-chosen name: an unknown name matches exactly what
+  // kNoSymbol matches, ALL_PERMISSIONS.
+  return Permits(lineage, principals, SymbolTable::Global().Find(permission));
+}
+
+std::string AclResult::Message(absl::Span<const LineageNode> lineage,
+                               const std::vector<std::string>& principals_as_given,
+                               absl::string_view permission) const {
+  std::string out = allowed_ ? "ACLAllowed permission " : "ACLDenied permission ";
+  AppendPyRepr(out, permission);
+  out.append(" via ACE ");
+  if (acl_node_ >= 0) {
+    out.append(lineage[acl_node_].acl->ace_repr(ace_index_));
+  } else {
+    out.append(kDefaultDenyAceRepr.data(), kDefaultDenyAceRepr.size());
+  }
+  out.append(" in ACL ");
+  if (msg_acl_node_ >= 0) {
+    out.append(lineage[msg_acl_node_].acl->repr());
+  } else {
+    out.append(kNoAclFoundRepr.data(), kNoAclFoundRepr.size());
+  }
+  out.append(" on context ");
+  const size_t context = static_cast<size_t>(acl_node_ >= 0 ? acl_node_ : context_node_);
+  if (context < lineage.size()) {
+    AppendResource(out, lineage[context]);
+  } else {
+    out.append("None");  // an empty lineage breaks Permits' contract; do not crash
+  }
+  out.append(" for principals [");
+  for (size_t i = 0; i < principals_as_given.size(); ++i) {
+    if (i > 0) out.append(", ");
+    AppendPyRepr(out, principals_as_given[i]);
+  }
+  out.push_back(']');
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// principals_allowed_by_permission
+
+namespace {
+
+bool AceGrantsPermission(const Acl::CompiledAce& ace, SymbolId permission) {
+  return ace.all_permissions ||
+         std::binary_search(ace.permissions.begin(), ace.permissions.end(), permission);
+}
+
+}  // namespace
+
+std::vector<std::string> PrincipalsAllowedByPermission(absl::Span<const LineageNode> lineage,
+                                                       absl::string_view permission) {
+  SymbolTable& symbols = SymbolTable::Global();
+  const SymbolId perm = symbols.Find(permission);
+  const SymbolId everyone = symbols.Intern(kEveryone);
+  // Small sets of ids; vectors keep this simple and fast at ACL sizes.
+  std::vector<SymbolId> allowed;
+  std::vector<SymbolId> allowed_here;
+  std::vector<SymbolId> denied_here;
+  const auto contains = [](const std::vector<SymbolId>& set, SymbolId id) {
+    return std::find(set.begin(), set.end(), id) != set.end();
+  };
+  // Root first, down to the context.
+  for (auto node = lineage.rbegin(); node != lineage.rend(); ++node) {
+    if (node->acl == nullptr) continue;
+    allowed_here.clear();
+    denied_here.clear();
+    for (const Acl::CompiledAce& ace : node->acl->compiled()) {
+      if (!AceGrantsPermission(ace, perm)) continue;
+      if (ace.action == AceAction::kAllow) {
+        if (!contains(denied_here, ace.principal) && !contains(allowed_here, ace.principal)) {
+          allowed_here.push_back(ace.principal);
+        }
+        continue;
+      }
+      if (!contains(denied_here, ace.principal)) denied_here.push_back(ace.principal);
+      if (ace.principal == everyone) {
+        // Deny of Everyone wipes what was inherited and ends this ACL; the
+        // Allows already seen in it are still merged below.
+        allowed.clear();
+        break;
+      }
+      allowed.erase(std::remove(allowed.begin(), allowed.end(), ace.principal), allowed.end());
+    }
+    for (SymbolId id : allowed_here) {
+      if (!contains(allowed, id)) allowed.push_back(id);
+    }
+  }
+  std::vector<std::string> names;
+  names.reserve(allowed.size());
+  for (SymbolId id : allowed) names.emplace_back(symbols.Name(id));
+  // std::string compares bytes as unsigned char, and UTF-8 byte order is
+  // code point order.
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string PyRepr(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendPyRepr(out, s);
+  return out;
+}
+
+}  // namespace orb::policy

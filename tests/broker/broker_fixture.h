@@ -1,0 +1,298 @@
+// Helpers for the broker core tests: a fake clock, identities, value
+// builders and a small client that drives BrokerCore directly.
+#ifndef ORB_TESTS_BROKER_BROKER_FIXTURE_H_
+#define ORB_TESTS_BROKER_BROKER_FIXTURE_H_
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "broker/broker_core.h"
+#include "broker/demo/blog.h"
+#include "broker/errors.h"
+#include "broker/type_registry.h"
+#include "gtest/gtest.h"
+#include "policy/identity.h"
+#include "policy/policy_loader.h"
+
+namespace orb::testing {
+
+// A clock the test moves by hand. Thread-safe.
+class FakeClock {
+ public:
+  absl::Time Now() const {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
+};
+
+inline policy::Identity Anonymous() { return policy::Identity{}; }
+inline policy::Identity User(std::string userid, std::vector<std::string> groups = {}) {
+  policy::Identity id;
+  id.userid = std::move(userid);
+  id.groups = std::move(groups);
+  id.method = "bearer";
+  return id;
+}
+inline policy::Identity Bob() { return User("bob"); }
+inline policy::Identity Alice() { return User("alice", {"group:editors"}); }
+
+// The policy the tests run under unless they say otherwise: no OLP or ACL
+// of its own, so the demo's compiled-in ones apply.
+inline constexpr char kBasePolicy[] = R"pb(
+  authentication { allow_anonymous: true }
+  user { userid: "alice" group: "group:editors" }
+  user { userid: "bob" }
+  user { userid: "carol" }
+  limits { session_ttl_seconds: 60 }
+)pb";
+
+inline policy::PolicyPtr CompilePolicy(const std::string& text) {
+  policy::LoadResult result = policy::CompilePolicyText(text, "test.textproto");
+  for (const policy::PolicyError& e : result.errors) ADD_FAILURE() << e.ToString();
+  return result.policy;
+}
+
+// Value builders.
+inline v1::Value Str(std::string s) {
+  v1::Value v;
+  v.set_string_value(std::move(s));
+  return v;
+}
+inline v1::Value Int(int64_t i) {
+  v1::Value v;
+  v.set_int_value(i);
+  return v;
+}
+inline v1::Value Dbl(double d) {
+  v1::Value v;
+  v.set_double_value(d);
+  return v;
+}
+inline v1::Value Bool(bool b) {
+  v1::Value v;
+  v.set_bool_value(b);
+  return v;
+}
+inline v1::Value Null() {
+  v1::Value v;
+  v.set_null_value(v1::NULL_VALUE);
+  return v;
+}
+inline v1::Value List(std::vector<v1::Value> items) {
+  v1::Value v;
+  for (auto& item : items) *v.mutable_list_value()->add_values() = std::move(item);
+  return v;
+}
+inline v1::Value Ref(const v1::HandleRef& ref) {
+  v1::Value v;
+  *v.mutable_handle() = ref;
+  return v;
+}
+
+// The reason in a status's ErrorInfo ("" when it has none).
+inline std::string Reason(const absl::Status& s) {
+  auto info = GetErrorInfo(s);
+  return info.has_value() ? info->reason() : "";
+}
+
+// A broker serving the demo blog, with a fake clock.
+class Harness {
+ public:
+  explicit Harness(const std::string& policy_text = kBasePolicy,
+                   const std::function<void(TypeRegistry&)>& more_types = nullptr,
+                   std::shared_ptr<Object> root = nullptr) {
+    auto registry = std::make_shared<TypeRegistry>();
+    EXPECT_TRUE(demo::RegisterBlogTypes(*registry).ok());
+    if (more_types) more_types(*registry);
+    registry_ = registry;
+    blog_ = demo::MakeBlog("Pyramid blog");
+    BrokerCore::Options options;
+    options.now = [this] { return clock_.Now(); };
+    options.debug_log = [this](const std::string& line) {
+      absl::MutexLock lock(&mu_);
+      debug_lines_.push_back(line);
+    };
+    core_ = std::make_unique<BrokerCore>(registry_, root != nullptr ? root : blog_,
+                                         CompilePolicy(policy_text), std::move(options));
+  }
+
+  BrokerCore& core() { return *core_; }
+  FakeClock& clock() { return clock_; }
+  const TypeRegistry& registry() const { return *registry_; }
+  const std::shared_ptr<demo::Blog>& blog() const { return blog_; }
+  std::vector<std::string> debug_lines() const {
+    absl::MutexLock lock(&mu_);
+    return debug_lines_;
+  }
+
+ private:
+  FakeClock clock_;
+  std::shared_ptr<TypeRegistry> registry_;
+  std::shared_ptr<demo::Blog> blog_;
+  std::unique_ptr<BrokerCore> core_;
+  mutable absl::Mutex mu_;
+  std::vector<std::string> debug_lines_ ABSL_GUARDED_BY(mu_);
+};
+
+// One client: an identity with an open session.
+class Client {
+ public:
+  Client(Harness& h, policy::Identity identity) : h_(h) { ctx_.identity = std::move(identity); }
+
+  // Opens the session; fails the test when that fails.
+  Client& Open() {
+    v1::OpenSessionResponse resp;
+    absl::Status s = h_.core().OpenSession(ctx_, v1::OpenSessionRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s;
+    session_ = resp.session();
+    root_ = resp.root();
+    open_ = resp;
+    return *this;
+  }
+
+  RequestContext& ctx() { return ctx_; }
+  const std::string& session() const { return session_; }
+  void set_session(std::string s) { session_ = std::move(s); }
+  const v1::HandleRef& root() const { return root_; }
+  const v1::OpenSessionResponse& open_response() const { return open_; }
+
+  absl::StatusOr<v1::Value> Get(const v1::HandleRef& h, const std::string& name) {
+    v1::GetAttrRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    req.set_name(name);
+    v1::GetAttrResponse resp;
+    absl::Status s = h_.core().GetAttr(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp.value();
+  }
+  absl::Status Set(const v1::HandleRef& h, const std::string& name, v1::Value value) {
+    v1::SetAttrRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    req.set_name(name);
+    *req.mutable_value() = std::move(value);
+    v1::SetAttrResponse resp;
+    return h_.core().SetAttr(ctx_, req, &resp);
+  }
+  absl::Status Del(const v1::HandleRef& h, const std::string& name) {
+    v1::DelAttrRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    req.set_name(name);
+    v1::DelAttrResponse resp;
+    return h_.core().DelAttr(ctx_, req, &resp);
+  }
+  absl::StatusOr<v1::Value> Call(const v1::HandleRef& h, const std::string& name,
+                                 std::vector<v1::Value> args = {},
+                                 std::vector<std::pair<std::string, v1::Value>> kwargs = {}) {
+    v1::CallRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    req.set_name(name);
+    for (auto& a : args) *req.add_args() = std::move(a);
+    for (auto& [k, v] : kwargs) (*req.mutable_kwargs())[k] = std::move(v);
+    v1::CallResponse resp;
+    absl::Status s = h_.core().Call(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp.result();
+  }
+  absl::StatusOr<uint32_t> Release(std::vector<std::string> ids) {
+    v1::ReleaseRequest req;
+    req.set_session(session_);
+    for (auto& id : ids) req.add_handles(std::move(id));
+    v1::ReleaseResponse resp;
+    absl::Status s = h_.core().Release(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp.released();
+  }
+  absl::StatusOr<v1::ListHandlesResponse> List() {
+    v1::ListHandlesRequest req;
+    req.set_session(session_);
+    v1::ListHandlesResponse resp;
+    absl::Status s = h_.core().ListHandles(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp;
+  }
+  absl::StatusOr<v1::DescribeResponse> Describe(const v1::HandleRef& h) {
+    v1::DescribeRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    v1::DescribeResponse resp;
+    absl::Status s = h_.core().Describe(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp;
+  }
+  absl::StatusOr<v1::HandleRef> Restrict(const v1::HandleRef& h,
+                                         std::vector<std::string> getattr,
+                                         std::vector<std::string> setattr = {},
+                                         std::vector<std::string> delattr = {},
+                                         std::vector<std::string> call = {}) {
+    v1::RestrictRequest req;
+    req.set_session(session_);
+    req.set_handle(h.id());
+    for (auto& n : getattr) req.add_getattr(n);
+    for (auto& n : setattr) req.add_setattr(n);
+    for (auto& n : delattr) req.add_delattr(n);
+    for (auto& n : call) req.add_call(n);
+    v1::RestrictResponse resp;
+    absl::Status s = h_.core().Restrict(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp.handle();
+  }
+  absl::Status KeepAlive() {
+    v1::KeepAliveRequest req;
+    req.set_session(session_);
+    v1::KeepAliveResponse resp;
+    return h_.core().KeepAlive(ctx_, req, &resp);
+  }
+  absl::StatusOr<uint32_t> Close() {
+    v1::CloseSessionRequest req;
+    req.set_session(session_);
+    v1::CloseSessionResponse resp;
+    absl::Status s = h_.core().CloseSession(ctx_, req, &resp);
+    if (!s.ok()) return s;
+    return resp.released_handles();
+  }
+
+  // Call/Get that must succeed and yield a handle.
+  v1::HandleRef CallForHandle(const v1::HandleRef& h, const std::string& name,
+                              std::vector<v1::Value> args = {}) {
+    absl::StatusOr<v1::Value> v = Call(h, name, std::move(args));
+    EXPECT_TRUE(v.ok()) << v.status();
+    EXPECT_TRUE(v.ok() && v->has_handle()) << (v.ok() ? v->DebugString() : "");
+    return v.ok() ? v->handle() : v1::HandleRef();
+  }
+  v1::HandleRef GetHandle(const v1::HandleRef& h, const std::string& name) {
+    absl::StatusOr<v1::Value> v = Get(h, name);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? v->handle() : v1::HandleRef();
+  }
+
+ private:
+  Harness& h_;
+  RequestContext ctx_;
+  std::string session_;
+  v1::HandleRef root_;
+  v1::OpenSessionResponse open_;
+};
+
+}  // namespace orb::testing
+
+#endif  // ORB_TESTS_BROKER_BROKER_FIXTURE_H_
