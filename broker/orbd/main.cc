@@ -72,9 +72,8 @@ int main(int argc, char** argv) {
       orb::orbd::MakeService(absl::GetFlag(FLAGS_service));
   if (!service.ok()) Fail(std::string(service.status().message()));
 
-  const bool debug_flag = absl::GetFlag(FLAGS_debug_authorization);
   orb::BrokerCore::Options core_options;
-  core_options.debug_authorization = debug_flag;
+  core_options.debug_authorization = absl::GetFlag(FLAGS_debug_authorization);
   core_options.debug_log = [](const std::string& line) {
     fprintf(stderr, "orbd: authz: %s\n", line.c_str());
   };

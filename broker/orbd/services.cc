@@ -12,7 +12,8 @@ absl::StatusOr<ServiceInstance> MakeService(const std::string& name) {
   if (name == "blog") {
     ServiceInstance instance;
     instance.registry = std::make_shared<TypeRegistry>();
-    demo::RegisterBlogTypes(*instance.registry);
+    absl::Status registered = demo::RegisterBlogTypes(*instance.registry);
+    if (!registered.ok()) return registered;
     instance.root = demo::MakeBlog();
     return instance;
   }

@@ -26,7 +26,8 @@ v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
 BrokerServer::BrokerServer(policy::PolicyPtr policy) {
   const uint64_t max_message_bytes = policy->limits().max_message_bytes;
   registry_ = std::make_shared<TypeRegistry>();
-  demo::RegisterBlogTypes(*registry_);
+  absl::Status registered = demo::RegisterBlogTypes(*registry_);
+  if (!registered.ok()) ADD_FAILURE() << registered;
   core_ = std::make_unique<BrokerCore>(registry_, demo::MakeBlog(), std::move(policy),
                                        BrokerCore::Options());
   service::ServerOptions options;
