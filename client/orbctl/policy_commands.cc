@@ -244,7 +244,9 @@ int RunMintTicket(int argc, char** argv) {
                                             policy::kMinTicketKeyBytes, " bytes"));
   }
   const absl::Time expiry = absl::Now() + absl::Seconds(static_cast<int64_t>(ttl));
-  std::printf("%s\n", policy::MintTicket(key, userid, expiry).c_str());
+  const std::string ticket = policy::MintTicket(key, userid, expiry);
+  if (ticket.empty()) return Fail("mint-ticket", "cannot compute the ticket signature");
+  std::printf("%s\n", ticket.c_str());
   std::fflush(stdout);
   return 0;
 }
@@ -283,7 +285,9 @@ int RunHashToken(int argc, char** argv) {
     token = tokens[0];
   }
   if (token.empty()) return Fail("hash-token", "the token is empty");
-  std::printf("%s\n", policy::Sha256Hex(token).c_str());
+  const std::string hash = policy::Sha256Hex(token);
+  if (hash.empty()) return Fail("hash-token", "cannot compute SHA-256");
+  std::printf("%s\n", hash.c_str());
   std::fflush(stdout);
   return 0;
 }
