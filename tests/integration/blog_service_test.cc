@@ -324,7 +324,8 @@ TEST_F(BlogServiceTest, HealthCheckIsServing) {
   auto channel = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
   grpc::GenericStub generic(channel);
   grpc::ClientContext context;
-  grpc::ByteBuffer request;  // HealthCheckRequest{service: ""} is empty
+  grpc::Slice empty_message("");  // HealthCheckRequest{service: ""} encodes to no bytes
+  grpc::ByteBuffer request(&empty_message, 1);
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
