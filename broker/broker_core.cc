@@ -292,7 +292,8 @@ struct BrokerCore::Impl {
     request.principals = &op.session->principals();
     request.session_id = op.session->id();
     policy::GateDecision decision = policy::Decide(*olp, request);
-    const bool debug = op.policy != nullptr && op.policy->debug_authorization();
+    const bool debug = options.debug_authorization ||
+                       (op.policy != nullptr && op.policy->debug_authorization());
     std::string explain;
     if (debug) {
       explain = decision.Explain(request);

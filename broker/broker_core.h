@@ -48,8 +48,12 @@ class BrokerCore {
     // Clock for leases; tests inject a fake one.
     std::function<absl::Time()> now = [] { return absl::Now(); };
     // Write each authorization decision to this sink, when set (the daemon
-    // logs it when the policy's debug_authorization is on).
+    // logs it when the policy's debug_authorization is on, or when
+    // `debug_authorization` below is set).
     std::function<void(const std::string&)> debug_log;
+    // Debug authorization regardless of the policy's switch (orbd's
+    // --debug-authorization).
+    bool debug_authorization = false;
     // Makes session and handle ids; they must be unguessable. Default
     // (empty): 128 bits from the OS CSPRNG (OpenSSL RAND_bytes), as hex.
     std::function<std::string()> new_id;

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <atomic>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -18,6 +20,7 @@
 #include "broker/broker_core.h"
 #include "broker/orbd/services.h"
 #include "broker/service/server.h"
+#include "grpc/support/log.h"
 #include "policy/policy_loader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -35,6 +38,15 @@ ABSL_FLAG(double, shutdown_grace_seconds, 5.0,
           "how long calls in flight may run after SIGTERM/SIGINT");
 
 namespace {
+
+// gRPC logs its own multi-line account of a failed bind; during startup
+// orbd reports failures itself in one line, so gRPC's lines are held back
+// until the server is up.
+std::atomic<bool> g_started{false};
+void GrpcLog(gpr_log_func_args* args) {
+  if (!g_started.load(std::memory_order_relaxed)) return;
+  fprintf(stderr, "orbd: grpc %s: %s\n", gpr_log_severity_string(args->severity), args->message);
+}
 
 [[noreturn]] void Fail(const std::string& message) {
   fprintf(stderr, "orbd: %s\n", message.c_str());
@@ -86,8 +98,10 @@ int main(int argc, char** argv) {
   server_options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   server_options.tls_require_client_cert = absl::GetFlag(FLAGS_tls_require_client_cert);
   server_options.max_message_bytes = (*policy)->limits().max_message_bytes;
+  gpr_set_log_function(GrpcLog);
   auto server = orb::service::OrbServer::Start(&core, server_options);
   if (!server.ok()) Fail(std::string(server.status().message()));
+  g_started = true;
 
   fprintf(stderr, "orbd: serving '%s' on %s (%s), policy %s\n",
           absl::GetFlag(FLAGS_service).c_str(), (*server)->address().c_str(),

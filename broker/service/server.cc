@@ -103,6 +103,7 @@ void OrbServer::SweepLoop() {
 }
 
 void OrbServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;  // Start() failed before the server existed
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
