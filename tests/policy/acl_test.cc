@@ -279,6 +279,68 @@ TEST(AclEvaluator, ByIdAndByNameAgree) {
   EXPECT_FALSE(Permits(lineage, p, kNoSymbol).allowed());
 }
 
+// ACLs from Acl::kIndexFromSize ACEs up are searched through an index
+// rather than scanned; the answers must be the scan's.
+std::vector<AceSpec> Padding(size_t n) {
+  std::vector<AceSpec> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(AceSpec::Allow("pad-" + std::to_string(i), "view"));
+  return out;
+}
+
+TEST(AclEvaluator, LargeAclKeepsFirstMatchAcrossPrincipalsAndAllPermissions) {
+  std::vector<AceSpec> aces = Padding(Acl::kIndexFromSize);
+  aces.push_back(AceSpec::Allow("bob", std::vector<std::string>{"edit", "view", "edit"}));  // 9
+  aces.push_back(AceSpec::DenyAllFor("group:x"));                                           // 10
+  aces.push_back(AceSpec::Deny("bob", "view"));                                             // 11
+  aces.push_back(AceSpec::Allow("bob", std::vector<std::string>{}));                        // 12
+  aces.push_back(AceSpec::DenyAll());                                                       // 13
+  aces.push_back(AceSpec::DenyAll());                                                       // 14
+  aces.push_back(AceSpec::AllowAll("carol"));                                               // 15
+  Chain c;
+  c.Node("root", std::vector<AceSpec>{AceSpec::Allow("carol", "view")});
+  c.Node("leaf", std::move(aces));
+  EXPECT_EQ(Ask(c, {"bob"}, "view").ace_index(), 9);
+  EXPECT_TRUE(Ask(c, {"bob"}, "view").allowed());
+  EXPECT_EQ(Ask(c, {"group:x", "bob"}, "view").ace_index(), 9);
+  EXPECT_EQ(Ask(c, {"group:x", "bob"}, "delete").ace_index(), 10);
+  EXPECT_FALSE(Ask(c, {"group:x"}, "acl_test.unknown-large").allowed());
+  EXPECT_EQ(Ask(c, {"group:x"}, "acl_test.unknown-large").ace_index(), 10);
+  EXPECT_EQ(Ask(c, {"system.Everyone", "bob"}, "comment").ace_index(), 13);  // the first DENY_ALL
+  const AclResult carol = Ask(c, {"carol"}, "view");
+  EXPECT_EQ(carol.ace_index(), 15);
+  EXPECT_EQ(carol.acl_node(), 0);
+  const AclResult inherited = Ask(c, {"carol", "dave"}, "view");
+  EXPECT_EQ(inherited.ace_index(), 15);
+  EXPECT_TRUE(Ask(c, {"pad-3"}, "view").allowed());
+  EXPECT_EQ(Ask(c, {"pad-3"}, "view").ace_index(), 3);
+  EXPECT_TRUE(Ask(c, {"pad-3"}, "vie").default_deny());
+  EXPECT_TRUE(Ask(c, {"nobody"}, "view").default_deny());
+  EXPECT_EQ(Ask(c, {"nobody"}, "view").msg_acl_node(), 1);
+}
+
+TEST(AclEvaluator, LargeAndSmallAclsDecideAlike) {
+  // The same ACEs, once scanned (short) and once indexed (padded at the end).
+  const std::vector<AceSpec> core = {AceSpec::Deny("group:x", "edit"), AceSpec::Allow("bob", "edit"),
+                                     AceSpec::AllowAll("admin"), AceSpec::DenyAll()};
+  std::vector<AceSpec> padded = core;
+  for (AceSpec& pad : Padding(Acl::kIndexFromSize)) padded.push_back(std::move(pad));
+  ASSERT_FALSE(Acl::Compile(core)->indexed());
+  ASSERT_TRUE(Acl::Compile(padded)->indexed());
+  Chain scanned, indexed;
+  scanned.Node("root", core);
+  indexed.Node("root", std::move(padded));
+  for (const std::vector<std::string>& who : std::vector<std::vector<std::string>>{
+           {"bob"}, {"bob", "group:x"}, {"admin", "system.Everyone"}, {"system.Everyone", "admin"},
+           {"system.Everyone"}, {}, {"nobody"}}) {
+    for (const char* permission : {"edit", "view", "", "acl_test.unknown-mixed"}) {
+      const AclResult a = Ask(scanned, who, permission);
+      const AclResult b = Ask(indexed, who, permission);
+      EXPECT_EQ(a.allowed(), b.allowed()) << permission;
+      EXPECT_EQ(a.ace_index(), b.ace_index()) << permission;
+    }
+  }
+}
+
 // ----------------------------------------------------------------- compile
 
 TEST(AclCompile, ReprsRenderTuplesAsPythonDoes) {
