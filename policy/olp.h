@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "policy/symbols.h"
@@ -213,17 +214,19 @@ class Olp {
  private:
   friend class Builder;
   Olp() = default;
-  // Caches the wildcard entries of each table so that a decision does one
-  // map lookup (the name) instead of four.
-  void IndexWildcards();
+  // Builds the lookup index from tables_. A decision then does one hash
+  // lookup for the name and none for the wildcards. The index holds Lock
+  // copies (shared trees), not pointers, so copying an Olp stays safe.
+  void BuildIndex();
 
-  struct Wildcards {
-    std::optional<Lock> any;  // "*"
-    std::optional<Lock> all;  // "&"
-    std::optional<Lock> alt;  // "|"
+  struct Index {
+    absl::flat_hash_map<std::string, Lock> names;  // every non-wildcard key
+    std::optional<Lock> any;                       // "*"
+    std::optional<Lock> all;                       // "&"
+    std::optional<Lock> alt;                       // "|"
   };
   std::array<std::array<OlpTable, kOpCount>, kViewCount> tables_;
-  std::array<std::array<Wildcards, kOpCount>, kViewCount> wildcards_;
+  std::array<std::array<Index, kOpCount>, kViewCount> index_;
 };
 using OlpPtr = std::shared_ptr<const Olp>;
 
