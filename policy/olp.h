@@ -22,8 +22,9 @@
 //     happens never to hold. A listed name whose entry is BLOCKED does not
 //     fall back to "*". A path that can never hold because its own lock or
 //     "&" is BLOCKED is dropped, and so is a BLOCKED "|"; a name left with no
-//     path is not exposed. So "&": BLOCKED hides a whole table, which is how
-//     an operator switches an operation off without an existence oracle.
+//     path is not exposed. So "&": BLOCKED (with no "|") hides a whole
+//     table, which is how an operator switches an operation off without
+//     creating an existence oracle.
 //   - "&" narrows every name, listed "_" names included; "*" and "|" never
 //     reach a name that starts with "_".
 //   - Evaluation short-circuits as rpyc.security does: the own lock, then "&"
