@@ -70,6 +70,11 @@ struct LockContext {
 };
 
 // A lock: an immutable boolean expression. Copying shares the tree.
+//
+// Thread safety: immutable; copies may be used and destroyed concurrently
+// (a custom lock's predicate must itself be safe to call concurrently).
+// Trees are built by the program and the policy loader, not by clients;
+// evaluation and rendering recurse once per nesting level.
 class Lock {
  public:
   enum class Kind : uint8_t {
