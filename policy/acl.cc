@@ -280,6 +280,7 @@ AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& princ
   const size_t held_count = principals.ids().size();
   const auto holds = [&](SymbolId id) {
     if ((principal_mask & Principals::MaskBit(id)) == 0) return false;
+    if (held_count > 16) return std::binary_search(held, held + held_count, id);
     for (size_t k = 0; k < held_count; ++k) {
       if (held[k] >= id) return held[k] == id;
     }

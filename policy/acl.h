@@ -1,5 +1,6 @@
 // ACLs and the ACL evaluator, with Pyramid 2.0's ACLHelper semantics exactly
-// (see docs/policy.md and tests/conformance/).
+// (see docs/policy.md, and tests/conformance/SEMANTICS.md for the reference
+// that the conformance corpus checks).
 //
 // An ACL is an ordered list of ACEs (action, principal, permissions). To
 // decide permits(context, principals, permission), the evaluator walks the
@@ -33,6 +34,8 @@ enum class PermissionForm : uint8_t {
 };
 
 // One ACE as written. DENY_ALL is {kDeny, "system.Everyone", kAllPermissions}.
+// Acl::Compile keeps a kString spec to exactly one name (its first; "" when
+// it has none) and clears the names of a kAllPermissions spec.
 struct AceSpec {
   AceAction action = AceAction::kDeny;
   std::string principal;
@@ -66,6 +69,8 @@ class Acl {
     std::vector<SymbolId> permissions;
   };
 
+  // Interns every principal and permission in SymbolTable::Global() and
+  // renders the reprs. Thread-safe; allocates (compile once, decide often).
   static std::shared_ptr<const Acl> Compile(std::vector<AceSpec> aces);
 
   const std::vector<AceSpec>& aces() const { return specs_; }
@@ -181,22 +186,29 @@ class AclResult {
 };
 
 // Pyramid's permits(context, principals, permission) over `lineage`
-// (lineage[0] is the context). Allocates nothing.
+// (lineage[0] is the context). Allocates nothing and takes no lock;
+// thread-safe on shared ACLs and Principals.
 // REQUIRES: lineage is not empty.
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   SymbolId permission);
-// Same, with the permission by name (looked up, never interned).
+// Same, with the permission by name (looked up, never interned, under the
+// symbol table's shared lock). Allocates nothing.
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   absl::string_view permission);
 
 // Pyramid's principals_allowed_by_permission(context, permission): every
 // principal P for which a root-to-context walk keeps an Allow (see
-// docs/policy.md for the exact rule). Sorted by code point, unique.
+// docs/policy.md and SEMANTICS.md §7 for the exact rule, including its
+// quirks). Sorted by code point, unique. Allocates; for tools and Describe.
 std::vector<std::string> PrincipalsAllowedByPermission(
     absl::Span<const LineageNode> lineage, absl::string_view permission);
 
-// Python repr of a str, as Pyramid's messages render it ('x', or "x" when it
-// contains ' and no ").
+// Python 3 repr of a str, as Pyramid's messages render it: 'x', or "x" when
+// it contains ' and no "; backslash, the chosen quote, \t \n \r and other
+// control characters escaped; non-ASCII kept when str.isprintable() would
+// keep it (Unicode 14.0, Python 3.11), else \xhh, \uhhhh or \Uhhhhhhhh.
+// Bytes that are not UTF-8 render as Python's surrogateescape would store
+// them (\udc80-\udcff).
 std::string PyRepr(absl::string_view s);
 
 }  // namespace orb::policy

@@ -193,6 +193,16 @@ TEST(AclEvaluator, PrincipalsAreCaseSensitiveAndExact) {
   EXPECT_TRUE(Ask(c, {"system.everyone", "Bob"}, "view").default_deny());  // not system.Everyone
 }
 
+TEST(AclEvaluator, ManyPrincipalsStillMatchExactly) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) many.push_back("group:g" + std::to_string(i));
+  Chain c;
+  c.Node("root", std::vector<AceSpec>{AceSpec::Deny("group:g39x", "view"), AceSpec::Allow("group:g39", "view")});
+  EXPECT_EQ(Ask(c, many, "view").ace_index(), 1);
+  many.pop_back();
+  EXPECT_TRUE(Ask(c, many, "view").default_deny());
+}
+
 TEST(AclEvaluator, EmptyPrincipalsAlwaysDefaultDeny) {
   EXPECT_TRUE(Ask(Flintstones(), {}, "view").default_deny());
 }
