@@ -10,6 +10,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/testing/test_support.h"
 
 namespace orb::testing {
 namespace {
@@ -371,6 +372,23 @@ TEST_F(BlogServiceTest, ConcurrentClientsDoNotDisturbEachOther) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(NarrowedBlog, OperatorPolicyReplacesCompiledOlp) {
+  std::string text = ReadSourceFile("examples/blog/narrowed-blog.textproto");
+  policy::LoadResult loaded = policy::CompilePolicyText(text, "narrowed-blog.textproto");
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front().ToString();
+  BrokerServer server(loaded.policy);
+  Caller alice(server, kAliceToken);
+  ASSERT_TRUE(alice.Open().ok());
+  EXPECT_TRUE(alice.GetAttr(alice.root(), "title", nullptr).ok());
+  EXPECT_TRUE(alice.Call(alice.root(), "entries", {}, nullptr).ok());
+  // Alice is an editor, but the operator took add_entry and setattr away.
+  EXPECT_EQ(alice.Call(alice.root(), "add_entry", {StringValue("t"), StringValue("b")}, nullptr)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(alice.SetAttr(alice.root(), "title", StringValue("x")).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
