@@ -54,13 +54,18 @@ inline policy::Identity Alice() { return User("alice", {"group:editors"}); }
 
 // The policy the tests run under unless they say otherwise: no OLP or ACL
 // of its own, so the demo's compiled-in ones apply.
-inline constexpr char kBasePolicy[] = R"pb(
+inline constexpr char kBasePolicyWithoutLimits[] = R"pb(
   authentication { allow_anonymous: true }
   user { userid: "alice" group: "group:editors" }
   user { userid: "bob" }
   user { userid: "carol" }
-  limits { session_ttl_seconds: 60 }
 )pb";
+// The base policy with a 60 s lease and `more_limits` (Limits fields).
+inline std::string PolicyWithLimits(const std::string& more_limits) {
+  return std::string(kBasePolicyWithoutLimits) + "limits { session_ttl_seconds: 60 " +
+         more_limits + " }\n";
+}
+inline const std::string kBasePolicy = PolicyWithLimits("");
 
 inline policy::PolicyPtr CompilePolicy(const std::string& text) {
   policy::LoadResult result = policy::CompilePolicyText(text, "test.textproto");
