@@ -30,8 +30,9 @@ bool Session::Renew(absl::Time now, absl::Duration ttl) {
 
 bool Session::ExpireIfDue(absl::Time now) {
   orb::MutexLock lock(&mu_);
-  if (now >= expires_) dead_ = true;
-  return dead_;
+  if (dead_ || now < expires_) return false;
+  dead_ = true;
+  return true;
 }
 
 bool Session::MarkDead() {
@@ -120,8 +121,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id
   }
   if (session->owner_key() != owner_key) return NotFound();
   if (!session->Renew(now, ttl)) {
-    session->ExpireIfDue(now);
-    Drop(session);
+    if (session->ExpireIfDue(now)) Drop(session);
     return NotFound();
   }
   return session;
@@ -142,10 +142,10 @@ absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_vi
     Drop(session);
     return NotFound();
   }
-  session->MarkDead();
-  std::optional<size_t> released = Drop(session);
-  if (!released.has_value()) return NotFound();  // a concurrent Close won
-  return *released;
+  // Whoever marks the session dead (this Close, a concurrent one, or
+  // expiry) is the one that drops it.
+  if (!session->MarkDead()) return NotFound();
+  return Drop(session).value_or(0);
 }
 
 std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session) {
