@@ -202,7 +202,7 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
     compiled.permissions.erase(std::unique(compiled.permissions.begin(), compiled.permissions.end()),
                                compiled.permissions.end());
 
-    HotAce hot;
+    HotAce hot{};
     hot.principal = compiled.principal;
     hot.permission = kNoSymbol;
     hot.allow = spec.action == AceAction::kAllow;
@@ -213,8 +213,15 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
     } else if (compiled.permissions.size() == 1) {
       hot.match = Match::kOne;
       hot.permission = compiled.permissions[0];
-    } else {
+    } else if (compiled.permissions.size() <= UINT16_MAX) {
       hot.match = Match::kMany;
+      hot.perms_begin = static_cast<uint32_t>(acl->many_perms_.size());
+      hot.perms_count = static_cast<uint16_t>(compiled.permissions.size());
+      acl->many_perms_.insert(acl->many_perms_.end(), compiled.permissions.begin(), compiled.permissions.end());
+    } else {
+      // Beyond any real ACE; the compiled vector answers for it.
+      hot.match = Match::kMany;
+      hot.perms_count = 0;
     }
     acl->principal_mask_ |= Principals::MaskBit(hot.principal);
 
@@ -227,7 +234,36 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
   }
   acl->repr_.push_back(']');
   acl->specs_ = std::move(aces);
+  if (acl->hot_.size() >= kIndexFromSize) acl->BuildIndex();
   return acl;
+}
+
+void Acl::BuildIndex() {
+  size_t keys = 0;
+  for (const CompiledAce& ace : compiled_) keys += ace.all_permissions ? 1 : ace.permissions.size();
+  size_t capacity = 16;
+  while (capacity < 2 * keys) capacity *= 2;  // load factor <= 1/2: short probes
+  index_.assign(capacity, IndexSlot{kNoSymbol, kNoSymbol, kNoAce});
+  index_mask_ = static_cast<uint32_t>(capacity - 1);
+  const auto insert = [&](SymbolId principal, SymbolId permission, uint32_t ace) {
+    for (uint32_t at = SlotHash(principal, permission) & index_mask_;; at = (at + 1) & index_mask_) {
+      IndexSlot& slot = index_[at];
+      if (slot.ace == kNoAce) {
+        slot = IndexSlot{principal, permission, ace};
+        return;
+      }
+      // Already keyed by an earlier ACE, which is the one that matches first.
+      if (slot.principal == principal && slot.permission == permission) return;
+    }
+  };
+  for (uint32_t i = 0; i < compiled_.size(); ++i) {
+    const CompiledAce& ace = compiled_[i];
+    if (ace.all_permissions) {
+      insert(ace.principal, kAllPermissionsKey, i);
+    } else {
+      for (SymbolId permission : ace.permissions) insert(ace.principal, permission, i);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +272,20 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   SymbolId permission) {
   AclResult result;
+  // Membership is tested inline: a 64-bit mask rejects most ACE principals
+  // with a shift and an AND, and the few survivors are looked up in the
+  // caller's (small, sorted) id list.
   const uint64_t principal_mask = principals.mask();
+  const SymbolId* held = principals.ids().data();
+  const size_t held_count = principals.ids().size();
+  const auto holds = [&](SymbolId id) {
+    if ((principal_mask & Principals::MaskBit(id)) == 0) return false;
+    if (held_count > 16) return std::binary_search(held, held + held_count, id);
+    for (size_t k = 0; k < held_count; ++k) {
+      if (held[k] >= id) return held[k] == id;
+    }
+    return false;
+  };
   const int depth = static_cast<int>(lineage.size());
   for (int node = 0; node < depth; ++node) {
     const Acl* acl = lineage[node].acl;
@@ -244,14 +293,33 @@ AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& princ
     result.msg_acl_node_ = node;  // the root-most ACL seen, for default deny
     // No ACE principal can be held: nothing in this ACL can match.
     if ((acl->principal_mask_ & principal_mask) == 0) continue;
+    if (!acl->index_.empty()) {
+      uint32_t first = Acl::kNoAce;
+      for (size_t k = 0; k < held_count; ++k) {
+        const SymbolId p = held[k];
+        if ((acl->principal_mask_ & Principals::MaskBit(p)) == 0) continue;
+        first = std::min(first, acl->FirstAce(p, permission));
+        // An unknown permission (kNoSymbol) was just looked up as the
+        // ALL_PERMISSIONS key itself.
+        if (permission != Acl::kAllPermissionsKey) {
+          first = std::min(first, acl->FirstAce(p, Acl::kAllPermissionsKey));
+        }
+      }
+      if (first == Acl::kNoAce) continue;
+      result.allowed_ = acl->hot_[first].allow;
+      result.acl_node_ = node;
+      result.ace_index_ = static_cast<int>(first);
+      result.msg_acl_node_ = node;
+      return result;
+    }
     const Acl::HotAce* aces = acl->hot_.data();
     const int count = static_cast<int>(acl->hot_.size());
     for (int i = 0; i < count; ++i) {
       const Acl::HotAce& ace = aces[i];
       // Pyramid tests the principal first; both tests are pure, so the
-      // cheaper-to-reject order is equivalent.
-      if (!principals.Contains(ace.principal)) continue;
-      bool matches;
+      // order cannot change the outcome.
+      if (!holds(ace.principal)) continue;
+      bool matches = false;
       switch (ace.match) {
         case Acl::Match::kAll:
           matches = true;
@@ -259,14 +327,16 @@ AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& princ
         case Acl::Match::kOne:
           matches = ace.permission == permission;
           break;
-        case Acl::Match::kMany: {
-          const std::vector<SymbolId>& ids = acl->compiled_[i].permissions;
-          matches = std::binary_search(ids.begin(), ids.end(), permission);
+        case Acl::Match::kMany:
+          if (ace.perms_count > 0) {
+            const SymbolId* ids = acl->many_perms_.data() + ace.perms_begin;
+            matches = std::binary_search(ids, ids + ace.perms_count, permission);
+          } else {
+            const std::vector<SymbolId>& ids = acl->compiled_[i].permissions;
+            matches = std::binary_search(ids.begin(), ids.end(), permission);
+          }
           break;
-        }
         case Acl::Match::kNothing:
-        default:
-          matches = false;
           break;
       }
       if (!matches) continue;

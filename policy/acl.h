@@ -1,5 +1,6 @@
 // ACLs and the ACL evaluator, with Pyramid 2.0's ACLHelper semantics exactly
-// (see docs/policy.md and tests/conformance/).
+// (see docs/policy.md, and tests/conformance/SEMANTICS.md for the reference
+// that the conformance corpus checks).
 //
 // An ACL is an ordered list of ACEs (action, principal, permissions). To
 // decide permits(context, principals, permission), the evaluator walks the
@@ -33,6 +34,8 @@ enum class PermissionForm : uint8_t {
 };
 
 // One ACE as written. DENY_ALL is {kDeny, "system.Everyone", kAllPermissions}.
+// Acl::Compile keeps a kString spec to exactly one name (its first; "" when
+// it has none) and clears the names of a kAllPermissions spec.
 struct AceSpec {
   AceAction action = AceAction::kDeny;
   std::string principal;
@@ -66,6 +69,8 @@ class Acl {
     std::vector<SymbolId> permissions;
   };
 
+  // Interns every principal and permission in SymbolTable::Global() and
+  // renders the reprs. Thread-safe; allocates (compile once, decide often).
   static std::shared_ptr<const Acl> Compile(std::vector<AceSpec> aces);
 
   const std::vector<AceSpec>& aces() const { return specs_; }
@@ -78,24 +83,60 @@ class Acl {
   const std::string& repr() const { return repr_; }
   const std::string& ace_repr(size_t i) const { return ace_reprs_[i]; }
 
+  // ACLs of at least this many ACEs are decided through a (principal,
+  // permission) index instead of a scan; the answers are identical.
+  static constexpr size_t kIndexFromSize = 9;
+  bool indexed() const { return !index_.empty(); }
+
  private:
   friend AclResult Permits(absl::Span<const LineageNode>, const Principals&, SymbolId);
 
-  // The decision path's view of one ACE: 12 bytes, contiguous, so a scan
-  // touches one cache line per five ACEs and follows no pointer unless an
-  // ACE names several permissions.
+  // The decision path's view of one ACE: 16 bytes in one contiguous array,
+  // with the permissions of multi-permission ACEs in another, so that a scan
+  // follows no pointer per ACE.
   enum class Match : uint8_t { kNothing, kOne, kMany, kAll };
   struct HotAce {
     SymbolId principal;
-    SymbolId permission;  // the permission when match == kOne
+    SymbolId permission;   // kOne: the permission
+    uint32_t perms_begin;  // kMany: first index in many_perms_
+    uint16_t perms_count;  // kMany: number of ids there (sorted, unique)
     Match match;
     bool allow;
   };
+
+  // Large ACLs are not scanned: an open-addressing table maps each
+  // (principal, permission) pair, and (principal, ALL_PERMISSIONS), to the
+  // first ACE granting or denying it, so a decision costs two probes per held
+  // principal instead of one test per ACE. The first match is the smallest
+  // index over those probes, exactly what the in-order scan finds.
+  static constexpr SymbolId kAllPermissionsKey = kNoSymbol;
+  static constexpr uint32_t kNoAce = 0xffffffffu;
+  struct IndexSlot {
+    SymbolId principal;
+    SymbolId permission;  // or kAllPermissionsKey
+    uint32_t ace;         // kNoAce: an empty slot
+  };
+  static uint32_t SlotHash(SymbolId principal, SymbolId permission) {
+    uint32_t h = (principal * 0x9E3779B1u) ^ (permission * 0x85EBCA6Bu);
+    return h ^ (h >> 15);
+  }
+  // The first ACE keyed (principal, permission), or kNoAce.
+  uint32_t FirstAce(SymbolId principal, SymbolId permission) const {
+    for (uint32_t at = SlotHash(principal, permission) & index_mask_;; at = (at + 1) & index_mask_) {
+      const IndexSlot& slot = index_[at];
+      if (slot.ace == kNoAce) return kNoAce;
+      if (slot.principal == principal && slot.permission == permission) return slot.ace;
+    }
+  }
+  void BuildIndex();
 
   Acl() = default;
   std::vector<AceSpec> specs_;
   std::vector<CompiledAce> compiled_;
   std::vector<HotAce> hot_;
+  std::vector<SymbolId> many_perms_;
+  std::vector<IndexSlot> index_;  // empty: the ACL is scanned
+  uint32_t index_mask_ = 0;       // index_.size() - 1
   uint64_t principal_mask_ = 0;  // Principals::MaskBit over every ACE principal
   std::vector<std::string> ace_reprs_;
   std::string repr_;
@@ -145,22 +186,29 @@ class AclResult {
 };
 
 // Pyramid's permits(context, principals, permission) over `lineage`
-// (lineage[0] is the context). Allocates nothing.
+// (lineage[0] is the context). Allocates nothing and takes no lock;
+// thread-safe on shared ACLs and Principals.
 // REQUIRES: lineage is not empty.
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   SymbolId permission);
-// Same, with the permission by name (looked up, never interned).
+// Same, with the permission by name (looked up, never interned, under the
+// symbol table's shared lock). Allocates nothing.
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   absl::string_view permission);
 
 // Pyramid's principals_allowed_by_permission(context, permission): every
 // principal P for which a root-to-context walk keeps an Allow (see
-// docs/policy.md for the exact rule). Sorted by code point, unique.
+// docs/policy.md and SEMANTICS.md §7 for the exact rule, including its
+// quirks). Sorted by code point, unique. Allocates; for tools and Describe.
 std::vector<std::string> PrincipalsAllowedByPermission(
     absl::Span<const LineageNode> lineage, absl::string_view permission);
 
-// Python repr of a str, as Pyramid's messages render it ('x', or "x" when it
-// contains ' and no ").
+// Python 3 repr of a str, as Pyramid's messages render it: 'x', or "x" when
+// it contains ' and no "; backslash, the chosen quote, \t \n \r and other
+// control characters escaped; non-ASCII kept when str.isprintable() would
+// keep it (Unicode 14.0, Python 3.11), else \xhh, \uhhhh or \Uhhhhhhhh.
+// Bytes that are not UTF-8 render as Python's surrogateescape would store
+// them (\udc80-\udcff).
 std::string PyRepr(absl::string_view s);
 
 }  // namespace orb::policy

@@ -213,7 +213,7 @@ def random_tree(rng, tree_no):
         elif r < 0.4:
             acl, impl = [], rng.choice(["attr", "callable"])
         else:
-            size = rng.choice([1, 2, 3, 4, 6, 9])
+            size = rng.choice([1, 2, 3, 4, 6, 9, 16, 30])
             acl = [random_ace(rng, principals) for _ in range(size)]
             if rng.random() < 0.15:  # an exact duplicate ACE
                 dup = acl[rng.randrange(len(acl))]

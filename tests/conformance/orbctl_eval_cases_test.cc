@@ -28,7 +28,7 @@ std::string EvalCases(const std::string& in, const std::string& out) {
 }
 
 std::string CheckCases(const std::string& cases, const std::string& results) {
-  return "python3 '" + kConformanceDir + "/check_cases.py' '" + cases + "' '" + results + "'";
+  return "python3 '" + kConformanceDir + "/check_cases.py' --max-show 3 '" + cases + "' '" + results + "'";
 }
 
 void WriteText(const std::string& path, const std::string& text) {

@@ -210,7 +210,7 @@ class Generator {
         node.acl.emplace();  // empty ACL
       } else {
         node.acl.emplace();
-        const int size = Pick(std::vector<int>{1, 2, 3, 5, 8});
+        const int size = Pick(std::vector<int>{1, 2, 3, 5, 8, 9, 12, 20, 40});
         for (int k = 0; k < size; ++k) node.acl->push_back(Ace());
         if (Chance(0.15)) node.acl->push_back(Pick(*node.acl));  // a duplicate ACE
       }
