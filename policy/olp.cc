@@ -247,7 +247,7 @@ std::shared_ptr<const Olp> Olp::Builder::Build() {
       }
     }
   }
-  olp->IndexWildcards();
+  olp->BuildIndex();
   return olp;
 }
 
@@ -260,19 +260,22 @@ std::shared_ptr<const Olp> Olp::Empty() {
   return *kEmpty;
 }
 
-void Olp::IndexWildcards() {
+void Olp::BuildIndex() {
   for (int v = 0; v < kViewCount; ++v) {
     for (int o = 0; o < kOpCount; ++o) {
-      const OlpTable& table = tables_[v][o];
-      Wildcards& w = wildcards_[v][o];
-      auto get = [&table](absl::string_view key) -> std::optional<Lock> {
-        auto it = table.find(key);
-        if (it == table.end()) return std::nullopt;
-        return it->second;
-      };
-      w.any = get(kWildcardAny);
-      w.all = get(kWildcardAnd);
-      w.alt = get(kWildcardOr);
+      Index& index = index_[v][o];
+      index.names.reserve(tables_[v][o].size());
+      for (const auto& [name, lock] : tables_[v][o]) {
+        if (name == kWildcardAny) {
+          index.any = lock;
+        } else if (name == kWildcardAnd) {
+          index.all = lock;
+        } else if (name == kWildcardOr) {
+          index.alt = lock;
+        } else {
+          index.names.emplace(name, lock);
+        }
+      }
     }
   }
 }
@@ -286,12 +289,11 @@ Olp::Resolved Olp::Resolve(View view, Op op, absl::string_view name) const {
   if (name.empty() || IsWildcard(name)) return r;
   const int v = static_cast<int>(view);
   const int o = static_cast<int>(op);
-  const OlpTable& table = tables_[v][o];
-  const Wildcards& w = wildcards_[v][o];
+  const Index& w = index_[v][o];
   const bool is_private = IsPrivateName(name);
 
-  auto it = table.find(name);
-  if (it != table.end()) {
+  auto it = w.names.find(name);
+  if (it != w.names.end()) {
     r.own = &it->second;
   } else if (!is_private && w.any.has_value()) {
     r.own = &*w.any;
@@ -336,7 +338,7 @@ std::shared_ptr<const Olp> Olp::Restrict(const NameSubset& keep) const {
       }
     }
   }
-  olp->IndexWildcards();
+  olp->BuildIndex();
   return olp;
 }
 

@@ -22,8 +22,9 @@
 //     happens never to hold. A listed name whose entry is BLOCKED does not
 //     fall back to "*". A path that can never hold because its own lock or
 //     "&" is BLOCKED is dropped, and so is a BLOCKED "|"; a name left with no
-//     path is not exposed. So "&": BLOCKED hides a whole table, which is how
-//     an operator switches an operation off without an existence oracle.
+//     path is not exposed. So "&": BLOCKED (with no "|") hides a whole
+//     table, which is how an operator switches an operation off without
+//     creating an existence oracle.
 //   - "&" narrows every name, listed "_" names included; "*" and "|" never
 //     reach a name that starts with "_".
 //   - Evaluation short-circuits as rpyc.security does: the own lock, then "&"
@@ -40,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "policy/symbols.h"
@@ -68,6 +70,11 @@ struct LockContext {
 };
 
 // A lock: an immutable boolean expression. Copying shares the tree.
+//
+// Thread safety: immutable; copies may be used and destroyed concurrently
+// (a custom lock's predicate must itself be safe to call concurrently).
+// Trees are built by the program and the policy loader, not by clients;
+// evaluation and rendering recurse once per nesting level.
 class Lock {
  public:
   enum class Kind : uint8_t {
@@ -213,17 +220,19 @@ class Olp {
  private:
   friend class Builder;
   Olp() = default;
-  // Caches the wildcard entries of each table so that a decision does one
-  // map lookup (the name) instead of four.
-  void IndexWildcards();
+  // Builds the lookup index from tables_. A decision then does one hash
+  // lookup for the name and none for the wildcards. The index holds Lock
+  // copies (shared trees), not pointers, so copying an Olp stays safe.
+  void BuildIndex();
 
-  struct Wildcards {
-    std::optional<Lock> any;  // "*"
-    std::optional<Lock> all;  // "&"
-    std::optional<Lock> alt;  // "|"
+  struct Index {
+    absl::flat_hash_map<std::string, Lock> names;  // every non-wildcard key
+    std::optional<Lock> any;                       // "*"
+    std::optional<Lock> all;                       // "&"
+    std::optional<Lock> alt;                       // "|"
   };
   std::array<std::array<OlpTable, kOpCount>, kViewCount> tables_;
-  std::array<std::array<Wildcards, kOpCount>, kViewCount> wildcards_;
+  std::array<std::array<Index, kOpCount>, kViewCount> index_;
 };
 using OlpPtr = std::shared_ptr<const Olp>;
 

@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -440,6 +441,36 @@ TEST_F(Gate, ExplainEscapesTheNameToOneLine) {
   const AccessRequest request = Request(kInst, kGet, "x\nFORGED allowed 'y'", &bob_);
   const std::string line = Decide(*olp, request).Explain(request);
   EXPECT_THAT(line, AllOf(Not(HasSubstr("\n")), HasSubstr("'x\\nFORGED allowed \\'y\\''")));
+}
+
+// --- Concurrency -----------------------------------------------------------
+
+TEST_F(Gate, ConcurrentDecisionsOnOneSharedOlpAgree) {
+  // An OLP is immutable and shared by every session's requests; Decide may
+  // run on it from many threads at once (run under ThreadSanitizer in CI).
+  const OlpPtr olp = Olp::Builder()
+                         .Expose(kInst, kGet, "title", P("view"))
+                         .Expose(kInst, kSet, "title", P("edit"))
+                         .Expose(kInst, kGet, "*", Lock::AnyOf({P("admin"), P("edit")}))
+                         .Build();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 2000;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const Principals& who = t % 2 == 0 ? alice_ : bob_;
+      const GateOutcome set_expected = t % 2 == 0 ? GateOutcome::kAllowed : GateOutcome::kDenied;
+      for (int i = 0; i < kRounds; ++i) {
+        if (As(who, *olp, "title").outcome != GateOutcome::kAllowed) ++mismatches[t];
+        if (As(who, *olp, "title", kSet).outcome != set_expected) ++mismatches[t];
+        if (As(who, *olp, "body").outcome != set_expected) ++mismatches[t];
+        if (As(who, *olp, "_x").outcome != GateOutcome::kNotExposed) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(kThreads, 0));
 }
 
 // --- Allocation ------------------------------------------------------------
