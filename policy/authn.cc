@@ -31,19 +31,19 @@ using Digest = std::array<unsigned char, kDigestSize>;
 constexpr absl::string_view kTicketPrefix = "orb1";
 constexpr uint32_t kDefaultTicketLifetimeSeconds = 24 * 60 * 60;
 
-Digest Sha256(absl::string_view data) {
-  Digest out{};
+// Both return false when OpenSSL fails; callers then fail closed.
+bool Sha256(absl::string_view data, Digest* out) {
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
+  return EVP_Digest(data.data(), data.size(), out->data(), &len, EVP_sha256(), nullptr) == 1 &&
+         len == kDigestSize;
 }
 
-Digest HmacSha256(absl::string_view key, absl::string_view data) {
-  Digest out{};
+bool HmacSha256(absl::string_view key, absl::string_view data, Digest* out) {
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return out;
+  return HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(data.data()), data.size(), out->data(),
+              &len) != nullptr &&
+         len == kDigestSize;
 }
 
 std::string LowerHex(const unsigned char* data, size_t size) {
@@ -115,7 +115,8 @@ absl::StatusOr<Identity> Authenticator::Impl::FromBearer(absl::string_view token
     return Unauthenticated(absl::StrCat("bearer tokens are not configured on this server; ",
                                         AcceptedSchemes()));
   }
-  const Digest presented = Sha256(token);
+  Digest presented{};
+  if (!Sha256(token, &presented)) return Unauthenticated("cannot hash the bearer token");
   // Every configured hash is compared, whatever matched before: the time
   // taken does not depend on which entry (if any) matches.
   size_t match = tokens.size();
@@ -160,8 +161,9 @@ absl::StatusOr<Identity> Authenticator::Impl::FromTicket(absl::string_view ticke
         "malformed ticket: the signature part is not 64 lower-case hex digits");
   }
   const size_t signed_size = ticket.size() - parts[3].size() - 1;
-  const Digest expected = HmacSha256(ticket_key, ticket.substr(0, signed_size));
-  if (CRYPTO_memcmp(expected.data(), signature.data(), kDigestSize) != 0) {
+  Digest expected{};
+  if (!HmacSha256(ticket_key, ticket.substr(0, signed_size), &expected) ||
+      CRYPTO_memcmp(expected.data(), signature.data(), kDigestSize) != 0) {
     return Unauthenticated("ticket signature does not verify (wrong key or altered ticket)");
   }
   const absl::Time expiry = absl::FromUnixSeconds(expiry_seconds);
@@ -314,14 +316,16 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const CallCredentials& cred
 bool Authenticator::allow_anonymous() const { return impl_->allow_anonymous; }
 
 std::string Sha256Hex(absl::string_view data) {
-  const Digest digest = Sha256(data);
+  Digest digest{};
+  if (!Sha256(data, &digest)) return std::string();
   return LowerHex(digest.data(), digest.size());
 }
 
 std::string MintTicket(absl::string_view key, absl::string_view userid, absl::Time expiry) {
   std::string body = absl::StrCat(kTicketPrefix, ".", absl::WebSafeBase64Escape(userid), ".",
                                   absl::ToUnixSeconds(expiry));
-  const Digest mac = HmacSha256(key, body);
+  Digest mac{};
+  if (!HmacSha256(key, body, &mac)) return std::string();
   return absl::StrCat(body, ".", LowerHex(mac.data(), mac.size()));
 }
 

@@ -82,12 +82,13 @@ inline constexpr size_t kMinTicketKeyBytes = 32;
 // odd length or any character outside [0-9a-f].
 bool DecodeLowerHex(absl::string_view hex, std::string* bytes);
 
-// Lower-case hex SHA-256 of `data`.
+// Lower-case hex SHA-256 of `data` ("" only if OpenSSL itself fails).
 std::string Sha256Hex(absl::string_view data);
 
 // Tickets: "orb1.<base64url(userid)>.<expiry unix seconds>.<hex HMAC-SHA256
 // of the part before the last dot>" (docs/policy.md); base64url without
 // padding. `key` is the raw key bytes (not hex). Minting needs the key.
+// Returns "" only if OpenSSL itself fails.
 std::string MintTicket(absl::string_view key, absl::string_view userid, absl::Time expiry);
 
 // Constant-time equality of two byte strings (length leaks, content not).

@@ -600,8 +600,16 @@ void PolicyCompiler::CheckAuthentication(const Where& root) {
   if (authn.has_tickets()) {
     CheckTickets(where.Nested("tickets"));
     if (!resolved_ticket_key_hex_.empty()) {
+      auto same = hashes.find(resolved_ticket_key_hex_);
+      if (same != hashes.end()) {
+        problems_.Add(where.Line("tickets"),
+                      absl::StrCat("the ticket signing key equals the bearer token hash of user ",
+                                   Quote(same->second.first), " (line ", same->second.second,
+                                   "): anyone who can read token hashes could mint tickets; "
+                                   "make a new key (e.g. 'openssl rand -hex 32')"));
+      }
       std::string key;
-      if (DecodeLowerHex(resolved_ticket_key_hex_, &key)) {
+      if (same == hashes.end() && DecodeLowerHex(resolved_ticket_key_hex_, &key)) {
         for (const std::string& form : {key, resolved_ticket_key_hex_}) {
           auto it = hashes.find(Sha256Hex(form));
           if (it != hashes.end()) {

@@ -1,5 +1,21 @@
 // Loading and validating policy files (text-format orb.v1.Policy) into an
-// immutable CompiledPolicy.
+// immutable CompiledPolicy. docs/policy.md is the reference for the language
+// and lists every check; the rules this code owns:
+//   - Every problem is reported with the 1-based line of the offending field
+//     (or of its enclosing message when the field was not written). A syntax
+//     error stops the parse: only it is reported, with its column in the
+//     message. Unknown fields are all reported in one pass; semantic checks
+//     run only on a file that parsed cleanly.
+//   - `inherit` names a type declared in the same policy file with an `olp`;
+//     bases are compiled first whatever the declaration order.
+//   - OLP entries with neither `permission` nor `lock` get
+//     Lock::Permission(default_permission).
+//   - Userids named by bearer tokens and by the mTLS map must be declared in
+//     the users table; userids from tickets and unmapped certificates need
+//     not be (they then have no groups).
+//   - A ticket key file holds the key as lower-case hex (white space around
+//     it ignored); it is resolved relative to `base_dir`.
+//   - No error message contains a token, a key or a hash.
 #ifndef ORB_POLICY_POLICY_LOADER_H_
 #define ORB_POLICY_POLICY_LOADER_H_
 
@@ -36,7 +52,7 @@ struct TypeRules {
   OlpPtr olp;  // the type's OLP (inherit resolved); null when none given
 };
 
-// One validation problem, located in the file.
+// One validation problem, located in the file. A value type.
 struct PolicyError {
   std::string file;
   int line = 0;  // 1-based; 0 when the problem has no single line
@@ -49,13 +65,19 @@ struct PolicyError {
 // Thread safety: immutable; share through std::shared_ptr<const ...>.
 class CompiledPolicy {
  public:
+  // The rules the policy gives for a type, or nullptr when it names none.
+  // The pointer lives as long as this policy.
   const TypeRules* FindType(absl::string_view type_name) const;
-  AclPtr FindPathAcl(absl::string_view path) const;  // null when none
+  // The ACL of `path_acl { path: ... }` for exactly this path (paths are
+  // validated canonical: "/", "/a", "/a/b"); null when none.
+  AclPtr FindPathAcl(absl::string_view path) const;
   const std::string& default_permission() const { return default_permission_; }
   bool debug_authorization() const { return debug_authorization_; }
   const Limits& limits() const { return limits_; }
   const Authenticator& authenticator() const { return *authenticator_; }
+  // The policy as written (a ticket key file is not inlined here).
   const orb::v1::Policy& source() const { return source_; }
+  // The name the policy was compiled under (the path for LoadPolicyFile).
   const std::string& file() const { return file_; }
 
  private:
@@ -73,8 +95,9 @@ class CompiledPolicy {
 using PolicyPtr = std::shared_ptr<const CompiledPolicy>;
 
 // Parses and validates policy text. `file` names the source in errors.
-// On failure returns every problem found (not just the first).
-// `base_dir` resolves relative paths inside the policy (e.g. key files).
+// On failure returns every problem found (not just the first), ordered by
+// line. `base_dir` resolves relative paths inside the policy (e.g. key
+// files). Thread-safe (no shared state besides SymbolTable::Global()).
 struct LoadResult {
   PolicyPtr policy;                 // null when errors is not empty
   std::vector<PolicyError> errors;  // each "file:line: what to fix"
@@ -82,13 +105,15 @@ struct LoadResult {
 LoadResult CompilePolicyText(absl::string_view text, absl::string_view file,
                              absl::string_view base_dir = ".");
 
-// Reads and compiles a policy file. Errors: NOT_FOUND when the file cannot
-// be read; INVALID_ARGUMENT whose message lists every PolicyError, one per
-// line.
+// Reads and compiles a policy file; relative paths inside it are resolved
+// against the file's folder. Errors: NOT_FOUND when the file cannot be read
+// (or is a directory); INVALID_ARGUMENT whose message lists every
+// PolicyError as "file:line: message", one per line.
 absl::StatusOr<PolicyPtr> LoadPolicyFile(const std::string& path);
 
-// Converts a constructed Acl proto (e.g. from C++ code) into AceSpecs,
-// validating as the loader does.
+// Converts a constructed Acl proto (e.g. from C++ code) into AceSpecs, in
+// order, validating each ACE as the loader does. Errors: INVALID_ARGUMENT
+// naming every bad ACE by index ("ace 2: ACE has no action: ...").
 absl::StatusOr<std::vector<AceSpec>> AceSpecsFromProto(const orb::v1::Acl& acl);
 
 }  // namespace orb::policy

@@ -232,6 +232,10 @@ std::vector<Broken> BrokenPolicies() {
            "\"\n  }\n}\n",
        4, "the ticket signing key is also configured as the bearer token of user 'alice' (line "
           "3): one secret is never reused for two purposes"},
+      {"ticket key equal to a bearer token hash",
+       "user { userid: \"alice\" }\nauthentication {\n  bearer_token { userid: \"alice\" sha256: "
+       "\"" + kAliceHash + "\" }\n  tickets { hmac_key_hex: \"" + kAliceHash + "\" }\n}\n",
+       4, "the ticket signing key equals the bearer token hash of user 'alice' (line 3)"},
       {"ticket key too short",
        "authentication { tickets {\n  hmac_key_hex: \"00112233445566778899aabbccddeeff\"\n} }\n",
        2, "tickets.hmac_key_hex is too short: 16 bytes; a ticket key needs at least 32 bytes"},
