@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "broker/sync.h"
 #include "broker/call_context.h"
 #include "broker/errors.h"
 #include "broker/object.h"
@@ -125,7 +126,7 @@ struct BrokerCore::Impl {
   absl::Time Now() const { return options.now ? options.now() : absl::Now(); }
 
   policy::PolicyPtr CurrentPolicy() const ABSL_LOCKS_EXCLUDED(policy_mu) {
-    absl::MutexLock lock(&policy_mu);
+    orb::MutexLock lock(&policy_mu);
     return policy;
   }
 
@@ -371,31 +372,31 @@ struct BrokerCore::Impl {
     SessionResolver resolver(*op.session);
     Invocation inv(call, *registry, resolver, op.target.object);
     Object* self = op.target.is_class ? nullptr : op.target.object.get();
-    absl::Status status;
-    {
-      const bool serialized =
-          self != nullptr && op.target.type->concurrency() == Concurrency::kSerialized;
-      if (serialized) self->access_mutex().Lock();
+    const auto run = [&]() -> absl::Status {
       // Waiting for the lock may have taken the call past its deadline.
-      status = CheckDeadline(ctx);
-      if (status.ok()) {
-        try {
-          status = fn(self, inv);
-        } catch (const std::exception& e) {
-          const std::string type = DemangledName(typeid(e));
-          status = OrbError(absl::StatusCode::kUnknown,
-                            absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ",
-                                         type, ": ", e.what()),
-                            "METHOD_EXCEPTION", "method", type);
-        } catch (...) {
-          const std::string type = CurrentExceptionTypeName();
-          status = OrbError(absl::StatusCode::kUnknown,
-                            absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ",
-                                         type),
-                            "METHOD_EXCEPTION", "method", type);
-        }
+      absl::Status checked = CheckDeadline(ctx);
+      if (!checked.ok()) return checked;
+      try {
+        return fn(self, inv);
+      } catch (const std::exception& e) {
+        const std::string type = DemangledName(typeid(e));
+        return OrbError(absl::StatusCode::kUnknown,
+                        absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ", type,
+                                     ": ", e.what()),
+                        "METHOD_EXCEPTION", "method", type);
+      } catch (...) {
+        const std::string type = CurrentExceptionTypeName();
+        return OrbError(absl::StatusCode::kUnknown,
+                        absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ", type),
+                        "METHOD_EXCEPTION", "method", type);
       }
-      if (serialized) self->access_mutex().Unlock();
+    };
+    absl::Status status;
+    if (self != nullptr && op.target.type->concurrency() == Concurrency::kSerialized) {
+      MutexLock lock(&self->access_mutex());
+      status = run();
+    } else {
+      status = run();
     }
     if (!status.ok() || out == nullptr || inv.exports().empty()) return status;
 
@@ -459,7 +460,7 @@ BrokerCore::~BrokerCore() = default;
 void BrokerCore::SetPolicy(policy::PolicyPtr policy) {
   policy::PolicyPtr old;
   {
-    absl::MutexLock lock(&impl_->policy_mu);
+    orb::MutexLock lock(&impl_->policy_mu);
     old = std::move(impl_->policy);
     impl_->policy = std::move(policy);
   }

@@ -4,13 +4,55 @@
 // directly.
 //
 // Request path for GetAttr/SetAttr/DelAttr/Call:
-//   session lookup (owned by ctx.identity, else NOT_FOUND) -> handle lookup
-//   (in that session, else NOT_FOUND) -> policy::Decide (OLP, then ACL over
-//   the object's lineage) -> the bound member is touched -> results that are
-//   registered objects become handles in the session.
+//   deadline/cancellation -> session lookup (owned by ctx.identity, else
+//   NOT_FOUND; renews the lease) -> handle lookup (in that session, else
+//   NOT_FOUND) -> incoming values checked (limits, UTF-8, handles of this
+//   session) -> member lookup on the handle's view -> policy::Decide (OLP,
+//   then ACL over the object's lineage) -> the bound member is touched
+//   (under the object's access lock for Concurrency::kSerialized types) ->
+//   results that are registered objects become handles in the session, all
+//   at once.
+//
+// Effective OLP of a handle: its restricted OLP (Restrict) > the object's
+// own override (Object::SetOlpOverride; instance view only) > the policy
+// file's OLP for the type > the OLP compiled in with TypeBuilder::Olp > the
+// empty OLP (nothing exposed).
+// Lineage: the object, its parent, ... up to a root; for a class handle the
+// class node first, then the lineage of the object it was read from. Each
+// node's ACL: policy path ACL (objects under the broker's root only) >
+// instance ACL > dynamic ACL > policy type ACL > C++ type ACL; a node with
+// none is skipped.
 //
 // Errors are absl::Status with the codes documented in broker.proto; every
-// error carries an orb.v1.ErrorInfo payload under kErrorInfoTypeUrl.
+// error carries an orb.v1.ErrorInfo payload under kErrorInfoTypeUrl (reasons
+// in errors.h). In particular:
+//   NOT_FOUND           unknown/expired/closed/foreign session (one wording,
+//                       "session not found"); unknown/released/foreign handle;
+//                       a member that is missing or not exposed on this view
+//                       (one wording: "'T' object has no attribute 'x'", or
+//                       "type object 'T' has no attribute 'x'" on a class
+//                       handle, with identical ErrorInfo)
+//   PERMISSION_DENIED   the lock did not hold; the message names the
+//                       operation, the member and the permission needed (and
+//                       Pyramid's explanation when debug_authorization is on)
+//   INVALID_ARGUMENT    arity/keyword/type of an argument; a value over a
+//                       limit; the member exists and is visible but cannot do
+//                       this operation (getattr on a method, call on an
+//                       attribute, setattr on a read-only one, delattr on one
+//                       without a deleter: reason WRONG_MEMBER_KIND)
+//   RESOURCE_EXHAUSTED  handles per session, sessions per identity; nothing
+//                       is changed (a method's own side effects stay)
+//   DEADLINE_EXCEEDED   the deadline passed before the member started
+//                       (checked again after waiting for the access lock);
+//                       CANCELLED likewise for a cancelled call
+//   FAILED_PRECONDITION an ancestor of the object no longer exists
+//   INTERNAL            a member returned an object of an unregistered type
+//   UNKNOWN             a member threw (type and message in the error)
+//   other codes         the member's own absl::Status, unchanged
+//
+// Release is all or nothing: an unknown id, or an id given more often than
+// the session holds it, releases nothing. A restricted handle cannot be
+// passed as an argument (the method would see the whole object).
 #ifndef ORB_BROKER_BROKER_CORE_H_
 #define ORB_BROKER_BROKER_CORE_H_
 

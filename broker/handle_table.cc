@@ -1,4 +1,5 @@
 #include "broker/handle_table.h"
+#include "broker/sync.h"
 
 #include <openssl/rand.h>
 
@@ -74,7 +75,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
 
   std::vector<v1::HandleRef> refs;
   refs.reserve(targets.size());
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   if (closed_) return SessionClosed();
 
   // First pass: count the entries this batch would create.
@@ -127,7 +128,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
 }
 
 absl::StatusOr<HandleTarget> HandleTable::Find(absl::string_view id) const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return HandleNotFound(id);
   return it->second.target;
@@ -137,7 +138,7 @@ absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& id
   std::vector<Entry> dropped;  // destroyed after the lock is released
   uint32_t released = 0;
   {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     absl::flat_hash_map<absl::string_view, uint64_t> wanted;
     for (const std::string& id : ids) {
       auto it = entries_.find(id);
@@ -168,7 +169,7 @@ absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& id
 std::vector<v1::HandleInfo> HandleTable::List() const {
   std::vector<v1::HandleInfo> out;
   {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     out.reserve(entries_.size());
     for (const auto& [id, entry] : entries_) {
       v1::HandleInfo info;
@@ -188,7 +189,7 @@ std::vector<v1::HandleInfo> HandleTable::List() const {
 size_t HandleTable::Close() {
   absl::flat_hash_map<std::string, Entry> dropped;  // destroyed after unlocking
   {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     closed_ = true;
     dropped.swap(entries_);
     by_key_.clear();
@@ -200,7 +201,7 @@ size_t HandleTable::Close() {
 }
 
 size_t HandleTable::size() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return entries_.size();
 }
 

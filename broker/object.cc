@@ -1,4 +1,5 @@
 #include "broker/object.h"
+#include "broker/sync.h"
 
 #include <utility>
 
@@ -7,44 +8,44 @@ namespace orb {
 Object::~Object() = default;
 
 std::shared_ptr<Object> Object::parent() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return parent_.lock();
 }
 
 bool Object::has_parent() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return has_parent_;
 }
 
 std::string Object::name() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return name_;
 }
 
 void Object::SetLocation(const std::shared_ptr<Object>& parent, std::string name) {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   parent_ = parent;
   has_parent_ = parent != nullptr;
   name_ = std::move(name);
 }
 
 policy::AclPtr Object::acl() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return acl_;
 }
 
 void Object::SetAcl(policy::AclPtr acl) {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   acl_ = std::move(acl);
 }
 
 policy::OlpPtr Object::olp_override() const {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   return olp_override_;
 }
 
 void Object::SetOlpOverride(policy::OlpPtr olp) {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   olp_override_ = std::move(olp);
 }
 

@@ -6,6 +6,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "broker/errors.h"
+#include "broker/sync.h"
 
 namespace orb {
 
@@ -21,20 +22,21 @@ Session::Session(std::string id, policy::Identity identity, std::string client_n
       expires_(expires) {}
 
 bool Session::Renew(absl::Time now, absl::Duration ttl) {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   if (dead_ || now >= expires_) return false;
   expires_ = now + ttl;
   return true;
 }
 
 bool Session::ExpireIfDue(absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  if (now >= expires_) dead_ = true;
-  return dead_;
+  orb::MutexLock lock(&mu_);
+  if (dead_ || now < expires_) return false;
+  dead_ = true;
+  return true;
 }
 
 bool Session::MarkDead() {
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   if (dead_) return false;
   dead_ = true;
   return true;
@@ -47,7 +49,7 @@ SessionTable::SessionTable(std::function<std::string()> new_id,
 SessionTable::~SessionTable() {
   std::vector<std::shared_ptr<Session>> all;
   for (Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     for (auto& [id, session] : shard.sessions) all.push_back(std::move(session));
     shard.sessions.clear();
   }
@@ -75,7 +77,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reserved = false;
     {
-      absl::MutexLock lock(&owners_mu_);
+      orb::MutexLock lock(&owners_mu_);
       uint32_t& count = sessions_per_owner_[owner];
       if (count < max_per_identity) {
         ++count;
@@ -99,7 +101,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
     auto session = std::make_shared<Session>(id, identity, client_name, new_id_, live_handles_,
                                              now + ttl);
     Shard& shard = ShardFor(id);
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     if (shard.sessions.contains(id)) continue;
     shard.sessions.emplace(std::move(id), session);
     return session;
@@ -112,15 +114,14 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id
   std::shared_ptr<Session> session;
   {
     const Shard& shard = ShardFor(id);
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(id);
     if (it == shard.sessions.end()) return NotFound();
     session = it->second;
   }
   if (session->owner_key() != owner_key) return NotFound();
   if (!session->Renew(now, ttl)) {
-    session->ExpireIfDue(now);
-    Drop(session);
+    if (session->ExpireIfDue(now)) Drop(session);
     return NotFound();
   }
   return session;
@@ -131,7 +132,7 @@ absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_vi
   std::shared_ptr<Session> session;
   {
     const Shard& shard = ShardFor(id);
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(id);
     if (it == shard.sessions.end()) return NotFound();
     session = it->second;
@@ -141,22 +142,22 @@ absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_vi
     Drop(session);
     return NotFound();
   }
-  session->MarkDead();
-  std::optional<size_t> released = Drop(session);
-  if (!released.has_value()) return NotFound();  // a concurrent Close won
-  return *released;
+  // Whoever marks the session dead (this Close, a concurrent one, or
+  // expiry) is the one that drops it.
+  if (!session->MarkDead()) return NotFound();
+  return Drop(session).value_or(0);
 }
 
 std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session) {
   {
     Shard& shard = ShardFor(session->id());
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     auto it = shard.sessions.find(session->id());
     if (it == shard.sessions.end() || it->second != session) return std::nullopt;
     shard.sessions.erase(it);
   }
   {
-    absl::MutexLock lock(&owners_mu_);
+    orb::MutexLock lock(&owners_mu_);
     auto it = sessions_per_owner_.find(session->owner_key());
     if (it != sessions_per_owner_.end() && --it->second == 0) sessions_per_owner_.erase(it);
   }
@@ -166,7 +167,7 @@ std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session
 size_t SessionTable::Expire(absl::Time now) {
   std::vector<std::shared_ptr<Session>> lapsed;
   for (Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     for (const auto& [id, session] : shard.sessions) {
       if (session->ExpireIfDue(now)) lapsed.push_back(session);
     }
@@ -181,7 +182,7 @@ size_t SessionTable::Expire(absl::Time now) {
 size_t SessionTable::size() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    orb::MutexLock lock(&shard.mu);
     n += shard.sessions.size();
   }
   return n;

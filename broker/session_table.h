@@ -55,9 +55,10 @@ class Session {
   // Extends the lease to now + ttl. Returns false (and changes nothing) when
   // the session has already lapsed or was closed.
   bool Renew(absl::Time now, absl::Duration ttl) ABSL_LOCKS_EXCLUDED(mu_);
-  // Marks the session dead if its lease has lapsed at `now`; true if dead.
+  // Marks the session dead if its lease has lapsed at `now`. True only for
+  // the call that marked it: that caller removes the session from the table.
   bool ExpireIfDue(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
-  // Marks the session dead. Returns false if it already was.
+  // Marks the session dead. True only for the call that marked it.
   bool MarkDead() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

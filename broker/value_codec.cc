@@ -11,11 +11,12 @@
 namespace orb {
 
 absl::Status Invocation::ExportObject(std::shared_ptr<Object> object, v1::Value* out) {
-  const TypeInfo* type = registry_.FindFor(*object);
+  const Object& target = *object;
+  const TypeInfo* type = registry_.FindFor(target);
   if (type == nullptr) {
     return OrbError(absl::StatusCode::kInternal,
                     absl::StrCat("the result is an object of C++ type '",
-                                 DemangledName(typeid(*object)),
+                                 DemangledName(typeid(target)),
                                  "', which is not a registered type"),
                     "UNREGISTERED_TYPE", "method");
   }

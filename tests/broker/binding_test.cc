@@ -71,6 +71,19 @@ class Gadget final : public Object {
   std::shared_ptr<Stranger> MakeStranger() { return std::make_shared<Stranger>(); }
   std::string LabelOf(std::shared_ptr<Widget> w) { return w == nullptr ? "null" : w->label; }
   v1::Value Echo(v1::Value v) { return v; }
+  // A child whose parent the gadget holds until Forget().
+  std::shared_ptr<Widget> Orphan() {
+    keeper_ = std::make_shared<Widget>("parent");
+    auto child = std::make_shared<Widget>("child");
+    child->SetLocation(keeper_, "child");
+    return child;
+  }
+  void Forget() { keeper_.reset(); }
+  // Moves `w` under a parent that dies right away.
+  void Strand(std::shared_ptr<Widget> w) {
+    auto doomed = std::make_shared<Widget>("doomed");
+    w->SetLocation(doomed, "stranded");
+  }
   bool Cancelled(const CallContext& ctx) {
     ++slow_runs;
     return ctx.cancelled();
@@ -84,6 +97,7 @@ class Gadget final : public Object {
 
  private:
   std::shared_ptr<Widget> widget_;
+  std::shared_ptr<Widget> keeper_;
 };
 
 policy::OlpPtr OpenOlp() {
@@ -123,6 +137,9 @@ void RegisterGadget(TypeRegistry& r) {
       .Method("label_of", &Gadget::LabelOf, {"w"})
       .Method("echo", &Gadget::Echo, {"v"})
       .Method("cancelled", &Gadget::Cancelled)
+      .Method("orphan", &Gadget::Orphan)
+      .Method("forget", &Gadget::Forget)
+      .Method("strand", &Gadget::Strand, {"w"})
       .Method("twice", [](Gadget&, int64_t x) { return 2 * x; }, {"x"})
       .ClassObject<Gadget>("cls")
       .ClassAttribute("version", [](const CallContext& ctx) { return ctx.userid() + "@1"; })
@@ -326,6 +343,20 @@ TEST_F(BindingTest, HandleArgumentsResolveInTheCallersSessionOnly) {
   ASSERT_TRUE(narrowed.ok());
   EXPECT_THAT(bob_.Call(bob_.root(), "label_of", {Ref(*narrowed)}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("restricted handle")));
+}
+
+TEST_F(BindingTest, HandlesKeepTheLineageAliveAndFailClosedWithout) {
+  v1::HandleRef child = bob_.CallForHandle(bob_.root(), "orphan");
+  ASSERT_TRUE(bob_.Call(bob_.root(), "forget").ok());
+  auto label = bob_.Get(child, "label");
+  ASSERT_TRUE(label.ok()) << label.status();
+  EXPECT_EQ(label->string_value(), "child");
+  v1::HandleRef widget = bob_.CallForHandle(bob_.root(), "widget");
+  ASSERT_TRUE(bob_.Call(bob_.root(), "strand", {Ref(widget)}).ok());
+  absl::Status s = bob_.Get(widget, "label").status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition,
+                          "an ancestor of this object no longer exists"));
+  EXPECT_EQ(Reason(s), "OBJECT_DETACHED");
 }
 
 TEST_F(BindingTest, ClassMembersNeedAClassHandle) {

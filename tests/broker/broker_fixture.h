@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "broker/sync.h"
 #include "absl/time/time.h"
 #include "broker/broker_core.h"
 #include "broker/demo/blog.h"
@@ -28,11 +29,11 @@ namespace orb::testing {
 class FakeClock {
  public:
   absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     return now_;
   }
   void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     now_ += d;
   }
 
@@ -54,13 +55,18 @@ inline policy::Identity Alice() { return User("alice", {"group:editors"}); }
 
 // The policy the tests run under unless they say otherwise: no OLP or ACL
 // of its own, so the demo's compiled-in ones apply.
-inline constexpr char kBasePolicy[] = R"pb(
+inline constexpr char kBasePolicyWithoutLimits[] = R"pb(
   authentication { allow_anonymous: true }
   user { userid: "alice" group: "group:editors" }
   user { userid: "bob" }
   user { userid: "carol" }
-  limits { session_ttl_seconds: 60 }
 )pb";
+// The base policy with a 60 s lease and `more_limits` (Limits fields).
+inline std::string PolicyWithLimits(const std::string& more_limits) {
+  return std::string(kBasePolicyWithoutLimits) + "limits { session_ttl_seconds: 60 " +
+         more_limits + " }\n";
+}
+inline const std::string kBasePolicy = PolicyWithLimits("");
 
 inline policy::PolicyPtr CompilePolicy(const std::string& text) {
   policy::LoadResult result = policy::CompilePolicyText(text, "test.textproto");
@@ -125,7 +131,7 @@ class Harness {
     BrokerCore::Options options;
     options.now = [this] { return clock_.Now(); };
     options.debug_log = [this](const std::string& line) {
-      absl::MutexLock lock(&mu_);
+      orb::MutexLock lock(&mu_);
       debug_lines_.push_back(line);
     };
     core_ = std::make_unique<BrokerCore>(registry_, root != nullptr ? root : blog_,
@@ -137,7 +143,7 @@ class Harness {
   const TypeRegistry& registry() const { return *registry_; }
   const std::shared_ptr<demo::Blog>& blog() const { return blog_; }
   std::vector<std::string> debug_lines() const {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     return debug_lines_;
   }
 
