@@ -1,0 +1,98 @@
+// examples/embed: a program that registers its own type and serves it works
+// as its comments say, over real gRPC.
+#include <signal.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "orb/v1/broker.grpc.pb.h"
+#include "tests/testing/child_process.h"
+
+namespace orb::testing {
+namespace {
+
+class EmbedExample : public ::testing::Test {
+ protected:
+  EmbedExample()
+      : child_(std::string(ORB_BINARY_DIR) + "/bin/thermostat-broker",
+               {"--listen=127.0.0.1:0"}) {
+    address_ = child_.WaitForLog(R"(serving on ([0-9.]+:[0-9]+))");
+    stub_ = v1::ObjectBroker::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  }
+  ~EmbedExample() override { child_.Signal(SIGTERM); }
+
+  // Opens a session (token "" = anonymous) and returns {session, root}.
+  std::pair<std::string, std::string> Open(const std::string& token) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::OpenSessionRequest request;
+    v1::OpenSessionResponse response;
+    grpc::Status status = stub_->OpenSession(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.root().type_name(), "lab.Thermostat");
+    return {response.session(), response.root().id()};
+  }
+
+  grpc::Status Get(const std::string& token, const std::pair<std::string, std::string>& s,
+                   const std::string& name, v1::Value* out) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::GetAttrRequest request;
+    request.set_session(s.first);
+    request.set_handle(s.second);
+    request.set_name(name);
+    v1::GetAttrResponse response;
+    grpc::Status status = stub_->GetAttr(&context, request, &response);
+    if (out != nullptr) *out = response.value();
+    return status;
+  }
+
+  grpc::Status Set(const std::string& token, const std::pair<std::string, std::string>& s,
+                   const std::string& name, double value) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::SetAttrRequest request;
+    request.set_session(s.first);
+    request.set_handle(s.second);
+    request.set_name(name);
+    request.mutable_value()->set_double_value(value);
+    v1::SetAttrResponse response;
+    return stub_->SetAttr(&context, request, &response);
+  }
+
+  ChildProcess child_;
+  std::string address_;
+  std::unique_ptr<v1::ObjectBroker::Stub> stub_;
+};
+
+TEST_F(EmbedExample, AnyoneReadsOnlyTheLabAdjusts) {
+  ASSERT_FALSE(address_.empty()) << child_.log();
+  auto anonymous = Open("");
+  v1::Value setpoint;
+  ASSERT_TRUE(Get("", anonymous, "setpoint", &setpoint).ok());
+  EXPECT_DOUBLE_EQ(setpoint.double_value(), 20.0);
+  EXPECT_EQ(Set("", anonymous, "setpoint", 22.0).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  auto ada = Open("lab-token");
+  ASSERT_TRUE(Set("lab-token", ada, "setpoint", 22.0).ok());
+  ASSERT_TRUE(Get("lab-token", ada, "setpoint", &setpoint).ok());
+  EXPECT_DOUBLE_EQ(setpoint.double_value(), 22.0);
+  // The method's own validation comes back as its own error.
+  EXPECT_EQ(Set("lab-token", ada, "setpoint", 99.0).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(EmbedExample, PrivateMemberIsUnreachable) {
+  ASSERT_FALSE(address_.empty()) << child_.log();
+  auto ada = Open("lab-token");
+  grpc::Status secret = Get("lab-token", ada, "_service_code", nullptr);
+  EXPECT_EQ(secret.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(secret.error_message(), ::testing::Not(::testing::HasSubstr("never leaves")));
+}
+
+}  // namespace
+}  // namespace orb::testing
