@@ -108,9 +108,8 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
   }
 }
 
-absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id,
-                                                            absl::string_view owner_key,
-                                                            absl::Time now, absl::Duration ttl) {
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Owned(absl::string_view id,
+                                                             absl::string_view owner_key) {
   std::shared_ptr<Session> session;
   {
     const Shard& shard = ShardFor(id);
@@ -119,7 +118,17 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id
     if (it == shard.sessions.end()) return NotFound();
     session = it->second;
   }
+  // Another identity's session answers exactly like an unknown one.
   if (session->owner_key() != owner_key) return NotFound();
+  return session;
+}
+
+absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id,
+                                                            absl::string_view owner_key,
+                                                            absl::Time now, absl::Duration ttl) {
+  absl::StatusOr<std::shared_ptr<Session>> found = Owned(id, owner_key);
+  if (!found.ok()) return found.status();
+  std::shared_ptr<Session> session = *std::move(found);
   if (!session->Renew(now, ttl)) {
     if (session->ExpireIfDue(now)) Drop(session);
     return NotFound();
@@ -129,15 +138,9 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Find(absl::string_view id
 
 absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_view owner_key,
                                            absl::Time now) {
-  std::shared_ptr<Session> session;
-  {
-    const Shard& shard = ShardFor(id);
-    orb::MutexLock lock(&shard.mu);
-    auto it = shard.sessions.find(id);
-    if (it == shard.sessions.end()) return NotFound();
-    session = it->second;
-  }
-  if (session->owner_key() != owner_key) return NotFound();
+  absl::StatusOr<std::shared_ptr<Session>> found = Owned(id, owner_key);
+  if (!found.ok()) return found.status();
+  std::shared_ptr<Session> session = *std::move(found);
   if (session->ExpireIfDue(now)) {
     Drop(session);
     return NotFound();

@@ -109,6 +109,10 @@ class SessionTable {
 
   // The NOT_FOUND every failed lookup returns.
   static absl::Status NotFound();
+  // The session `id` if it exists and belongs to `owner_key`, else
+  // NotFound(). Does not renew or expire it.
+  absl::StatusOr<std::shared_ptr<Session>> Owned(absl::string_view id,
+                                                 absl::string_view owner_key);
 
  private:
   static constexpr size_t kShards = 16;

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/orbctl/commands.h"
+#include "client/orbctl/read_file.h"
 #include "policy/authn.h"
 #include "policy/policy_loader.h"
 
@@ -77,21 +78,6 @@ int Fail(absl::string_view command, const std::string& message) {
   return 1;
 }
 
-bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = absl::StrCat("cannot read '", path, "': ", std::strerror(errno));
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    *error = absl::StrCat("cannot read '", path, "'");
-    return false;
-  }
-  *out = buffer.str();
-  return true;
-}
 
 std::string DirName(const std::string& path) {
   const size_t slash = path.rfind('/');

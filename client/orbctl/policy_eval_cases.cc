@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "client/orbctl/commands.h"
+#include "client/orbctl/read_file.h"
 #include "policy/acl_cases.h"
 
 namespace orb::orbctl {
@@ -46,21 +47,6 @@ int Error(const std::string& message) {
   return 1;
 }
 
-bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    *error = "cannot read " + path;
-    return false;
-  }
-  *out = buffer.str();
-  return true;
-}
 
 bool WriteFile(const std::string& path, const std::string& text, std::string* error) {
   if (path == "-") {

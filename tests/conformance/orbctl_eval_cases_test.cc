@@ -106,7 +106,7 @@ TEST_F(OrbctlEvalCases, UsageErrorsExitTwo) {
 TEST_F(OrbctlEvalCases, MissingInputFileExitsOne) {
   CommandResult r = RunCommand(EvalCases(dir_ + "/absent.json", dir_ + "/out.json"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("cannot read " + dir_ + "/absent.json"));
+  EXPECT_THAT(r.output, HasSubstr("cannot read '" + dir_ + "/absent.json'"));
 }
 
 struct Malformed {
