@@ -33,7 +33,11 @@ function requireNpmPackages() {
 // stop() sends SIGTERM to the PID and asserts a clean exit 0.
 async function startOrbd() {
   const orbd = path.join(BINARY_DIR, 'bin', 'orbd');
-  fs.accessSync(orbd, fs.constants.X_OK);
+  try {
+    fs.accessSync(orbd, fs.constants.X_OK);
+  } catch (e) {
+    throw new Error(`${orbd} is missing: build it (cmake --build build --target orbd)`);
+  }
   const policy = path.join(SOURCE_DIR, 'examples', 'blog', 'policy.textproto');
   const child = spawn(orbd, ['--listen=127.0.0.1:0', '--service=blog', `--policy=${policy}`],
                       { stdio: ['ignore', 'ignore', 'pipe'] });
