@@ -271,14 +271,12 @@ struct BrokerCore::Impl {
     if (member == nullptr) return NameNotFound(type, op.view, name);
     policy::OlpPtr olp = EffectiveOlp(op);
     if (!member->Supports(kind)) {
-      // A clear error for a name the caller can see, e.g. getattr on a
-      // method; NOT_FOUND for one it cannot.
-      bool visible = olp->Exposes(op.view, kind, name);
-      for (int k = 0; k < policy::kOpCount && !visible; ++k) {
-        const auto other = static_cast<policy::Op>(k);
-        visible = member->Supports(other) && olp->Exposes(op.view, other, name);
-      }
-      if (!visible) return NameNotFound(type, op.view, name);
+      // Existence is per operation: a name the OLP does not expose for THIS
+      // operation does not exist for it, even if another operation exposes
+      // it (getattr on a callable method, delattr on a readable property).
+      // Only a name exposed for this very operation (e.g. through "*") but
+      // unable to do it gets the clearer WRONG_MEMBER_KIND.
+      if (!olp->Exposes(op.view, kind, name)) return NameNotFound(type, op.view, name);
       return OrbError(absl::StatusCode::kInvalidArgument, WrongKindMessage(type, *member, kind),
                       "WRONG_MEMBER_KIND", "olp");
     }

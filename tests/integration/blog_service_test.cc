@@ -177,6 +177,20 @@ TEST_F(BlogServiceTest, SecretAnswersExactlyLikeAMissingName) {
   }
 }
 
+TEST_F(BlogServiceTest, NameExposedOnlyForAnotherOperationDoesNotExistForThisOne) {
+  // add_entry is exposed for call, not getattr; entry_count for getattr, not
+  // delattr or call: each answers exactly like a name that does not exist.
+  grpc::Status read_method = bob_.GetAttr(bob_.root(), "add_entry", nullptr);
+  grpc::Status delete_property = bob_.DelAttr(bob_.root(), "entry_count");
+  grpc::Status call_property = bob_.Call(bob_.root(), "entry_count", {}, nullptr);
+  grpc::Status missing = bob_.GetAttr(bob_.root(), "no_such_name", nullptr);
+  for (const grpc::Status* s : {&read_method, &delete_property, &call_property}) {
+    EXPECT_EQ(s->error_code(), grpc::StatusCode::NOT_FOUND) << s->error_message();
+    EXPECT_THAT(s->error_message(), HasSubstr("has no attribute"));
+    EXPECT_EQ(ErrorInfoOf(*s).SerializeAsString(), ErrorInfoOf(missing).SerializeAsString());
+  }
+}
+
 TEST_F(BlogServiceTest, ClassHandleExposesOnlyClassView) {
   v1::Value cls;
   ASSERT_TRUE(bob_.GetAttr(bob_.root(), "Entry", &cls).ok());
