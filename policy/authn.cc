@@ -278,6 +278,11 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const CallCredentials& cred
                                                      absl::Time now) const {
   const Impl& impl = *impl_;
   absl::string_view header = absl::StripAsciiWhitespace(credentials.authorization);
+  if (header.empty() && (credentials.has_authorization || !credentials.authorization.empty())) {
+    return Unauthenticated(
+        absl::StrCat("empty authorization header: expected 'Bearer <token>' or 'Ticket <ticket>' (",
+                     impl.AcceptedSchemes(), ")"));
+  }
   if (!header.empty()) {
     // "<scheme> <credential>"; the scheme is case-insensitive (RFC 9110).
     const size_t space = header.find_first_of(" \t");

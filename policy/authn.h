@@ -27,6 +27,10 @@ struct CallCredentials {
   // The value of the `authorization` metadata entry, if any
   // ("Bearer <token>" or "Ticket <ticket>"). Empty when absent.
   std::string authorization;
+  // True when the call carried an `authorization` entry at all, even an
+  // empty one: a header that is present decides alone, so an empty one is
+  // refused rather than read as "no credentials".
+  bool has_authorization = false;
   // A client certificate that the TLS layer has verified against the
   // configured CA. Empty fields when there is none.
   struct PeerCertificate {

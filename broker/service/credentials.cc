@@ -24,6 +24,7 @@ policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& contex
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it != metadata.end()) {
+    credentials.has_authorization = true;
     credentials.authorization.assign(it->second.data(), it->second.size());
   }
 

@@ -10,6 +10,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpc/health/v1/health.pb.h"
+#include "orb/v1/error_details.pb.h"
 
 namespace orb::service {
 namespace {
@@ -65,6 +67,13 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
                                                             const ServerOptions& options) {
   auto credentials = MakeCredentials(options);
   if (!credentials.ok()) return credentials.status();
+
+  // Reflection describes what the generated descriptor pool holds. Touching
+  // these descriptors keeps their (otherwise unreferenced) generated code in
+  // the link, so `describe grpc.health.v1.Health` and the error detail type
+  // resolve.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  v1::ErrorInfo::descriptor();
 
   // Both are process-wide switches that must be set before a builder runs.
   grpc::EnableDefaultHealthCheckService(true);

@@ -69,6 +69,18 @@ test('buf is the pinned linux binary from npm', async () => {
   assert.equal(stdout.trim(), lock.packages['node_modules/@bufbuild/buf'].version);
 });
 
+test('reflection describes every listed service, health checks included', async () => {
+  const { code, stdout, stderr } = await run(path.join(BIN, 'buf'), [
+    'curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods',
+    `http://${server.address}`]);
+  assert.equal(code, 0, `--list-methods failed (exit ${code}):\n${stderr}`);
+  const methods = stdout.trim().split('\n');
+  for (const m of ['grpc.health.v1.Health/Check', 'orb.v1.ObjectBroker/OpenSession',
+    'orb.v1.ObjectBroker/Call', 'orb.v1.ObjectBroker/Restrict']) {
+    assert.ok(methods.includes(m), `${m} missing from:\n${stdout}`);
+  }
+});
+
 test('the buf curl session of the quick start runs through reflection', async () => {
   const { code, stdout, stderr } = await run(
     'sh', ['examples/shell/buf-curl-session.sh'], { ORB: server.address });

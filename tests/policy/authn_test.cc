@@ -161,6 +161,17 @@ TEST(Authorization, UnsupportedSchemeNamesTheAcceptedOnes) {
                                Not(HasSubstr(kAliceToken))));
 }
 
+TEST(Authorization, EmptyHeaderIsRefusedNotAnonymous) {
+  auto authn = Make(DemoPolicy());
+  ASSERT_TRUE(authn->allow_anonymous());
+  CallCredentials empty;
+  empty.has_authorization = true;
+  EXPECT_THAT(authn->Authenticate(empty, kNow),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("empty authorization header")));
+  EXPECT_THAT(authn->Authenticate(Header("   "), kNow),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("empty authorization header")));
+}
+
 TEST(Anonymous, AllowedOrRefused) {
   auto authn = Make(DemoPolicy());
   EXPECT_TRUE(authn->allow_anonymous());
