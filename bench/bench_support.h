@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "broker/broker_core.h"
 #include "broker/demo/blog.h"
 #include "broker/type_registry.h"
@@ -68,6 +69,26 @@ inline std::shared_ptr<TypeRegistry> DemoRegistry() {
   return registry;
 }
 
+// The process-wide settings orbd runs with (broker/orbd/main.cc), so that
+// the figures are the daemon's: Debian's Abseil is built without NDEBUG,
+// which turns absl::Mutex's deadlock detection on, and its bookkeeping
+// costs more than the broker's own work on an uncontended lock.
+inline void ConfigureLikeOrbd() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
+
 }  // namespace orb::bench
+
+// BENCHMARK_MAIN(), configured as orbd is (include benchmark/benchmark.h).
+#define ORB_BENCHMARK_MAIN()                                              \
+  int main(int argc, char** argv) {                                       \
+    orb::bench::ConfigureLikeOrbd();                                      \
+    benchmark::Initialize(&argc, argv);                                   \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;     \
+    benchmark::RunSpecifiedBenchmarks();                                  \
+    benchmark::Shutdown();                                                \
+    return 0;                                                             \
+  }                                                                       \
+  static_assert(true, "")
 
 #endif  // ORB_BENCH_BENCH_SUPPORT_H_

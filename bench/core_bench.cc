@@ -21,6 +21,7 @@
 #include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
 #include "broker/broker_core.h"
+#include "policy/authn.h"
 
 namespace orb {
 namespace {
@@ -183,7 +184,22 @@ void BM_Core_OpenClose(benchmark::State& state) {
 }
 BENCHMARK(BM_Core_OpenClose)->Threads(1)->Threads(2)->Threads(4);
 
+// What the service adapter does before the core runs: authenticate the
+// call's credentials under the current policy.
+void BM_Authenticate(benchmark::State& state) {
+  const policy::PolicyPtr policy = Empty().core.policy();
+  policy::CallCredentials credentials;
+  if (state.range(0) != 0) credentials.authorization = "Bearer alice-demo-token";
+  state.SetLabel(state.range(0) != 0 ? "bearer" : "anonymous");
+  for (auto _ : state) {
+    auto identity = policy->authenticator().Authenticate(credentials, absl::Now());
+    if (!identity.ok()) state.SkipWithError("authentication failed");
+    benchmark::DoNotOptimize(identity);
+  }
+}
+BENCHMARK(BM_Authenticate)->ArgName("bearer")->Arg(0)->Arg(1);
+
 }  // namespace
 }  // namespace orb
 
-BENCHMARK_MAIN();
+ORB_BENCHMARK_MAIN();

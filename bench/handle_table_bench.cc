@@ -191,4 +191,4 @@ BENCHMARK(BM_SessionFind)->Threads(1)->Threads(2)->Threads(4)->Threads(kMaxThrea
 }  // namespace
 }  // namespace orb
 
-BENCHMARK_MAIN();
+ORB_BENCHMARK_MAIN();

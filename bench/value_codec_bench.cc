@@ -159,4 +159,4 @@ BENCHMARK(BM_Encode)->ArgName("shape")->DenseRange(kInt, kNestedMap);
 }  // namespace
 }  // namespace orb
 
-BENCHMARK_MAIN();
+ORB_BENCHMARK_MAIN();

@@ -758,5 +758,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  orb::bench::ConfigureLikeOrbd();
   return orb::bench::Run();
 }
