@@ -3,13 +3,13 @@
 #include <cxxabi.h>
 
 #include <atomic>
-#include <deque>
 #include <exception>
 #include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -95,10 +95,13 @@ class SessionResolver final : public HandleResolver {
 };
 
 // A lineage with the storage its string_views and ACL pointers refer to.
+// Inline for the usual few levels: building it is on every gated call.
 struct Lineage {
-  std::vector<policy::LineageNode> nodes;
-  std::vector<policy::AclPtr> acls;
-  std::deque<std::string> names;
+  absl::InlinedVector<policy::LineageNode, 4> nodes;
+  absl::InlinedVector<policy::AclPtr, 4> acls;
+  // The nodes' names point into these strings: reserved to the final size
+  // before the first one is added, so that none of them ever moves.
+  absl::InlinedVector<std::string, 4> names;
 };
 
 }  // namespace
@@ -206,13 +209,7 @@ struct BrokerCore::Impl {
   // no longer exists or the chain loops.
   absl::Status BuildLineage(const Op& op, Lineage* out) const {
     const policy::CompiledPolicy* p = op.policy.get();
-    if (op.target.is_class) {
-      policy::AclPtr acl = TypeAcl(*op.target.type, p);
-      out->acls.push_back(acl);
-      out->names.push_back(op.target.type->name());
-      out->nodes.push_back(policy::LineageNode{acl.get(), out->names.back(), "class"});
-    }
-    std::vector<std::shared_ptr<Object>> chain;
+    absl::InlinedVector<std::shared_ptr<Object>, 4> chain;
     for (std::shared_ptr<Object> o = op.target.object; o != nullptr;) {
       if (chain.size() >= kMaxLineageDepth) {
         return OrbError(absl::StatusCode::kFailedPrecondition,
@@ -228,10 +225,22 @@ struct BrokerCore::Impl {
       }
       o = std::move(parent);
     }
-    // Paths exist only for objects under the broker's root.
-    const bool rooted = p != nullptr && chain.back() == root;
-    std::vector<std::string> paths(chain.size());
+    const size_t size = chain.size() + (op.target.is_class ? 1 : 0);
+    out->nodes.reserve(size);
+    out->acls.reserve(size);
+    out->names.reserve(size);
+    if (op.target.is_class) {
+      policy::AclPtr acl = TypeAcl(*op.target.type, p);
+      out->acls.push_back(acl);
+      out->names.push_back(op.target.type->name());
+      out->nodes.push_back(policy::LineageNode{acl.get(), out->names.back(), "class"});
+    }
+    // Paths exist only for objects under the broker's root, and are only
+    // worth building when the policy has path ACLs.
+    const bool rooted = p != nullptr && p->has_path_acls() && chain.back() == root;
+    std::vector<std::string> paths;
     if (rooted) {
+      paths.resize(chain.size());
       paths.back() = "/";
       for (size_t i = chain.size() - 1; i-- > 0;) {
         const std::string& above = paths[i + 1];

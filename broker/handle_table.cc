@@ -1,11 +1,14 @@
 #include "broker/handle_table.h"
 #include "broker/sync.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -26,26 +29,54 @@ absl::Status SessionClosed() {
                   "session");
 }
 
-std::vector<std::shared_ptr<Object>> Ancestors(const Object& object) {
-  std::vector<std::shared_ptr<Object>> out;
+absl::InlinedVector<std::shared_ptr<Object>, 1> Ancestors(const Object& object) {
+  absl::InlinedVector<std::shared_ptr<Object>, 1> out;
   for (std::shared_ptr<Object> p = object.parent(); p != nullptr; p = p->parent()) {
     out.push_back(p);
   }
   return out;
 }
 
+// Bumped in a forked child, so that no thread there hands out bytes its
+// parent may hand out too.
+std::atomic<uint64_t> g_fork_generation{0};
+
+// A thread's block of CSPRNG output, handed out 16 bytes at a time.
+struct RandomBlock {
+  static constexpr size_t kBytes = 512;
+  unsigned char bytes[kBytes];
+  size_t used = kBytes;  // empty
+  uint64_t generation = 0;
+};
+
 }  // namespace
 
 std::string RandomId128() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // RAND_bytes only fails when the OS entropy source is unusable; absl's
-    // generator is seeded from the OS as well and is the best left.
-    thread_local absl::BitGen gen;
-    for (unsigned char& b : bytes) b = absl::Uniform<unsigned char>(gen);
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr,
+                   [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+  thread_local RandomBlock block;
+  const uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (block.used + 16 > RandomBlock::kBytes || block.generation != generation) {
+    if (RAND_bytes(block.bytes, RandomBlock::kBytes) != 1) {
+      // RAND_bytes only fails when the OS entropy source is unusable; absl's
+      // generator is seeded from the OS as well and is the best left.
+      thread_local absl::BitGen gen;
+      for (unsigned char& b : block.bytes) b = absl::Uniform<unsigned char>(gen);
+    }
+    block.used = 0;
+    block.generation = generation;
   }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  const unsigned char* id = block.bytes + block.used;
+  block.used += 16;
+  std::string hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(id), 16));
+  // Bytes handed out are not kept.
+  OPENSSL_cleanse(block.bytes + block.used - 16, 16);
+  return hex;
 }
 
 HandleTable::HandleTable(std::function<std::string()> new_id, std::atomic<int64_t>* live_handles)
@@ -63,14 +94,17 @@ v1::HandleRef HandleTable::RefOf(const std::string& id, const HandleTarget& targ
 
 absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
     const std::vector<HandleTarget>& targets, uint32_t max_handles) {
-  // Work that calls into objects or allocates ids happens before locking.
-  std::vector<std::vector<std::shared_ptr<Object>>> pins;
-  std::vector<std::string> fresh_ids;
-  pins.reserve(targets.size());
-  fresh_ids.reserve(targets.size());
+  // Work that calls into objects or allocates happens before locking: the
+  // entries a target may need are built here and dropped if unused.
+  std::vector<std::unique_ptr<Entry>> fresh;
+  fresh.reserve(targets.size());
   for (const HandleTarget& t : targets) {
-    pins.push_back(Ancestors(*t.object));
-    fresh_ids.push_back(new_id_());
+    auto entry = std::make_unique<Entry>();
+    entry->id = new_id_();
+    entry->target = t;
+    entry->references = 1;
+    entry->pinned = Ancestors(*t.object);
+    fresh.push_back(std::move(entry));
   }
 
   std::vector<v1::HandleRef> refs;
@@ -87,7 +121,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
         ++new_entries;
         continue;
       }
-      Key key{t.object.get(), t.type, t.is_class};
+      const Key key = KeyOf(t);
       if (by_key_.contains(key) ||
           std::find(batch_keys.begin(), batch_keys.end(), key) != batch_keys.end()) {
         continue;
@@ -96,7 +130,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
       ++new_entries;
     }
   }
-  if (entries_.size() + new_entries > max_handles) {
+  if (by_id_.size() + new_entries > max_handles) {
     return OrbError(absl::StatusCode::kResourceExhausted,
                     absl::StrCat("this session would hold more than max_handles_per_session (",
                                  max_handles, ") handles; release some first"),
@@ -106,22 +140,18 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
   for (size_t i = 0; i < targets.size(); ++i) {
     const HandleTarget& t = targets[i];
     if (t.restricted_olp == nullptr) {
-      auto it = by_key_.find(Key{t.object.get(), t.type, t.is_class});
+      auto it = by_key_.find(KeyOf(t));
       if (it != by_key_.end()) {
-        ++entries_.at(it->second).references;
-        refs.push_back(RefOf(it->second, t));
+        ++(*it)->references;
+        refs.push_back(RefOf((*it)->id, t));
         continue;
       }
     }
-    std::string id = std::move(fresh_ids[i]);
-    while (entries_.contains(id)) id = new_id_();  // 2^-128 per try, but never reuse
-    Entry entry;
-    entry.target = t;
-    entry.references = 1;
-    entry.pinned = std::move(pins[i]);
-    if (t.restricted_olp == nullptr) by_key_.emplace(Key{t.object.get(), t.type, t.is_class}, id);
-    refs.push_back(RefOf(id, t));
-    entries_.emplace(std::move(id), std::move(entry));
+    std::unique_ptr<Entry> entry = std::move(fresh[i]);
+    while (by_id_.contains(entry->id)) entry->id = new_id_();  // 2^-128 per try, but never reuse
+    refs.push_back(RefOf(entry->id, t));
+    if (t.restricted_olp == nullptr) by_key_.insert(entry.get());
+    by_id_.insert(std::move(entry));
     if (live_handles_ != nullptr) live_handles_->fetch_add(1, std::memory_order_relaxed);
   }
   return refs;
@@ -129,34 +159,31 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
 
 absl::StatusOr<HandleTarget> HandleTable::Find(absl::string_view id) const {
   orb::MutexLock lock(&mu_);
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return HandleNotFound(id);
-  return it->second.target;
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return HandleNotFound(id);
+  return (*it)->target;
 }
 
 absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& ids) {
-  std::vector<Entry> dropped;  // destroyed after the lock is released
+  std::vector<std::unique_ptr<Entry>> dropped;  // destroyed after the lock is released
   uint32_t released = 0;
   {
     orb::MutexLock lock(&mu_);
     absl::flat_hash_map<absl::string_view, uint64_t> wanted;
     for (const std::string& id : ids) {
-      auto it = entries_.find(id);
-      if (it == entries_.end() || ++wanted[id] > it->second.references) {
+      auto it = by_id_.find(id);
+      if (it == by_id_.end() || ++wanted[id] > (*it)->references) {
         return HandleNotFound(id);
       }
     }
     for (const auto& [id, count] : wanted) {
-      auto it = entries_.find(id);
-      it->second.references -= count;
+      auto it = by_id_.find(id);
+      Entry& entry = **it;
+      entry.references -= count;
       released += static_cast<uint32_t>(count);
-      if (it->second.references == 0) {
-        if (it->second.target.restricted_olp == nullptr) {
-          const HandleTarget& t = it->second.target;
-          by_key_.erase(Key{t.object.get(), t.type, t.is_class});
-        }
-        dropped.push_back(std::move(it->second));
-        entries_.erase(it);
+      if (entry.references == 0) {
+        if (entry.target.restricted_olp == nullptr) by_key_.erase(KeyOf(entry.target));
+        dropped.push_back(std::move(by_id_.extract(it).value()));
       }
     }
     if (live_handles_ != nullptr) {
@@ -170,13 +197,13 @@ std::vector<v1::HandleInfo> HandleTable::List() const {
   std::vector<v1::HandleInfo> out;
   {
     orb::MutexLock lock(&mu_);
-    out.reserve(entries_.size());
-    for (const auto& [id, entry] : entries_) {
+    out.reserve(by_id_.size());
+    for (const std::unique_ptr<Entry>& entry : by_id_) {
       v1::HandleInfo info;
-      *info.mutable_ref() = RefOf(id, entry.target);
+      *info.mutable_ref() = RefOf(entry->id, entry->target);
       info.set_references(static_cast<uint32_t>(
-          std::min<uint64_t>(entry.references, std::numeric_limits<uint32_t>::max())));
-      info.set_restricted(entry.target.restricted_olp != nullptr);
+          std::min<uint64_t>(entry->references, std::numeric_limits<uint32_t>::max())));
+      info.set_restricted(entry->target.restricted_olp != nullptr);
       out.push_back(std::move(info));
     }
   }
@@ -187,11 +214,11 @@ std::vector<v1::HandleInfo> HandleTable::List() const {
 }
 
 size_t HandleTable::Close() {
-  absl::flat_hash_map<std::string, Entry> dropped;  // destroyed after unlocking
+  absl::flat_hash_set<std::unique_ptr<Entry>, ById, ById> dropped;  // destroyed after unlocking
   {
     orb::MutexLock lock(&mu_);
     closed_ = true;
-    dropped.swap(entries_);
+    dropped.swap(by_id_);
     by_key_.clear();
     if (live_handles_ != nullptr) {
       live_handles_->fetch_sub(static_cast<int64_t>(dropped.size()), std::memory_order_relaxed);
@@ -202,7 +229,7 @@ size_t HandleTable::Close() {
 
 size_t HandleTable::size() const {
   orb::MutexLock lock(&mu_);
-  return entries_.size();
+  return by_id_.size();
 }
 
 }  // namespace orb

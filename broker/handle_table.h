@@ -14,7 +14,7 @@
 //
 // Invariants:
 //   - every entry has references >= 1;
-//   - `by_key_` maps exactly the unrestricted entries' keys to their ids;
+//   - `by_key_` holds exactly the unrestricted entries of `by_id_`;
 //   - the entry count never exceeds the quota passed to Add();
 //   - once closed, the table is empty and stays empty.
 //
@@ -32,7 +32,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -88,12 +90,17 @@ class HandleTable {
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // An entry lives on the heap and the two indexes hold pointers to it:
+  // with a million handles a slot of 8 bytes instead of a whole entry keeps
+  // the tables' unused capacity cheap (see docs/performance.md).
   struct Entry {
+    std::string id;
     HandleTarget target;
     uint64_t references = 0;
     // The ancestors the object had when the handle was made: the lineage
-    // stays valid while the handle exists (children point to parents weakly).
-    std::vector<std::shared_ptr<Object>> pinned;
+    // stays valid while the handle exists (children point to parents
+    // weakly). Inline for the usual single parent, so no allocation.
+    absl::InlinedVector<std::shared_ptr<Object>, 1> pinned;
   };
   struct Key {
     const Object* object;
@@ -107,6 +114,37 @@ class HandleTable {
       return H::combine(std::move(h), k.object, k.type, k.is_class);
     }
   };
+  static Key KeyOf(const HandleTarget& t) { return Key{t.object.get(), t.type, t.is_class}; }
+
+  // Transparent hash and equality: the indexes hold entries and are
+  // searched by id (by_id_) or by Key (by_key_).
+  struct ById {
+    using is_transparent = void;
+    static absl::string_view Of(absl::string_view id) { return id; }
+    static absl::string_view Of(const std::unique_ptr<Entry>& e) { return e->id; }
+    template <typename T>
+    size_t operator()(const T& v) const {
+      return absl::Hash<absl::string_view>()(Of(v));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Of(a) == Of(b);
+    }
+  };
+  struct ByKey {
+    using is_transparent = void;
+    static Key Of(const Key& k) { return k; }
+    static Key Of(const Entry* e) { return KeyOf(e->target); }
+    template <typename T>
+    size_t operator()(const T& v) const {
+      return absl::Hash<Key>()(Of(v));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Of(a) == Of(b);
+    }
+  };
+
   static v1::HandleRef RefOf(const std::string& id, const HandleTarget& target);
 
   // Constant after construction.
@@ -114,13 +152,18 @@ class HandleTable {
   std::atomic<int64_t>* const live_handles_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, std::string> by_key_ ABSL_GUARDED_BY(mu_);
+  // Every entry, owned here.
+  absl::flat_hash_set<std::unique_ptr<Entry>, ById, ById> by_id_ ABSL_GUARDED_BY(mu_);
+  // The unrestricted entries, by what they refer to.
+  absl::flat_hash_set<Entry*, ByKey, ByKey> by_key_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // 16 bytes from the operating system's CSPRNG (OpenSSL RAND_bytes), as 32
-// lower-case hex characters. Thread-safe.
+// lower-case hex characters. Each thread draws RAND_bytes in blocks and
+// hands them out 16 bytes at a time (one RAND_bytes call costs more than
+// the rest of a handle insert); a forked child never reuses its parent's
+// block. Thread-safe.
 std::string RandomId128();
 
 }  // namespace orb

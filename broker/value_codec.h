@@ -231,6 +231,18 @@ struct ValueCodec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T
 };
 
 namespace internal {
+// Containers decode their elements under the container's own name and
+// format an element's path ("what[3]", "what['k']") only when one fails,
+// so that a good value costs no string formatting: `redo` decodes the
+// failing element again under its path, and its error is the one returned
+// (or `failed` itself, should the element decode this time).
+template <typename T, typename Redo>
+absl::Status WithElementPath(const absl::Status& failed, Redo redo) {
+  T again{};
+  absl::Status detailed = redo(&again);
+  return detailed.ok() ? failed : detailed;
+}
+
 // Reads a double from an int or double value; refuses NaN/inf unless allowed.
 absl::Status DecodeDouble(const v1::Value& in, absl::string_view what, bool allow_non_finite,
                           double* out);
@@ -309,9 +321,12 @@ struct ValueCodec<std::vector<T>> {
     out->reserve(values.size());
     for (int i = 0; i < values.size(); ++i) {
       T item{};
-      absl::Status s =
-          ValueCodec<T>::Decode(values[i], inv, absl::StrCat(what, "[", i, "]"), &item);
-      if (!s.ok()) return s;
+      absl::Status s = ValueCodec<T>::Decode(values[i], inv, what, &item);
+      if (!s.ok()) {
+        return internal::WithElementPath<T>(s, [&](T* again) {
+          return ValueCodec<T>::Decode(values[i], inv, absl::StrCat(what, "[", i, "]"), again);
+        });
+      }
       out->push_back(std::move(item));
     }
     return absl::OkStatus();
@@ -337,9 +352,12 @@ struct ValueCodec<std::map<std::string, T>> {
     out->clear();
     for (const auto& [key, value] : in.map_value().fields()) {
       T item{};
-      absl::Status s =
-          ValueCodec<T>::Decode(value, inv, absl::StrCat(what, "['", key, "']"), &item);
-      if (!s.ok()) return s;
+      absl::Status s = ValueCodec<T>::Decode(value, inv, what, &item);
+      if (!s.ok()) {
+        return internal::WithElementPath<T>(s, [&, &key = key, &value = value](T* again) {
+          return ValueCodec<T>::Decode(value, inv, absl::StrCat(what, "['", key, "']"), again);
+        });
+      }
       out->emplace(key, std::move(item));
     }
     return absl::OkStatus();

@@ -71,6 +71,9 @@ class CompiledPolicy {
   // The ACL of `path_acl { path: ... }` for exactly this path (paths are
   // validated canonical: "/", "/a", "/a/b"); null when none.
   AclPtr FindPathAcl(absl::string_view path) const;
+  // False when the policy has no path ACL at all (the broker then skips
+  // building paths on every call).
+  bool has_path_acls() const { return !path_acls_.empty(); }
   const std::string& default_permission() const { return default_permission_; }
   bool debug_authorization() const { return debug_authorization_; }
   const Limits& limits() const { return limits_; }

@@ -17,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "broker/broker_core.h"
 #include "broker/orbd/services.h"
 #include "broker/service/server.h"
@@ -62,6 +63,11 @@ int main(int argc, char** argv) {
       "  orbd --listen=127.0.0.1:50051 --service=blog "
       "--policy=examples/blog/policy.textproto");
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's
+  // deadlock detection on: every lock and unlock then updates a global lock
+  // graph, which costs more than the broker's own work per call and is a
+  // contention point between calls (docs/performance.md). The tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Signals are taken synchronously by the main thread: block them before
   // any gRPC thread starts, so every thread inherits the mask.

@@ -1,0 +1,763 @@
+// orb-bench: orb next to a plain gRPC echo service, in one run.
+//
+//   orb-bench                       the full run (about two minutes)
+//   orb-bench --quick               a smoke run of a few hundred calls
+//   orb-bench --json results.json   also write the results as JSON
+//
+// Both servers run in this process on ephemeral loopback ports, with the
+// same server model (gRPC's callback API, handlers inline on its threads)
+// and the same ServerBuilder settings; the echo service answers with as many
+// bytes as the orb call it stands in for. Every client is a closed loop (one
+// call in flight) on its own channel and TCP connection, driven through
+// gRPC's callback client API. Each measurement alternates echo and orb
+// (echo-orb, orb-echo, ...) so that a change in the machine's load falls on
+// both, and the figures that matter are the ratios orb/echo.
+//
+// The orb caller is alice (bearer token, an editor), and the echo client
+// sends the same authorization header, so both move the same bytes. Rows:
+//   getattr       GetAttr 'title' on the blog (the root)
+//   setattr       SetAttr 'title' on the blog
+//   call_value    Call entries() on the blog while it has no entries: a
+//                 method returning a value (an empty list), no handle
+//   call_handle   Call entry(<the client's own entry>): returns an existing
+//                 object as a new handle (a handle-table insert), then
+//                 Release of that handle; two RPCs per iteration
+//   open_close    OpenSession + CloseSession; two RPCs per iteration
+// Then the memory of 1,000,000 live handles (see memory_probe.h).
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "bench/bench_support.h"
+#include "bench/load/driver.h"
+#include "bench/load/echo_server.h"
+#include "bench/load/memory_probe.h"
+#include "broker/broker_core.h"
+#include "broker/service/server.h"
+#include "echo.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "orb/v1/broker.grpc.pb.h"
+
+ABSL_FLAG(bool, quick, false,
+          "smoke mode: a few hundred calls per row, one round, a small memory probe");
+ABSL_FLAG(double, seconds, 1.0, "length of one measurement segment, per side and round");
+ABSL_FLAG(int, rounds, 3, "rounds per row; each round measures echo and orb once");
+ABSL_FLAG(double, warmup_seconds, 0.2, "unrecorded warm-up per side before each row");
+ABSL_FLAG(std::string, clients, "1,8,32", "client counts; 1 also gives the latency figures");
+ABSL_FLAG(std::string, ops, "getattr,setattr,call_value,call_handle,open_close",
+          "rows to run, in this order");
+ABSL_FLAG(bool, compare_models, true,
+          "also compare the echo service under gRPC's callback and sync server models");
+ABSL_FLAG(int64_t, memory_handles_per_session, 1000,
+          "entries in the blog, so handles per session in the memory probe (0 skips it)");
+ABSL_FLAG(int64_t, memory_sessions, 1000, "sessions in the memory probe");
+ABSL_FLAG(int, memory_cycles, 3, "fill/release cycles in the memory probe");
+ABSL_FLAG(std::string, json, "", "also write the results to this file as JSON");
+ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
+          "the orb source tree (for examples/blog/policy.textproto)");
+
+namespace orb::bench {
+namespace {
+
+constexpr char kAuthorization[] = "Bearer alice-demo-token";
+constexpr uint64_t kMaxMessageBytes = 4 * 1024 * 1024;
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  // A connection of its own per client, as separate client processes have.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> NewContext() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", kAuthorization);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return context;
+}
+
+// One client: a channel to each server and the state of its calls. Only
+// one call per client is in flight, so no lock is needed.
+struct Client {
+  std::unique_ptr<v1::ObjectBroker::Stub> orb;
+  std::unique_ptr<Echo::Stub> echo;
+  std::string session;     // opened at start-up, closed at the end
+  std::string root;
+  std::string entry_name;  // the entry this client made (call_handle)
+
+  std::unique_ptr<grpc::ClientContext> context;
+  v1::GetAttrRequest get;
+  v1::GetAttrResponse got;
+  v1::SetAttrRequest set;
+  v1::SetAttrResponse was_set;
+  v1::CallRequest call_value;
+  v1::CallRequest call_handle;
+  v1::CallResponse called;
+  v1::ReleaseRequest release;
+  v1::ReleaseResponse released;
+  v1::OpenSessionRequest open;
+  v1::OpenSessionResponse opened;
+  v1::CloseSessionRequest close;
+  v1::CloseSessionResponse closed;
+  EchoRequest echo_request[2];
+  EchoResponse echo_response;
+  // Wire sizes of the last orb call per step (to size the echo).
+  size_t request_bytes[2] = {0, 0};
+  size_t response_bytes[2] = {0, 0};
+};
+
+using Done = std::function<void(const grpc::Status&)>;
+
+// The orb side of each row.
+Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>& clients) {
+  Workload w;
+  w.name = op;
+  auto* all = &clients;
+  if (op == "getattr") {
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      c.request_bytes[0] = c.get.ByteSizeLong();
+      c.orb->async()->GetAttr(c.context.get(), &c.get, &c.got,
+                              [&c, done = std::move(done)](grpc::Status s) {
+                                c.response_bytes[0] = c.got.ByteSizeLong();
+                                done(s);
+                              });
+    };
+  } else if (op == "setattr") {
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      c.request_bytes[0] = c.set.ByteSizeLong();
+      c.orb->async()->SetAttr(c.context.get(), &c.set, &c.was_set,
+                              [&c, done = std::move(done)](grpc::Status s) {
+                                c.response_bytes[0] = c.was_set.ByteSizeLong();
+                                done(s);
+                              });
+    };
+  } else if (op == "call_value") {
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      c.request_bytes[0] = c.call_value.ByteSizeLong();
+      c.orb->async()->Call(c.context.get(), &c.call_value, &c.called,
+                           [&c, done = std::move(done)](grpc::Status s) {
+                             c.response_bytes[0] = c.called.ByteSizeLong();
+                             if (s.ok() && c.called.result().kind_case() !=
+                                               v1::Value::kListValue) {
+                               s = grpc::Status(grpc::StatusCode::INTERNAL,
+                                                "entries() did not return a list");
+                             }
+                             done(s);
+                           });
+    };
+  } else if (op == "call_handle") {
+    w.steps = 2;
+    w.start = [all](size_t i, int step, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      if (step == 0) {
+        c.request_bytes[0] = c.call_handle.ByteSizeLong();
+        c.orb->async()->Call(c.context.get(), &c.call_handle, &c.called,
+                             [&c, done = std::move(done)](grpc::Status s) {
+                               c.response_bytes[0] = c.called.ByteSizeLong();
+                               if (s.ok() && !c.called.result().has_handle()) {
+                                 s = grpc::Status(grpc::StatusCode::INTERNAL,
+                                                  "entry() did not return a handle");
+                               }
+                               done(s);
+                             });
+      } else {
+        c.release.clear_handles();
+        c.release.add_handles(c.called.result().handle().id());
+        c.request_bytes[1] = c.release.ByteSizeLong();
+        c.orb->async()->Release(c.context.get(), &c.release, &c.released,
+                                [&c, done = std::move(done)](grpc::Status s) {
+                                  c.response_bytes[1] = c.released.ByteSizeLong();
+                                  done(s);
+                                });
+      }
+    };
+  } else if (op == "open_close") {
+    w.steps = 2;
+    w.start = [all](size_t i, int step, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      if (step == 0) {
+        c.request_bytes[0] = c.open.ByteSizeLong();
+        c.orb->async()->OpenSession(c.context.get(), &c.open, &c.opened,
+                                    [&c, done = std::move(done)](grpc::Status s) {
+                                      c.response_bytes[0] = c.opened.ByteSizeLong();
+                                      done(s);
+                                    });
+      } else {
+        c.close.set_session(c.opened.session());
+        c.request_bytes[1] = c.close.ByteSizeLong();
+        c.orb->async()->CloseSession(c.context.get(), &c.close, &c.closed,
+                                     [&c, done = std::move(done)](grpc::Status s) {
+                                       c.response_bytes[1] = c.closed.ByteSizeLong();
+                                       done(s);
+                                     });
+      }
+    };
+  }
+  return w;
+}
+
+// An EchoRequest of exactly `request_bytes` on the wire that asks for a
+// response of exactly `response_bytes`.
+EchoRequest SizedEchoRequest(size_t request_bytes, size_t response_bytes) {
+  EchoRequest r;
+  EchoResponse probe;
+  for (size_t n = 0; n <= response_bytes; ++n) {
+    probe.mutable_payload()->assign(n, 'x');
+    if (probe.ByteSizeLong() >= response_bytes) {
+      r.set_response_bytes(static_cast<uint32_t>(n));
+      break;
+    }
+  }
+  for (size_t n = 0; n <= request_bytes; ++n) {
+    r.mutable_payload()->assign(n, 'x');
+    if (r.ByteSizeLong() >= request_bytes) break;
+  }
+  return r;
+}
+
+// The echo side of a row: the same number of RPCs, each the size of the
+// orb RPC it stands in for (taken from client 0's last orb iteration).
+Workload EchoWorkload(const std::string& op, int steps,
+                      std::vector<std::unique_ptr<Client>>& clients) {
+  for (auto& c : clients) {
+    for (int s = 0; s < steps; ++s) {
+      c->echo_request[s] =
+          SizedEchoRequest(clients[0]->request_bytes[s], clients[0]->response_bytes[s]);
+    }
+  }
+  Workload w;
+  w.name = op + "/echo";
+  w.steps = steps;
+  auto* all = &clients;
+  w.start = [all](size_t i, int step, Done done) {
+    Client& c = *(*all)[i];
+    c.context = NewContext();
+    c.echo->async()->Echo(c.context.get(), &c.echo_request[step], &c.echo_response,
+                          std::move(done));
+  };
+  return w;
+}
+
+template <typename Request, typename Response>
+grpc::Status SyncCall(grpc::Status (v1::ObjectBroker::Stub::*method)(grpc::ClientContext*,
+                                                                      const Request&, Response*),
+                      v1::ObjectBroker::Stub* stub, const Request& request, Response* response) {
+  auto context = NewContext();
+  return (stub->*method)(context.get(), request, response);
+}
+
+// Statistics of one side of one row.
+struct SideStats {
+  double p50_us = 0, p99_us = 0;          // whole iteration
+  double first_p50_us = 0, first_p99_us = 0;  // step 0 alone
+  std::vector<double> throughput;         // iterations/s, one per round
+  double median_throughput = 0;
+  int64_t errors = 0;
+  std::string first_error;
+};
+
+struct Row {
+  std::string op;
+  int steps = 1;
+  size_t clients = 1;
+  SideStats echo, orb;
+  size_t request_bytes[2] = {0, 0};
+  size_t response_bytes[2] = {0, 0};
+};
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+struct Settings {
+  absl::Duration segment;
+  absl::Duration warmup;
+  int rounds = 3;
+  int64_t cap = 0;  // iterations per client per segment
+};
+
+// Measures one row: warm-up, then `rounds` rounds alternating which side
+// goes first.
+void Measure(const Workload& echo, const Workload& orb, size_t clients, const Settings& s,
+             SideStats* echo_stats, SideStats* orb_stats) {
+  std::vector<int64_t> samples[2], first[2];
+  SideStats* stats[2] = {echo_stats, orb_stats};
+  const Workload* sides[2] = {&echo, &orb};
+  if (s.warmup > absl::ZeroDuration()) {
+    for (int side = 0; side < 2; ++side) {
+      RunSegment(*sides[side], clients, s.warmup, s.cap, false);
+    }
+  }
+  for (int round = 0; round < s.rounds; ++round) {
+    for (int k = 0; k < 2; ++k) {
+      const int side = (round % 2 == 0) ? k : 1 - k;
+      SegmentResult r = RunSegment(*sides[side], clients, s.segment, s.cap, true);
+      stats[side]->throughput.push_back(static_cast<double>(r.iterations) / r.seconds);
+      stats[side]->errors += r.errors;
+      if (stats[side]->first_error.empty()) stats[side]->first_error = r.first_error;
+      samples[side].insert(samples[side].end(), r.iteration_ns.begin(), r.iteration_ns.end());
+      first[side].insert(first[side].end(), r.first_step_ns.begin(), r.first_step_ns.end());
+    }
+  }
+  for (int side = 0; side < 2; ++side) {
+    stats[side]->p50_us = QuantileMicros(samples[side], 0.50);
+    stats[side]->p99_us = QuantileMicros(samples[side], 0.99);
+    stats[side]->first_p50_us = QuantileMicros(first[side], 0.50);
+    stats[side]->first_p99_us = QuantileMicros(first[side], 0.99);
+    stats[side]->median_throughput = Median(stats[side]->throughput);
+  }
+}
+
+std::string ReadFirstLine(const std::string& path, absl::string_view prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, prefix)) return line;
+  }
+  return "";
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
+std::string CpuModel() {
+  std::string line = ReadFirstLine("/proc/cpuinfo", "model name");
+  size_t colon = line.find(':');
+  return colon == std::string::npos ? "unknown" : line.substr(colon + 2);
+}
+
+std::string Ratio(double orb, double echo) {
+  return echo > 0 ? absl::StrFormat("%.3f", orb / echo) : "-";
+}
+
+std::string Spread(const std::vector<double>& v) {
+  if (v.empty()) return "-";
+  auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return absl::StrFormat("%.0f-%.0f", *lo, *hi);
+}
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(ch) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(ch));
+      continue;
+    }
+    out.push_back(ch);
+  }
+  return out;
+}
+
+std::string SideJson(const SideStats& s) {
+  return absl::StrFormat(
+      "{\"p50_us\": %.2f, \"p99_us\": %.2f, \"first_step_p50_us\": %.2f, "
+      "\"first_step_p99_us\": %.2f, \"throughput_per_s\": %.1f, \"throughput_rounds\": [%s], "
+      "\"errors\": %d}",
+      s.p50_us, s.p99_us, s.first_p50_us, s.first_p99_us, s.median_throughput,
+      absl::StrJoin(s.throughput, ", ",
+                    [](std::string* out, double d) { absl::StrAppendFormat(out, "%.1f", d); }),
+      s.errors);
+}
+
+// A target line: "holds" or "MISSED by x%".
+struct Target {
+  std::string what;
+  double value = 0;
+  double limit = 0;
+  bool at_most = true;  // value <= limit, else value >= limit
+  bool holds() const { return at_most ? value <= limit : value >= limit; }
+};
+
+int Run() {
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  Settings settings;
+  settings.segment = absl::Seconds(quick ? 0.2 : absl::GetFlag(FLAGS_seconds));
+  settings.warmup = absl::Seconds(quick ? 0.02 : absl::GetFlag(FLAGS_warmup_seconds));
+  settings.rounds = quick ? 1 : std::max(1, absl::GetFlag(FLAGS_rounds));
+  settings.cap = quick ? 100 : int64_t{1} << 40;
+  std::vector<size_t> client_counts;
+  for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_clients), ',')) {
+    size_t v = 0;
+    if (!absl::SimpleAtoi(n, &v) || v == 0) {
+      std::fprintf(stderr, "--clients: '%s' is not a positive count\n", std::string(n).c_str());
+      return 1;
+    }
+    client_counts.push_back(v);
+  }
+  if (quick) client_counts = {1, 4};
+  const size_t max_clients = *std::max_element(client_counts.begin(), client_counts.end());
+  const std::vector<std::string> ops = absl::StrSplit(absl::GetFlag(FLAGS_ops), ',');
+  for (const std::string& op : ops) {
+    if (op != "getattr" && op != "setattr" && op != "call_value" && op != "call_handle" &&
+        op != "open_close") {
+      std::fprintf(stderr, "--ops: unknown row '%s'\n", op.c_str());
+      return 1;
+    }
+  }
+  const std::string source_dir = absl::GetFlag(FLAGS_source_dir);
+
+  std::printf("orb-bench: nproc %u, CPU %s, load at start %s\n",
+              std::thread::hardware_concurrency(), CpuModel().c_str(), LoadAverage().c_str());
+  std::printf("segments of %.2fs, %d round(s), %zu client count(s)\n",
+              absl::ToDoubleSeconds(settings.segment), settings.rounds, client_counts.size());
+
+  // Memory first, on a clean heap.
+  std::string memory_json = "null";
+  std::vector<Target> targets;
+  const int64_t memory_entries = quick ? 100 : absl::GetFlag(FLAGS_memory_handles_per_session);
+  if (memory_entries > 0) {
+    const int64_t sessions = quick ? 100 : absl::GetFlag(FLAGS_memory_sessions);
+    const int cycles = std::max(1, absl::GetFlag(FLAGS_memory_cycles));
+    absl::StatusOr<MemoryReport> m =
+        MeasureHandleMemory(source_dir, memory_entries, sessions, cycles);
+    if (!m.ok()) {
+      std::fprintf(stderr, "memory probe failed: %s\n", m.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("\nmemory: %lld sessions x (%lld entries + root) handles; baseline RSS %.1f MiB\n",
+                static_cast<long long>(sessions), static_cast<long long>(memory_entries),
+                m->rss_baseline / 1048576.0);
+    std::vector<std::string> cycle_json;
+    double worst_per_handle = 0;
+    // Growth is counted from the first cycle's released RSS: the first
+    // cycle leaves the tables' capacity and the allocator's bookkeeping
+    // behind once, which later cycles reuse.
+    int64_t worst_growth = 0;
+    for (size_t i = 0; i < m->cycles.size(); ++i) {
+      const MemoryCycle& c = m->cycles[i];
+      const double per_handle =
+          static_cast<double>(c.rss_full - m->rss_baseline) / static_cast<double>(c.handles);
+      worst_per_handle = std::max(worst_per_handle, per_handle);
+      worst_growth = std::max(worst_growth, c.rss_released - m->cycles.front().rss_released);
+      std::printf(
+          "  cycle %zu: %lld handles in %.2fs, RSS %.1f MiB = %.1f bytes/handle; after release "
+          "and malloc_trim(0) %.1f MiB (%+.2f MiB vs baseline)\n",
+          i + 1, static_cast<long long>(c.handles), c.seconds_to_fill, c.rss_full / 1048576.0,
+          per_handle, c.rss_released / 1048576.0,
+          (c.rss_released - m->rss_baseline) / 1048576.0);
+      cycle_json.push_back(absl::StrFormat(
+          "{\"handles\": %d, \"rss_full\": %d, \"bytes_per_handle\": %.1f, \"rss_released\": %d}",
+          c.handles, c.rss_full, per_handle, c.rss_released));
+    }
+    std::printf("  peak RSS (VmHWM) %.1f MiB\n", m->peak_rss / 1048576.0);
+    memory_json = absl::StrFormat(
+        "{\"entries\": %d, \"sessions\": %d, \"rss_baseline\": %d, \"peak_rss\": %d, "
+        "\"cycles\": [%s]}",
+        m->entries, m->sessions, m->rss_baseline, m->peak_rss, absl::StrJoin(cycle_json, ", "));
+    targets.push_back({"memory: bytes per live handle <= 256", worst_per_handle, 256, true});
+    // One MiB of slack: RSS moves by pages, and the allocator's arenas.
+    targets.push_back({"memory: released RSS growth over the cycles <= 1 MiB (MiB)",
+                       worst_growth / 1048576.0, 1.0, true});
+  }
+
+  // The two servers.
+  auto echo_server = EchoServer::Start(ServerModel::kCallback, kMaxMessageBytes);
+  if (!echo_server.ok()) {
+    std::fprintf(stderr, "%s\n", echo_server.status().ToString().c_str());
+    return 1;
+  }
+  BrokerCore core(DemoRegistry(), demo::MakeBlog(), LoadDemoPolicy(source_dir, kBenchLimits),
+                  BrokerCore::Options());
+  service::ServerOptions server_options;
+  server_options.listen = "127.0.0.1:0";
+  server_options.max_message_bytes = kMaxMessageBytes;
+  auto orb_server = service::OrbServer::Start(&core, server_options);
+  if (!orb_server.ok()) {
+    std::fprintf(stderr, "%s\n", orb_server.status().ToString().c_str());
+    return 1;
+  }
+
+  // The clients, each with a session of its own.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (size_t i = 0; i < max_clients; ++i) {
+    auto c = std::make_unique<Client>();
+    c->orb = v1::ObjectBroker::NewStub(NewChannel((*orb_server)->address()));
+    c->echo = Echo::NewStub(NewChannel((*echo_server)->address()));
+    v1::OpenSessionRequest open;
+    open.set_client_name("orb-bench");
+    v1::OpenSessionResponse opened;
+    grpc::Status s = SyncCall(&v1::ObjectBroker::Stub::OpenSession, c->orb.get(), open, &opened);
+    if (!s.ok()) {
+      std::fprintf(stderr, "OpenSession failed: %s\n", s.error_message().c_str());
+      return 1;
+    }
+    c->session = opened.session();
+    c->root = opened.root().id();
+    c->get.set_session(c->session);
+    c->get.set_handle(c->root);
+    c->get.set_name("title");
+    c->set.set_session(c->session);
+    c->set.set_handle(c->root);
+    c->set.set_name("title");
+    c->set.mutable_value()->set_string_value("orb demo blog");
+    c->call_value.set_session(c->session);
+    c->call_value.set_handle(c->root);
+    c->call_value.set_name("entries");
+    c->release.set_session(c->session);
+    c->open.set_client_name("orb-bench");
+    clients.push_back(std::move(c));
+  }
+
+  std::vector<Row> rows;
+  int entries_made = 0;
+  for (const std::string& op : ops) {
+    if (op == "call_handle" && entries_made == 0) {
+      // Each client adds an entry of its own and releases the handle
+      // add_entry gave it, so that every entry() call makes a new handle.
+      // Entries are named entry-1, entry-2, ... in the order they are made.
+      for (auto& c : clients) {
+        v1::CallRequest add;
+        add.set_session(c->session);
+        add.set_handle(c->root);
+        add.set_name("add_entry");
+        add.add_args()->set_string_value("a bench entry");
+        add.add_args()->set_string_value("its body");
+        v1::CallResponse added;
+        grpc::Status s = SyncCall(&v1::ObjectBroker::Stub::Call, c->orb.get(), add, &added);
+        if (!s.ok()) {
+          std::fprintf(stderr, "add_entry failed: %s\n", s.error_message().c_str());
+          return 1;
+        }
+        c->entry_name = absl::StrCat("entry-", ++entries_made);
+        c->call_handle.set_session(c->session);
+        c->call_handle.set_handle(c->root);
+        c->call_handle.set_name("entry");
+        c->call_handle.add_args()->set_string_value(c->entry_name);
+        v1::CallResponse found;
+        s = SyncCall(&v1::ObjectBroker::Stub::Call, c->orb.get(), c->call_handle, &found);
+        if (!s.ok() || found.result().handle().id() != added.result().handle().id()) {
+          std::fprintf(stderr, "entry('%s') is not the entry just added\n",
+                       c->entry_name.c_str());
+          return 1;
+        }
+        v1::ReleaseRequest release;
+        release.set_session(c->session);
+        release.add_handles(added.result().handle().id());
+        release.add_handles(added.result().handle().id());
+        v1::ReleaseResponse released;
+        s = SyncCall(&v1::ObjectBroker::Stub::Release, c->orb.get(), release, &released);
+        if (!s.ok()) {
+          std::fprintf(stderr, "Release failed: %s\n", s.error_message().c_str());
+          return 1;
+        }
+      }
+    }
+    Workload orb = OrbWorkload(op, clients);
+    // One orb iteration first: it checks the row works and gives the sizes
+    // the echo must match.
+    SegmentResult probe = RunSegment(orb, 1, absl::Seconds(10), 1, false);
+    if (probe.errors > 0) {
+      std::fprintf(stderr, "%s fails: %s\n", op.c_str(), probe.first_error.c_str());
+      return 1;
+    }
+    Workload echo = EchoWorkload(op, orb.steps, clients);
+    for (size_t n : client_counts) {
+      Row row;
+      row.op = op;
+      row.steps = orb.steps;
+      row.clients = n;
+      for (int s = 0; s < orb.steps; ++s) {
+        row.request_bytes[s] = clients[0]->request_bytes[s];
+        row.response_bytes[s] = clients[0]->response_bytes[s];
+      }
+      Measure(echo, orb, n, settings, &row.echo, &row.orb);
+      std::fprintf(stderr, "  measured %s with %zu client(s)\n", op.c_str(), n);
+      rows.push_back(std::move(row));
+    }
+  }
+
+  // Server model comparison on the echo service (the handler does almost
+  // nothing, so the model's own cost shows).
+  std::vector<std::string> model_json;
+  std::string model_text;
+  if (absl::GetFlag(FLAGS_compare_models) && !quick) {
+    auto sync_server = EchoServer::Start(ServerModel::kSync, kMaxMessageBytes);
+    if (!sync_server.ok()) {
+      std::fprintf(stderr, "%s\n", sync_server.status().ToString().c_str());
+      return 1;
+    }
+    // Both sized as the first row's call.
+    clients[0]->request_bytes[0] = rows.front().request_bytes[0];
+    clients[0]->response_bytes[0] = rows.front().response_bytes[0];
+    std::vector<std::unique_ptr<Client>> sync_clients;
+    for (size_t i = 0; i < max_clients; ++i) {
+      auto c = std::make_unique<Client>();
+      c->echo = Echo::NewStub(NewChannel((*sync_server)->address()));
+      c->request_bytes[0] = rows.front().request_bytes[0];
+      c->response_bytes[0] = rows.front().response_bytes[0];
+      sync_clients.push_back(std::move(c));
+    }
+    Workload callback_echo = EchoWorkload("model/callback", 1, clients);
+    Workload sync_echo = EchoWorkload("model/sync", 1, sync_clients);
+    absl::StrAppend(&model_text,
+                    "\nserver model (echo service, sized as the first row; ratio = sync/callback)\n",
+                    absl::StrFormat("%8s %12s %12s %7s %14s %14s %7s\n", "clients", "cb p50 us",
+                                    "sync p50 us", "ratio", "cb calls/s", "sync calls/s",
+                                    "ratio"));
+    for (size_t n : client_counts) {
+      SideStats cb, sync;
+      Measure(callback_echo, sync_echo, n, settings, &cb, &sync);
+      absl::StrAppend(&model_text,
+                      absl::StrFormat("%8zu %12.1f %12.1f %7s %14.0f %14.0f %7s\n", n, cb.p50_us,
+                                      sync.p50_us, Ratio(sync.p50_us, cb.p50_us),
+                                      cb.median_throughput, sync.median_throughput,
+                                      Ratio(sync.median_throughput, cb.median_throughput)));
+      model_json.push_back(absl::StrFormat("{\"clients\": %d, \"callback\": %s, \"sync\": %s}", n,
+                                           SideJson(cb), SideJson(sync)));
+    }
+  }
+
+  // Close the clients' sessions (and make sure the broker is still well).
+  for (auto& c : clients) {
+    v1::CloseSessionRequest close;
+    close.set_session(c->session);
+    v1::CloseSessionResponse closed;
+    grpc::Status s = SyncCall(&v1::ObjectBroker::Stub::CloseSession, c->orb.get(), close, &closed);
+    if (!s.ok()) {
+      std::fprintf(stderr, "CloseSession failed: %s\n", s.error_message().c_str());
+      return 1;
+    }
+  }
+
+  // The table.
+  std::printf("\nload at end %s\n", LoadAverage().c_str());
+  std::printf(
+      "latency in us (p50/p99 of whole iterations; call_handle and open_close are two RPCs, "
+      "their first RPC alone in the 'first' rows); throughput in iterations/s, median of "
+      "rounds, with the orb rounds' spread\n");
+  std::printf("%-22s %7s | %9s %9s %7s | %9s %9s %7s | %10s %10s %7s %s\n", "row", "clients",
+              "echo p50", "orb p50", "ratio", "echo p99", "orb p99", "ratio", "echo it/s",
+              "orb it/s", "ratio", "orb spread");
+  int64_t errors = 0;
+  std::vector<std::string> row_json;
+  for (const Row& r : rows) {
+    std::printf("%-22s %7zu | %9.1f %9.1f %7s | %9.1f %9.1f %7s | %10.0f %10.0f %7s %s\n",
+                r.op.c_str(), r.clients, r.echo.p50_us, r.orb.p50_us,
+                Ratio(r.orb.p50_us, r.echo.p50_us).c_str(), r.echo.p99_us, r.orb.p99_us,
+                Ratio(r.orb.p99_us, r.echo.p99_us).c_str(), r.echo.median_throughput,
+                r.orb.median_throughput,
+                Ratio(r.orb.median_throughput, r.echo.median_throughput).c_str(),
+                Spread(r.orb.throughput).c_str());
+    if (r.steps == 2) {
+      std::printf("%-22s %7zu | %9.1f %9.1f %7s | %9.1f %9.1f %7s |\n",
+                  absl::StrCat(r.op, " (first)").c_str(), r.clients, r.echo.first_p50_us,
+                  r.orb.first_p50_us, Ratio(r.orb.first_p50_us, r.echo.first_p50_us).c_str(),
+                  r.echo.first_p99_us, r.orb.first_p99_us,
+                  Ratio(r.orb.first_p99_us, r.echo.first_p99_us).c_str());
+    }
+    errors += r.echo.errors + r.orb.errors;
+    for (const SideStats* s : {&r.echo, &r.orb}) {
+      if (!s->first_error.empty()) std::printf("  error: %s\n", s->first_error.c_str());
+    }
+    row_json.push_back(absl::StrFormat(
+        "{\"op\": \"%s\", \"clients\": %d, \"steps\": %d, \"request_bytes\": [%d, %d], "
+        "\"response_bytes\": [%d, %d], \"echo\": %s, \"orb\": %s, \"p50_ratio\": %.4f, "
+        "\"p99_ratio\": %.4f, \"first_step_p50_ratio\": %.4f, \"throughput_ratio\": %.4f}",
+        r.op, r.clients, r.steps, r.request_bytes[0], r.request_bytes[1], r.response_bytes[0],
+        r.response_bytes[1], SideJson(r.echo), SideJson(r.orb),
+        r.echo.p50_us > 0 ? r.orb.p50_us / r.echo.p50_us : 0,
+        r.echo.p99_us > 0 ? r.orb.p99_us / r.echo.p99_us : 0,
+        r.echo.first_p50_us > 0 ? r.orb.first_p50_us / r.echo.first_p50_us : 0,
+        r.echo.median_throughput > 0 ? r.orb.median_throughput / r.echo.median_throughput : 0));
+
+    // The targets this row carries.
+    if (r.op == "getattr" || r.op == "setattr") {
+      if (r.clients == 1) {
+        targets.push_back({absl::StrCat(r.op, " p50 <= 1.10 x echo"),
+                           r.orb.p50_us / r.echo.p50_us, 1.10, true});
+      }
+      if (r.clients == 8 || r.clients == 32) {
+        targets.push_back({absl::StrCat(r.op, " throughput at ", r.clients, " >= 0.90 x echo"),
+                           r.orb.median_throughput / r.echo.median_throughput, 0.90, false});
+      }
+    }
+    if (r.op == "call_handle" && r.clients == 1) {
+      targets.push_back({"call returning a new handle p50 <= 1.25 x echo",
+                         r.orb.first_p50_us / r.echo.first_p50_us, 1.25, true});
+    }
+  }
+  std::printf("%s", model_text.c_str());
+
+  std::printf("\ntargets%s\n", quick ? " (quick mode: figures are not meaningful)" : "");
+  std::vector<std::string> target_json;
+  for (const Target& t : targets) {
+    std::string verdict = "holds";
+    if (!t.holds()) {
+      verdict = absl::StrFormat("MISSED by %.1f%%", 100.0 * std::abs(t.value - t.limit) /
+                                                        std::max(1e-9, t.limit));
+    }
+    std::printf("  %-55s %8.3f  %s\n", t.what.c_str(), t.value, verdict.c_str());
+    target_json.push_back(absl::StrFormat("{\"what\": \"%s\", \"value\": %.4f, \"holds\": %s}",
+                                          JsonEscape(t.what), t.value,
+                                          t.holds() ? "true" : "false"));
+  }
+
+  const std::string json_path = absl::GetFlag(FLAGS_json);
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << "{\n  \"machine\": {\"nproc\": " << std::thread::hardware_concurrency()
+        << ", \"cpu\": \"" << JsonEscape(CpuModel()) << "\", \"load_at_end\": \""
+        << LoadAverage() << "\"},\n"
+        << "  \"settings\": {\"segment_seconds\": " << absl::ToDoubleSeconds(settings.segment)
+        << ", \"rounds\": " << settings.rounds << ", \"quick\": " << (quick ? "true" : "false")
+        << "},\n  \"rows\": [\n    " << absl::StrJoin(row_json, ",\n    ") << "\n  ],\n"
+        << "  \"server_models\": [" << absl::StrJoin(model_json, ", ") << "],\n"
+        << "  \"memory\": " << memory_json << ",\n"
+        << "  \"targets\": [" << absl::StrJoin(target_json, ", ") << "]\n}\n";
+    if (!out) {
+      std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
+      return 1;
+    }
+  }
+  // Errors fail the run (the smoke test relies on it); missed targets do
+  // not: timings are reported, never judged here.
+  if (errors > 0) {
+    std::fprintf(stderr, "%lld call(s) failed\n", static_cast<long long>(errors));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace orb::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  orb::bench::ConfigureLikeOrbd();
+  return orb::bench::Run();
+}
