@@ -22,6 +22,11 @@ int PolicyMintTicket(int argc, char** argv);
 // bearer_token.sha256 wants (reads the token from stdin without TOKEN).
 int PolicyHashToken(int argc, char** argv);
 
+// Every command but `policy`: the remote commands (get, set, del, call,
+// describe, whoami) and the global options; argv is main()'s. Returns the
+// exit code (0, 2 for usage, else the gRPC status code; see --help).
+int RemoteMain(int argc, char** argv);
+
 }  // namespace orb::orbctl
 
 #endif  // ORB_CLIENT_ORBCTL_COMMANDS_H_

@@ -1,4 +1,5 @@
-// orbctl: the orb command-line tool.
+// orbctl: the orb command-line tool. `policy ...` is offline; every other
+// command talks to a broker (remote_commands.cc).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -7,8 +8,8 @@
 
 namespace {
 
-constexpr char kUsage[] =
-    "usage: orbctl <command> [args]\n"
+constexpr char kPolicyUsage[] =
+    "usage: orbctl policy <command> [args]\n"
     "\n"
     "Offline policy tools:\n"
     "  policy check FILE                 validate a policy file (exit 0 OK, 1 errors)\n"
@@ -20,7 +21,7 @@ constexpr char kUsage[] =
 
 int PolicyMain(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(kPolicyUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   std::string sub = argv[1];
@@ -28,19 +29,13 @@ int PolicyMain(int argc, char** argv) {
   if (sub == "eval-cases") return orb::orbctl::PolicyEvalCases(argc - 1, argv + 1);
   if (sub == "mint-ticket") return orb::orbctl::PolicyMintTicket(argc - 1, argv + 1);
   if (sub == "hash-token") return orb::orbctl::PolicyHashToken(argc - 1, argv + 1);
-  std::fprintf(stderr, "orbctl: unknown policy command '%s'\n\n%s", sub.c_str(), kUsage);
+  std::fprintf(stderr, "orbctl: unknown policy command '%s'\n\n%s", sub.c_str(), kPolicyUsage);
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  std::string command = argv[1];
-  if (command == "policy") return PolicyMain(argc - 1, argv + 1);
-  std::fprintf(stderr, "orbctl: unknown command '%s'\n\n%s", command.c_str(), kUsage);
-  return 2;
+  if (argc >= 2 && std::strcmp(argv[1], "policy") == 0) return PolicyMain(argc - 1, argv + 1);
+  return orb::orbctl::RemoteMain(argc, argv);
 }

@@ -1,0 +1,337 @@
+// File: orb/client/client.h
+//
+// The C++ client of an orb broker: connect, open a session, and read, write,
+// delete and call members of remote objects through references.
+//
+//   #include "orb/client/client.h"
+//
+//   orb::ClientOptions options;
+//   options.target = "127.0.0.1:50051";
+//   options.token = "bob-demo-token";            // or options.ticket, or none
+//   absl::StatusOr<orb::Client> client = orb::Client::Connect(options);
+//   absl::StatusOr<orb::Session> session = client->OpenSession();
+//   orb::Ref blog = session->root();
+//   absl::StatusOr<std::string> title = blog.GetAs<std::string>("title");
+//   absl::StatusOr<orb::Value> entry = blog.Call("add_entry", {"Hi", "There"});
+//   absl::StatusOr<orb::Ref> ref = entry->AsRef();   // a handle became a Ref
+//   absl::Status s = ref->Set("body", "edited");
+//   // s: OK as bob, PERMISSION_DENIED (ErrorInfoOf(s)->gate == "acl") on
+//   // someone else's entry.
+//
+// Objects and lifetimes
+//   Client   a channel to one broker plus the caller's credentials. A
+//            Session keeps what it needs of it alive, so a Session may
+//            outlive its Client (background release flushing, below, stops
+//            when the Client goes).
+//   Session  one broker session (RAII): destroying it (or Close()) releases
+//            every handle of the session on the broker. Movable, not
+//            copyable.
+//   Ref      a reference to one remote object, valid in its session only.
+//            Copies share one remote reference; when the last copy goes, the
+//            handle is released (see "Releases" below). A Ref may outlive its
+//            Session: its operations then fail with FAILED_PRECONDITION.
+//
+// Releases
+//   A destroyed Ref does not make an RPC. Its handle id is queued in the
+//   session, and the queue goes out as one Release RPC: started together
+//   with the session's next operation, on Session::Flush(), and in the
+//   background after ClientOptions::release_delay; Close() drops the queue,
+//   since closing releases every handle anyway. A handle returned
+//   twice (even with the same id) is two references on the broker and two
+//   Refs here, each released once.
+//
+// Threads
+//   Client, Session and Ref are safe to use from many threads at once: every
+//   const method and Session::Close() may run concurrently; moving or
+//   assigning an object needs external synchronization, as for any value. Every operation has a blocking form, a form
+//   that returns std::future, and a form that takes a callback. Callbacks
+//   run on a gRPC thread: they must not block for long; calling the
+//   blocking forms from a callback is allowed but ties up that thread.
+//
+// Errors
+//   Operations return absl::Status / absl::StatusOr with the broker's gRPC
+//   code and message (NOT_FOUND for an unknown or unexposed name,
+//   PERMISSION_DENIED when the ACL refuses, UNAUTHENTICATED for bad
+//   credentials, INVALID_ARGUMENT for a bad argument, UNAVAILABLE when the
+//   broker cannot be reached, DEADLINE_EXCEEDED after
+//   ClientOptions::timeout, other codes for the method's own errors).
+//   orb::ErrorInfoOf(status) (orb/client/errors.h) gives the broker's
+//   reason, gate and method error type.
+#ifndef ORB_CLIENT_CLIENT_H_
+#define ORB_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "orb/client/errors.h"
+#include "orb/client/value.h"
+
+namespace orb {
+inline namespace client {
+
+namespace client_internal {
+class ClientCore;
+}  // namespace client_internal
+
+// Callback forms of the asynchronous operations.
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+using StatusCallback = std::function<void(absl::Status)>;
+
+// orb::ClientOptions
+struct ClientOptions {
+  // host:port of the broker. Default: "127.0.0.1:50051".
+  std::string target = "127.0.0.1:50051";
+
+  // Transport security. Plaintext unless `tls` is set or any file below is
+  // given. With TLS, the broker's certificate is checked against
+  // tls_ca_file (PEM), or against the system's roots when it is empty;
+  // tls_cert_file and tls_key_file (PEM) present a client certificate
+  // (mutual TLS). tls_server_name overrides the name checked in the
+  // broker's certificate (default: the host of `target`).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
+
+  // Credentials, sent on every call as `authorization: Bearer <token>` or
+  // `authorization: Ticket <ticket>`. At most one may be set; neither means
+  // anonymous (or the TLS client certificate's identity).
+  std::string token;
+  std::string ticket;
+
+  // Shown in the broker's logs. Default: "orb-cpp".
+  std::string client_name = "orb-cpp";
+  // Deadline of every RPC. Default: 30 s.
+  absl::Duration timeout = absl::Seconds(30);
+  // How long a released handle may wait in the queue before a background
+  // flush sends it. Default: 200 ms. Zero or less turns background flushing
+  // off (releases then go out with the next operation, Flush() or Close()).
+  absl::Duration release_delay = absl::Milliseconds(200);
+};
+
+class Session;
+class Ref;
+
+// orb::Description: Describe()'s answer (orb.v1.DescribeResponse).
+struct Description {
+  struct Member {
+    std::string op;    // "getattr", "setattr", "delattr", "call"
+    std::string name;
+    std::string lock;  // e.g. "view", "[edit | delete]"
+    bool allowed = false;  // whether this caller holds it now
+  };
+  struct OlpEntry {
+    std::string view;  // "instance" / "class"
+    std::string op;
+    std::string name;
+    std::string lock;
+  };
+  std::string type_name;
+  bool is_class = false;
+  std::string view;  // "instance" or "class"
+  bool restricted = false;
+  std::vector<Member> members;
+  std::vector<OlpEntry> olp;
+};
+
+// orb::Restriction: the names a restricted handle keeps, per operation.
+struct Restriction {
+  std::vector<std::string> getattr;
+  std::vector<std::string> setattr;
+  std::vector<std::string> delattr;
+  std::vector<std::string> call;
+};
+
+// orb::HandleInfo: one entry of Session::ListHandles().
+struct HandleInfo {
+  std::string id;
+  std::string type_name;
+  bool is_class = false;
+  uint32_t references = 0;
+  bool restricted = false;
+};
+
+// orb::Ref
+//
+// A reference to a remote object. A default-constructed Ref is empty: every
+// operation on it is FAILED_PRECONDITION. Every operation renews the
+// session's lease. `name` is an attribute or method name; the broker answers
+// NOT_FOUND alike for a name that does not exist and one that is not
+// exposed.
+class Ref {
+ public:
+  Ref() = default;
+
+  explicit operator bool() const { return state_ != nullptr; }
+  // The broker's handle id (opaque), the registered type name (e.g.
+  // "demo.Entry") and whether this is a class handle. Empty for an empty Ref.
+  const std::string& id() const;
+  const std::string& type_name() const;
+  bool is_class() const;
+
+  // getattr. Errors: NOT_FOUND, PERMISSION_DENIED, ...
+  absl::StatusOr<Value> Get(absl::string_view name) const;
+  std::future<absl::StatusOr<Value>> GetAsync(absl::string_view name) const;
+  void GetAsync(absl::string_view name, Callback<Value> done) const;
+  // getattr converted to T (Value::As<T>); a wrong kind is INVALID_ARGUMENT.
+  template <typename T>
+  absl::StatusOr<T> GetAs(absl::string_view name) const {
+    absl::StatusOr<Value> v = Get(name);
+    if (!v.ok()) return v.status();
+    return v->As<T>();
+  }
+
+  // setattr.
+  absl::Status Set(absl::string_view name, Value value) const;
+  std::future<absl::Status> SetAsync(absl::string_view name, Value value) const;
+  void SetAsync(absl::string_view name, Value value, StatusCallback done) const;
+
+  // delattr.
+  absl::Status Del(absl::string_view name) const;
+  std::future<absl::Status> DelAsync(absl::string_view name) const;
+  void DelAsync(absl::string_view name, StatusCallback done) const;
+
+  // Calls method `name` with positional `args` and named `kwargs`. Handles
+  // among the arguments must belong to this Ref's session (else
+  // INVALID_ARGUMENT before anything is sent).
+  absl::StatusOr<Value> Call(absl::string_view name, std::vector<Value> args = {},
+                             std::map<std::string, Value> kwargs = {}) const;
+  std::future<absl::StatusOr<Value>> CallAsync(absl::string_view name,
+                                               std::vector<Value> args = {},
+                                               std::map<std::string, Value> kwargs = {}) const;
+  void CallAsync(absl::string_view name, std::vector<Value> args,
+                 std::map<std::string, Value> kwargs, Callback<Value> done) const;
+  template <typename T>
+  absl::StatusOr<T> CallAs(absl::string_view name, std::vector<Value> args = {},
+                           std::map<std::string, Value> kwargs = {}) const {
+    absl::StatusOr<Value> v = Call(name, std::move(args), std::move(kwargs));
+    if (!v.ok()) return v.status();
+    return v->As<T>();
+  }
+
+  // The handle's type, view, OLP and what this caller may do.
+  absl::StatusOr<Description> Describe() const;
+  std::future<absl::StatusOr<Description>> DescribeAsync() const;
+  void DescribeAsync(Callback<Description> done) const;
+
+  // A new handle to the same object that exposes at most `keep` (names the
+  // handle did not expose stay hidden: a handle can only narrow).
+  absl::StatusOr<Ref> Restrict(const Restriction& keep) const;
+  std::future<absl::StatusOr<Ref>> RestrictAsync(const Restriction& keep) const;
+  void RestrictAsync(const Restriction& keep, Callback<Ref> done) const;
+
+  // Same handle id, type and session.
+  friend bool operator==(const Ref& a, const Ref& b);
+  friend bool operator!=(const Ref& a, const Ref& b) { return !(a == b); }
+
+ private:
+  friend class Session;
+  friend class client_internal::SessionCore;
+  explicit Ref(std::shared_ptr<const client_internal::RefState> state)
+      : state_(std::move(state)) {}
+
+  // Shared by all copies; its destructor queues the release.
+  std::shared_ptr<const client_internal::RefState> state_;
+};
+
+// orb::Session
+//
+// One session on the broker, owned by the identity that opened it. Closing
+// (explicitly or by destruction) flushes queued releases, then closes the
+// session on the broker, which releases every handle in it. Thread-safe.
+class Session {
+ public:
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;  // closes the session it replaces
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();  // Close(), ignoring its error
+
+  // The root object's handle. Empty after a move.
+  Ref root() const;
+  // The session id (opaque), who the broker says the caller is (empty for
+  // anonymous), the caller's principals, and the lease in seconds.
+  const std::string& id() const;
+  const std::string& userid() const;
+  const std::vector<std::string>& principals() const;
+  uint32_t lease_seconds() const;
+
+  // Sends the queued releases now and waits until every release sent so
+  // far has been answered. Returns the first error of those releases (none
+  // to send: OK).
+  absl::Status Flush() const;
+  // The handles the session holds on the broker (each with its reference
+  // count). Flush() first for a count that includes recent releases.
+  absl::StatusOr<std::vector<HandleInfo>> ListHandles() const;
+  // Renews the lease (every operation renews it too).
+  absl::Status KeepAlive() const;
+  // Closes the session: new operations on its Refs fail with
+  // FAILED_PRECONDITION at once, operations already started finish, then
+  // CloseSession releases every handle of the session on the broker in one
+  // RPC (so queued releases need not be sent first). Returns that RPC's
+  // error (e.g. NOT_FOUND when the lease had already expired). Idempotent:
+  // a second Close() returns OK.
+  absl::Status Close();
+
+ private:
+  friend class Client;
+  Session(std::shared_ptr<client_internal::SessionCore> core, Ref root);
+  std::shared_ptr<client_internal::SessionCore> core_;
+  Ref root_;
+};
+
+// orb::Client
+//
+// A channel to one broker with the caller's credentials. Thread-safe;
+// movable, not copyable. Destroying a Client stops background release
+// flushing of its sessions (they still flush with their next operation and
+// on close).
+class Client {
+ public:
+  // Checks the options and creates the channel (no RPC yet: connecting
+  // happens with the first call). Errors: INVALID_ARGUMENT for an empty
+  // target, both token and ticket set, a key without a certificate (or the
+  // reverse), or an unreadable TLS file.
+  static absl::StatusOr<Client> Connect(const ClientOptions& options);
+
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  // Opens a session as this client's identity. Errors: UNAUTHENTICATED
+  // (bad credentials), RESOURCE_EXHAUSTED (too many sessions), UNAVAILABLE.
+  absl::StatusOr<Session> OpenSession() const;
+  std::future<absl::StatusOr<Session>> OpenSessionAsync() const;
+  void OpenSessionAsync(Callback<Session> done) const;
+
+  const ClientOptions& options() const;
+
+ private:
+  explicit Client(std::shared_ptr<client_internal::ClientCore> core);
+  std::shared_ptr<client_internal::ClientCore> core_;
+};
+
+namespace client_internal {
+template <>
+struct ValueAs<Ref> {
+  static absl::StatusOr<Ref> Get(const Value& v) { return v.AsRef(); }
+};
+}  // namespace client_internal
+
+}  // namespace client
+}  // namespace orb
+
+#endif  // ORB_CLIENT_CLIENT_H_

@@ -1,0 +1,388 @@
+// orbctl's remote commands: each opens a session, walks a dotted path from
+// the root with getattr, acts, prints, and closes the session.
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/orbctl/commands.h"
+#include "client/orbctl/json.h"
+#include "orb/client/client.h"
+
+namespace orb::orbctl {
+namespace {
+
+constexpr int kUsageExit = 2;
+// gRPC's UNKNOWN is 2, the usage exit code of every orbctl command; it
+// exits with 17 instead so that 2 always means "nothing was sent".
+constexpr int kUnknownExit = 17;
+
+constexpr char kGlobalHelp[] =
+    "Global options (anywhere on the line; before a command or after it):\n"
+    "  --target=HOST:PORT  the broker (default $ORB_TARGET, else 127.0.0.1:50051)\n"
+    "  --token=T           bearer token (default $ORB_TOKEN)\n"
+    "  --ticket=T          signed ticket (default $ORB_TICKET)\n"
+    "  --tls-ca=FILE       speak TLS; check the broker's certificate against FILE\n"
+    "  --tls-cert=FILE     with --tls-key: client certificate for mutual TLS\n"
+    "  --tls-key=FILE\n"
+    "  --json              JSON output for scripts (errors too, on stdout)\n"
+    "  --                  everything after it is an argument, even '--x'\n"
+    "\n"
+    "PATH is dotted attribute names from the root: 'title', 'Entry.max_title_length'\n"
+    "(each segment is a getattr; a method cannot be a segment).\n"
+    "VALUE is a JSON literal if it parses (42, true, null, \"x\", [1,2], {\"a\":1}),\n"
+    "else the text as a string.\n"
+    "\n"
+    "Exit codes: 0 ok; 2 usage error (nothing was sent); otherwise the gRPC status\n"
+    "code: 1 CANCELLED, 3 INVALID_ARGUMENT, 4 DEADLINE_EXCEEDED, 5 NOT_FOUND,\n"
+    "6 ALREADY_EXISTS, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,\n"
+    "9 FAILED_PRECONDITION, 10 ABORTED, 11 OUT_OF_RANGE, 12 UNIMPLEMENTED,\n"
+    "13 INTERNAL, 14 UNAVAILABLE, 15 DATA_LOSS, 16 UNAUTHENTICATED, and 17 for\n"
+    "UNKNOWN (gRPC's 2).\n";
+
+struct CommandHelp {
+  const char* name;
+  const char* synopsis;
+  const char* text;
+};
+
+constexpr CommandHelp kCommands[] = {
+    {"get", "get PATH", "Prints the attribute at PATH."},
+    {"set", "set PATH VALUE", "Sets the attribute at PATH to VALUE. Prints nothing."},
+    {"del", "del PATH", "Deletes the attribute at PATH. Prints nothing."},
+    {"call", "call PATH [ARG...] [NAME=ARG...]",
+     "Calls the method at PATH and prints its result. NAME=ARG (NAME an identifier)\n"
+     "is a keyword argument, any other ARG a positional one."},
+    {"describe", "describe [PATH]",
+     "Prints the type, view and members of the object at PATH (default: the root),\n"
+     "with the lock each member needs and whether you hold it."},
+    {"whoami", "whoami", "Prints who the broker says you are, and your principals."},
+};
+
+const CommandHelp* FindCommand(absl::string_view name) {
+  for (const auto& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+struct Globals {
+  ClientOptions options;
+  bool json = false;
+  bool help = false;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "orbctl: %s\nRun 'orbctl --help' for usage.\n", message.c_str());
+  return kUsageExit;
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return 0;
+  int code = static_cast<int>(status.code());
+  return code == static_cast<int>(absl::StatusCode::kUnknown) ? kUnknownExit : code;
+}
+
+int Fail(const Globals& g, const absl::Status& status) {
+  std::optional<ErrorInfo> info = ErrorInfoOf(status);
+  const std::string code_name = absl::StatusCodeToString(status.code());
+  if (g.json) {
+    std::string out = absl::StrCat("{\"error\":{\"code\":", static_cast<int>(status.code()),
+                                   ",\"status\":", JsonString(code_name),
+                                   ",\"message\":", JsonString(status.message()));
+    if (info.has_value()) {
+      absl::StrAppend(&out, ",\"reason\":", JsonString(info->reason),
+                      ",\"gate\":", JsonString(info->gate));
+      if (!info->method_error_type.empty()) {
+        absl::StrAppend(&out, ",\"method_error_type\":", JsonString(info->method_error_type));
+      }
+    }
+    std::printf("%s}}\n", out.c_str());
+  } else {
+    std::string detail;
+    if (info.has_value()) {
+      detail = absl::StrCat(" [", info->reason, ", gate ", info->gate,
+                            info->method_error_type.empty() ? "" : ", type ",
+                            info->method_error_type, "]");
+    }
+    std::fprintf(stderr, "orbctl: %s: %s%s\n", code_name.c_str(),
+                 std::string(status.message()).c_str(), detail.c_str());
+  }
+  return ExitCode(status);
+}
+
+// Splits "a.b.c"; an empty path is the root.
+absl::StatusOr<std::vector<std::string>> SplitPath(absl::string_view path) {
+  std::vector<std::string> segments;
+  if (path.empty()) return segments;
+  for (absl::string_view s : absl::StrSplit(path, '.')) {
+    if (s.empty()) return absl::InvalidArgumentError(absl::StrCat("bad path '", path, "'"));
+    segments.emplace_back(s);
+  }
+  return segments;
+}
+
+// Walks getattr over `segments` from `from`; each step must give a handle.
+absl::StatusOr<Ref> Walk(Ref from, const std::vector<std::string>& segments) {
+  std::string walked;
+  for (const auto& name : segments) {
+    absl::StatusOr<Value> next = from.Get(name);
+    if (!next.ok()) return next.status();
+    walked = walked.empty() ? name : absl::StrCat(walked, ".", name);
+    const Ref* ref = next->ref_if();
+    if (ref == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", walked, "' is a ", Value::KindName(next->kind()), ", not an object"));
+    }
+    from = *ref;
+  }
+  return from;
+}
+
+bool IsIdentifier(absl::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+void PrintValue(const Globals& g, const Value& v) {
+  std::printf("%s\n", g.json ? ToJson(v).c_str() : ToHuman(v).c_str());
+}
+
+void PrintDescription(const Globals& g, const Description& d) {
+  if (g.json) {
+    std::string out = absl::StrCat(
+        "{\"type_name\":", JsonString(d.type_name), ",\"is_class\":", d.is_class ? "true" : "false",
+        ",\"view\":", JsonString(d.view), ",\"restricted\":", d.restricted ? "true" : "false",
+        ",\"members\":[");
+    const char* sep = "";
+    for (const auto& m : d.members) {
+      absl::StrAppend(&out, sep, "{\"op\":", JsonString(m.op), ",\"name\":", JsonString(m.name),
+                      ",\"lock\":", JsonString(m.lock),
+                      ",\"allowed\":", m.allowed ? "true" : "false", "}");
+      sep = ",";
+    }
+    absl::StrAppend(&out, "],\"olp\":[");
+    sep = "";
+    for (const auto& e : d.olp) {
+      absl::StrAppend(&out, sep, "{\"view\":", JsonString(e.view), ",\"op\":", JsonString(e.op),
+                      ",\"name\":", JsonString(e.name), ",\"lock\":", JsonString(e.lock), "}");
+      sep = ",";
+    }
+    std::printf("%s]}\n", out.c_str());
+    return;
+  }
+  std::printf("%s (%s view%s)\n", d.type_name.c_str(), d.view.c_str(),
+              d.restricted ? ", restricted" : "");
+  for (const auto& m : d.members) {
+    std::printf("  %-8s %-20s %-20s %s\n", m.op.c_str(), m.name.c_str(), m.lock.c_str(),
+                m.allowed ? "allowed" : "denied");
+  }
+}
+
+// Runs one remote command once the session is open. Returns the status of
+// the command; prints its result on success.
+absl::Status Run(const Globals& g, Session& session, const std::string& command,
+                 const std::vector<std::string>& args) {
+  Ref root = session.root();
+  if (command == "whoami") {
+    if (g.json) {
+      std::vector<std::string> quoted;
+      for (const auto& p : session.principals()) quoted.push_back(JsonString(p));
+      std::printf("{\"userid\":%s,\"principals\":[%s]}\n",
+                  session.userid().empty() ? "null" : JsonString(session.userid()).c_str(),
+                  absl::StrJoin(quoted, ",").c_str());
+    } else {
+      std::printf("%s (%s)\n", session.userid().empty() ? "anonymous" : session.userid().c_str(),
+                  absl::StrJoin(session.principals(), ", ").c_str());
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> path = SplitPath(args.empty() ? "" : args[0]);
+  if (!path.ok()) return path.status();
+  if (command == "describe") {
+    absl::StatusOr<Ref> target = Walk(root, *path);
+    if (!target.ok()) return target.status();
+    absl::StatusOr<Description> d = target->Describe();
+    if (!d.ok()) return d.status();
+    PrintDescription(g, *d);
+    return absl::OkStatus();
+  }
+  // get/set/del/call act on the last segment of the object before it.
+  std::string last = path->back();
+  path->pop_back();
+  absl::StatusOr<Ref> target = Walk(root, *path);
+  if (!target.ok()) return target.status();
+  if (command == "get") {
+    absl::StatusOr<Value> v = target->Get(last);
+    if (!v.ok()) return v.status();
+    PrintValue(g, *v);
+    return absl::OkStatus();
+  }
+  if (command == "set") return target->Set(last, ParseArgument(args[1]));
+  if (command == "del") return target->Del(last);
+  // call
+  std::vector<Value> positional;
+  std::map<std::string, Value> kwargs;
+  for (size_t i = 1; i < args.size(); ++i) {
+    size_t eq = args[i].find('=');
+    if (eq != std::string::npos && IsIdentifier(absl::string_view(args[i]).substr(0, eq))) {
+      kwargs.insert_or_assign(args[i].substr(0, eq), ParseArgument(args[i].substr(eq + 1)));
+    } else {
+      positional.push_back(ParseArgument(args[i]));
+    }
+  }
+  absl::StatusOr<Value> result = target->Call(last, std::move(positional), std::move(kwargs));
+  if (!result.ok()) return result.status();
+  PrintValue(g, *result);
+  return absl::OkStatus();
+}
+
+void PrintHelp(FILE* out) {
+  std::fputs(
+      "usage: orbctl [OPTIONS] <command> [args]\n"
+      "\n"
+      "Remote commands (each opens a session, acts, and closes it):\n",
+      out);
+  for (const auto& c : kCommands) std::fprintf(out, "  %-34s\n", c.synopsis);
+  std::fputs(
+      "\n"
+      "Offline policy tools:\n"
+      "  policy check FILE                 validate a policy file (exit 0 OK, 1 errors)\n"
+      "  policy eval-cases --in F --out G  evaluate a Pyramid ACL case file\n"
+      "  policy mint-ticket ...            create a signed, expiring ticket\n"
+      "  policy hash-token [TOKEN]         print the SHA-256 a policy stores for a token\n"
+      "\n"
+      "Run 'orbctl <command> --help' for a command, 'orbctl policy <command> --help'\n"
+      "for a policy tool.\n\n",
+      out);
+  std::fputs(kGlobalHelp, out);
+}
+
+}  // namespace
+
+int RemoteMain(int argc, char** argv) {
+  Globals g;
+  g.options.target = Env("ORB_TARGET").empty() ? "127.0.0.1:50051" : Env("ORB_TARGET");
+  g.options.token = Env("ORB_TOKEN");
+  g.options.ticket = Env("ORB_TICKET");
+  g.options.client_name = "orbctl";
+  // One-shot sessions flush on close; no background thread is needed.
+  g.options.release_delay = absl::ZeroDuration();
+  std::vector<std::string> positional;
+  bool only_positional = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (only_positional) {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    // A lone '-' and negative numbers ("-5") are values, not options.
+    const bool option = arg.size() > 1 && arg[0] == '-' &&
+                        !std::isdigit(static_cast<unsigned char>(arg[1])) && arg[1] != '.';
+    if (!option) {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      g.help = true;
+      continue;
+    }
+    if (arg == "--json") {
+      g.json = true;
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    std::string* slot = nullptr;
+    if (name == "--target") slot = &g.options.target;
+    if (name == "--token") slot = &g.options.token;
+    if (name == "--ticket") slot = &g.options.ticket;
+    if (name == "--tls-ca") slot = &g.options.tls_ca_file;
+    if (name == "--tls-cert") slot = &g.options.tls_cert_file;
+    if (name == "--tls-key") slot = &g.options.tls_key_file;
+    if (slot == nullptr) return Usage(absl::StrCat("unknown option '", name, "'"));
+    if (!has_value) {
+      if (i + 1 >= argc) return Usage(absl::StrCat(name, " needs a value"));
+      value = argv[++i];
+    }
+    *slot = value;
+  }
+  // An explicit --ticket wins over a token from the environment, and the
+  // reverse.
+  if (!g.options.ticket.empty() && !g.options.token.empty()) {
+    bool flag_ticket = false, flag_token = false;
+    for (int i = 1; i < argc; ++i) {
+      flag_ticket |= absl::StartsWith(argv[i], "--ticket");
+      flag_token |= absl::StartsWith(argv[i], "--token");
+    }
+    if (flag_ticket && !flag_token) g.options.token.clear();
+    if (flag_token && !flag_ticket) g.options.ticket.clear();
+  }
+
+  if (positional.empty()) {
+    PrintHelp(g.help ? stdout : stderr);
+    return g.help ? 0 : kUsageExit;
+  }
+  const std::string command = positional[0];
+  const CommandHelp* help = FindCommand(command);
+  if (help == nullptr) return Usage(absl::StrCat("unknown command '", command, "'"));
+  if (g.help) {
+    std::printf("usage: orbctl [OPTIONS] %s\n\n%s\n\n%s", help->synopsis, help->text,
+                kGlobalHelp);
+    return 0;
+  }
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  size_t min_args = 0, max_args = 0;
+  if (command == "get" || command == "del") min_args = max_args = 1;
+  if (command == "set") min_args = max_args = 2;
+  if (command == "call") min_args = 1, max_args = SIZE_MAX;
+  if (command == "describe") max_args = 1;
+  if (args.size() < min_args || args.size() > max_args) {
+    return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
+  }
+  if (!args.empty() && command != "describe" && args[0].empty()) {
+    return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
+  }
+  if (!args.empty() && !SplitPath(args[0]).ok()) {
+    return Usage(absl::StrCat("bad path '", args[0], "': use dotted names, e.g. title or a.b"));
+  }
+
+  absl::StatusOr<Client> client = Client::Connect(g.options);
+  if (!client.ok()) return Usage(std::string(client.status().message()));
+  absl::StatusOr<Session> session = client->OpenSession();
+  if (!session.ok()) return Fail(g, session.status());
+  absl::Status status = Run(g, *session, command, args);
+  if (!status.ok()) return Fail(g, status);
+  return 0;
+}
+
+}  // namespace orb::orbctl

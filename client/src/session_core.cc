@@ -1,0 +1,525 @@
+// SessionCore: every RPC of a session, in a blocking and a callback form,
+// and the release queue.
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "broker/sync.h"
+#include "client/src/internal.h"
+
+namespace orb {
+inline namespace client {
+namespace client_internal {
+namespace {
+
+// The broker refuses values nested deeper than this; refusing them here
+// keeps a runaway recursion from building the request at all.
+constexpr int kMaxDepth = 64;
+
+// One RPC of orb.v1.ObjectBroker, in both forms.
+#define ORB_CLIENT_RPC(Name)                                                             \
+  struct Name##Rpc {                                                                     \
+    using Request = v1::Name##Request;                                                   \
+    using Response = v1::Name##Response;                                                 \
+    static grpc::Status Sync(v1::ObjectBroker::Stub* stub, grpc::ClientContext* context, \
+                             const Request& request, Response* response) {               \
+      return stub->Name(context, request, response);                                     \
+    }                                                                                    \
+    static void Async(v1::ObjectBroker::Stub* stub, grpc::ClientContext* context,        \
+                      const Request* request, Response* response,                        \
+                      std::function<void(grpc::Status)> done) {                          \
+      stub->async()->Name(context, request, response, std::move(done));                 \
+    }                                                                                    \
+  };
+ORB_CLIENT_RPC(GetAttr)
+ORB_CLIENT_RPC(SetAttr)
+ORB_CLIENT_RPC(DelAttr)
+ORB_CLIENT_RPC(Call)
+ORB_CLIENT_RPC(Describe)
+ORB_CLIENT_RPC(Restrict)
+ORB_CLIENT_RPC(Release)
+ORB_CLIENT_RPC(ListHandles)
+ORB_CLIENT_RPC(KeepAlive)
+ORB_CLIENT_RPC(CloseSession)
+#undef ORB_CLIENT_RPC
+
+absl::Status Closed() { return absl::FailedPreconditionError("orb: the session is closed"); }
+
+Description DescriptionOf(const v1::DescribeResponse& r) {
+  Description d;
+  d.type_name = r.type_name();
+  d.is_class = r.is_class();
+  d.view = r.view();
+  d.restricted = r.restricted();
+  for (const auto& m : r.members()) d.members.push_back({m.op(), m.name(), m.lock(), m.allowed()});
+  for (const auto& e : r.olp()) d.olp.push_back({e.view(), e.op(), e.name(), e.lock()});
+  return d;
+}
+
+void FillRestriction(const Restriction& keep, v1::RestrictRequest* request) {
+  for (const auto& n : keep.getattr) request->add_getattr(n);
+  for (const auto& n : keep.setattr) request->add_setattr(n);
+  for (const auto& n : keep.delattr) request->add_delattr(n);
+  for (const auto& n : keep.call) request->add_call(n);
+}
+
+// The empty result of setattr/delattr (turned back into a plain Status).
+struct NoValue {};
+
+}  // namespace
+
+// One callback-API call in flight: owns what gRPC needs until it answers.
+template <typename Rpc, typename R>
+struct AsyncCall {
+  grpc::ClientContext context;
+  typename Rpc::Request request;
+  typename Rpc::Response response;
+  std::optional<OperationScope> scope;
+  std::shared_ptr<const void> keep_alive;  // the target Ref and argument Refs
+};
+
+RefState::~RefState() { session->QueueRelease(id); }
+
+SessionCore::SessionCore(std::shared_ptr<const ClientCore> client,
+                         const v1::OpenSessionResponse& opened)
+    : client_(std::move(client)),
+      id_(opened.session()),
+      userid_(opened.userid()),
+      principals_(opened.principals().begin(), opened.principals().end()),
+      lease_seconds_(opened.lease_seconds()) {}
+
+Ref SessionCore::MakeRef(const v1::HandleRef& handle) {
+  return Ref(std::make_shared<const RefState>(shared_from_this(), handle.id(),
+                                              handle.type_name(), handle.is_class()));
+}
+
+Value SessionCore::FromProto(const v1::Value& value) {
+  switch (value.kind_case()) {
+    case v1::Value::kBoolValue:
+      return value.bool_value();
+    case v1::Value::kIntValue:
+      return static_cast<int64_t>(value.int_value());
+    case v1::Value::kDoubleValue:
+      return value.double_value();
+    case v1::Value::kStringValue:
+      return value.string_value();
+    case v1::Value::kBytesValue:
+      return Value::Bytes{value.bytes_value()};
+    case v1::Value::kListValue: {
+      Value::List list;
+      list.reserve(value.list_value().values_size());
+      for (const auto& v : value.list_value().values()) list.push_back(FromProto(v));
+      return list;
+    }
+    case v1::Value::kMapValue: {
+      Value::Map map;
+      for (const auto& [k, v] : value.map_value().fields()) map.emplace(k, FromProto(v));
+      return map;
+    }
+    case v1::Value::kHandle:
+      return MakeRef(value.handle());
+    case v1::Value::kNullValue:
+    case v1::Value::KIND_NOT_SET:
+      break;
+  }
+  return Value();
+}
+
+absl::Status SessionCore::ToProto(const Value& value, v1::Value* out, int depth) const {
+  if (depth > kMaxDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value nested deeper than ", kMaxDepth, " levels"));
+  }
+  switch (value.kind()) {
+    case Value::Kind::kNull:
+      out->set_null_value(v1::NULL_VALUE);
+      return absl::OkStatus();
+    case Value::Kind::kBool:
+      out->set_bool_value(*value.AsBool());
+      return absl::OkStatus();
+    case Value::Kind::kInt:
+      out->set_int_value(*value.AsInt());
+      return absl::OkStatus();
+    case Value::Kind::kDouble:
+      out->set_double_value(*value.AsDouble());
+      return absl::OkStatus();
+    case Value::Kind::kString:
+      out->set_string_value(*value.string_if());
+      return absl::OkStatus();
+    case Value::Kind::kBytes:
+      out->set_bytes_value(*value.AsBytes());
+      return absl::OkStatus();
+    case Value::Kind::kList: {
+      v1::ValueList* list = out->mutable_list_value();
+      const Value::List& items = *value.list_if();
+      for (size_t i = 0; i < items.size(); ++i) {
+        absl::Status s = ToProto(items[i], list->add_values(), depth + 1);
+        if (!s.ok()) return Within(s, absl::StrCat("element ", i));
+      }
+      return absl::OkStatus();
+    }
+    case Value::Kind::kMap: {
+      auto* fields = out->mutable_map_value()->mutable_fields();
+      for (const auto& [key, item] : *value.map_if()) {
+        absl::Status s = ToProto(item, &(*fields)[key], depth + 1);
+        if (!s.ok()) return Within(s, absl::StrCat("key '", key, "'"));
+      }
+      return absl::OkStatus();
+    }
+    case Value::Kind::kRef: {
+      const Ref& ref = *value.ref_if();
+      if (!ref) return absl::InvalidArgumentError("an empty orb::Ref cannot be sent");
+      if (ref.state_->session.get() != this) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the handle of a ", ref.type_name(),
+            " belongs to another session; a handle is valid only in the session that received it"));
+      }
+      v1::HandleRef* handle = out->mutable_handle();
+      handle->set_id(ref.id());
+      handle->set_type_name(ref.type_name());
+      handle->set_is_class(ref.is_class());
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("unknown value kind");
+}
+
+// ---- operation accounting and the release queue ----
+
+absl::StatusOr<OperationScope> SessionCore::Begin() {
+  std::vector<std::string> ids;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Closed();
+    ++ops_in_flight_;
+    if (!queued_releases_.empty()) {
+      ids.swap(queued_releases_);
+      ++ops_in_flight_;
+      ++releases_in_flight_;
+    }
+  }
+  if (!ids.empty()) SendReleaseAsync(std::move(ids));
+  return OperationScope(shared_from_this());
+}
+
+void SessionCore::End() {
+  MutexLock lock(&mu_);
+  if (--ops_in_flight_ == 0) idle_.SignalAll();
+}
+
+void SessionCore::QueueRelease(std::string id) {
+  bool first = false;
+  {
+    MutexLock lock(&mu_);
+    // A closed session has released everything on the broker already.
+    if (closed_) return;
+    first = queued_releases_.empty();
+    queued_releases_.push_back(std::move(id));
+  }
+  if (first) client_->flusher()->Schedule(weak_from_this());
+}
+
+void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
+  auto call = std::make_shared<AsyncCall<ReleaseRpc, NoValue>>();
+  call->request.set_session(id_);
+  for (auto& id : ids) call->request.add_handles(std::move(id));
+  client_->Prepare(&call->context);
+  std::shared_ptr<SessionCore> self = shared_from_this();
+  ReleaseRpc::Async(client_->stub(), &call->context, &call->request, &call->response,
+                    [self, call](grpc::Status status) {
+                      MutexLock lock(&self->mu_);
+                      if (!status.ok() && self->release_error_.ok()) {
+                        self->release_error_ = FromGrpcStatus(status);
+                      }
+                      --self->releases_in_flight_;
+                      --self->ops_in_flight_;
+                      self->idle_.SignalAll();
+                    });
+}
+
+void SessionCore::FlushInBackground() {
+  std::vector<std::string> ids;
+  {
+    MutexLock lock(&mu_);
+    if (closed_ || queued_releases_.empty()) return;
+    ids.swap(queued_releases_);
+    ++ops_in_flight_;
+    ++releases_in_flight_;
+  }
+  SendReleaseAsync(std::move(ids));
+}
+
+void SessionCore::WaitForZero(int SessionCore::*counter) {
+  // The check and the wait share one critical section (no lost wake-up);
+  // after waking, nothing is read until the lock is taken again through
+  // MutexLock, so ThreadSanitizer sees every hand-over.
+  for (;;) {
+    MutexLock lock(&mu_);
+    if (this->*counter == 0) return;
+    idle_.Wait(&mu_);
+  }
+}
+
+absl::Status SessionCore::Flush() {
+  std::vector<std::string> ids;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return absl::OkStatus();
+    if (!queued_releases_.empty()) {
+      ids.swap(queued_releases_);
+      ++ops_in_flight_;
+      ++releases_in_flight_;
+    }
+  }
+  if (!ids.empty()) SendReleaseAsync(std::move(ids));
+  WaitForZero(&SessionCore::releases_in_flight_);
+  MutexLock lock(&mu_);
+  absl::Status error = std::move(release_error_);
+  release_error_ = absl::OkStatus();
+  return error;
+}
+
+absl::Status SessionCore::Close() {
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+    queued_releases_.clear();
+  }
+  WaitForZero(&SessionCore::ops_in_flight_);
+  v1::CloseSessionRequest request;
+  request.set_session(id_);
+  v1::CloseSessionResponse response;
+  grpc::ClientContext context;
+  client_->Prepare(&context);
+  return FromGrpcStatus(CloseSessionRpc::Sync(client_->stub(), &context, request, &response));
+}
+
+// ---- the two call forms ----
+
+template <typename Rpc>
+absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::Response* response) {
+  absl::StatusOr<OperationScope> scope = Begin();
+  if (!scope.ok()) return scope.status();
+  request->set_session(id_);
+  grpc::ClientContext context;
+  client_->Prepare(&context);
+  return FromGrpcStatus(Rpc::Sync(client_->stub(), &context, *request, response));
+}
+
+template <typename Rpc, typename R, typename Map>
+void SessionCore::InvokeAsync(typename Rpc::Request request,
+                              std::shared_ptr<const void> keep_alive, Map map,
+                              Callback<R> done) {
+  absl::StatusOr<OperationScope> scope = Begin();
+  if (!scope.ok()) {
+    done(scope.status());
+    return;
+  }
+  auto call = std::make_shared<AsyncCall<Rpc, R>>();
+  call->request = std::move(request);
+  call->request.set_session(id_);
+  call->scope.emplace(*std::move(scope));
+  call->keep_alive = std::move(keep_alive);
+  client_->Prepare(&call->context);
+  std::shared_ptr<SessionCore> self = shared_from_this();
+  Rpc::Async(client_->stub(), &call->context, &call->request, &call->response,
+             [self, call, map = std::move(map), done = std::move(done)](grpc::Status status) {
+               absl::StatusOr<R> result =
+                   status.ok() ? map(*self, call->response) : FromGrpcStatus(status);
+               // Counted as finished before the callback runs, so a callback
+               // may close the session without waiting for itself.
+               call->scope.reset();
+               done(std::move(result));
+             });
+}
+
+// ---- the operations ----
+
+absl::StatusOr<Value> SessionCore::Get(const Target& target, absl::string_view name) {
+  v1::GetAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  v1::GetAttrResponse response;
+  absl::Status status = Invoke<GetAttrRpc>(&request, &response);
+  if (!status.ok()) return status;
+  return FromProto(response.value());
+}
+
+void SessionCore::GetAsync(const Target& target, absl::string_view name, Callback<Value> done) {
+  v1::GetAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  InvokeAsync<GetAttrRpc, Value>(
+      std::move(request), target,
+      [](SessionCore& self, v1::GetAttrResponse& r) -> absl::StatusOr<Value> {
+        return self.FromProto(r.value());
+      },
+      std::move(done));
+}
+
+absl::Status SessionCore::Set(const Target& target, absl::string_view name, const Value& value) {
+  v1::SetAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  absl::Status converted = ToProto(value, request.mutable_value());
+  if (!converted.ok()) return converted;
+  v1::SetAttrResponse response;
+  return Invoke<SetAttrRpc>(&request, &response);
+}
+
+void SessionCore::SetAsync(const Target& target, absl::string_view name, Value value,
+                           StatusCallback done) {
+  v1::SetAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  absl::Status converted = ToProto(value, request.mutable_value());
+  if (!converted.ok()) {
+    done(converted);
+    return;
+  }
+  // The value's Refs stay alive until the broker has answered.
+  auto keep = std::make_shared<std::pair<Target, Value>>(target, std::move(value));
+  InvokeAsync<SetAttrRpc, NoValue>(
+      std::move(request), keep,
+      [](SessionCore&, v1::SetAttrResponse&) -> absl::StatusOr<NoValue> { return NoValue(); },
+      [done = std::move(done)](absl::StatusOr<NoValue> r) { done(r.status()); });
+}
+
+absl::Status SessionCore::Del(const Target& target, absl::string_view name) {
+  v1::DelAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  v1::DelAttrResponse response;
+  return Invoke<DelAttrRpc>(&request, &response);
+}
+
+void SessionCore::DelAsync(const Target& target, absl::string_view name, StatusCallback done) {
+  v1::DelAttrRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  InvokeAsync<DelAttrRpc, NoValue>(
+      std::move(request), target,
+      [](SessionCore&, v1::DelAttrResponse&) -> absl::StatusOr<NoValue> { return NoValue(); },
+      [done = std::move(done)](absl::StatusOr<NoValue> r) { done(r.status()); });
+}
+
+namespace {
+absl::Status FillCall(const SessionCore& session, const std::vector<Value>& args,
+                      const std::map<std::string, Value>& kwargs, v1::CallRequest* request) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::Status s = session.ToProto(args[i], request->add_args());
+    if (!s.ok()) return Within(s, absl::StrCat("argument ", i));
+  }
+  for (const auto& [key, value] : kwargs) {
+    absl::Status s = session.ToProto(value, &(*request->mutable_kwargs())[key]);
+    if (!s.ok()) return Within(s, absl::StrCat("argument '", key, "'"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<Value> SessionCore::Call(const Target& target, absl::string_view name,
+                                        const std::vector<Value>& args,
+                                        const std::map<std::string, Value>& kwargs) {
+  v1::CallRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  absl::Status filled = FillCall(*this, args, kwargs, &request);
+  if (!filled.ok()) return filled;
+  v1::CallResponse response;
+  absl::Status status = Invoke<CallRpc>(&request, &response);
+  if (!status.ok()) return status;
+  return FromProto(response.result());
+}
+
+void SessionCore::CallAsync(const Target& target, absl::string_view name,
+                            std::vector<Value> args, std::map<std::string, Value> kwargs,
+                            Callback<Value> done) {
+  v1::CallRequest request;
+  request.set_handle(target->id);
+  request.set_name(std::string(name));
+  absl::Status filled = FillCall(*this, args, kwargs, &request);
+  if (!filled.ok()) {
+    done(filled);
+    return;
+  }
+  struct Kept {
+    Target target;
+    std::vector<Value> args;
+    std::map<std::string, Value> kwargs;
+  };
+  auto keep = std::make_shared<Kept>(Kept{target, std::move(args), std::move(kwargs)});
+  InvokeAsync<CallRpc, Value>(
+      std::move(request), keep,
+      [](SessionCore& self, v1::CallResponse& r) -> absl::StatusOr<Value> {
+        return self.FromProto(r.result());
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Description> SessionCore::Describe(const Target& target) {
+  v1::DescribeRequest request;
+  request.set_handle(target->id);
+  v1::DescribeResponse response;
+  absl::Status status = Invoke<DescribeRpc>(&request, &response);
+  if (!status.ok()) return status;
+  return DescriptionOf(response);
+}
+
+void SessionCore::DescribeAsync(const Target& target, Callback<Description> done) {
+  v1::DescribeRequest request;
+  request.set_handle(target->id);
+  InvokeAsync<DescribeRpc, Description>(
+      std::move(request), target,
+      [](SessionCore&, v1::DescribeResponse& r) -> absl::StatusOr<Description> {
+        return DescriptionOf(r);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Ref> SessionCore::Restrict(const Target& target, const Restriction& keep) {
+  v1::RestrictRequest request;
+  request.set_handle(target->id);
+  FillRestriction(keep, &request);
+  v1::RestrictResponse response;
+  absl::Status status = Invoke<RestrictRpc>(&request, &response);
+  if (!status.ok()) return status;
+  return MakeRef(response.handle());
+}
+
+void SessionCore::RestrictAsync(const Target& target, const Restriction& keep,
+                                Callback<Ref> done) {
+  v1::RestrictRequest request;
+  request.set_handle(target->id);
+  FillRestriction(keep, &request);
+  InvokeAsync<RestrictRpc, Ref>(
+      std::move(request), target,
+      [](SessionCore& self, v1::RestrictResponse& r) -> absl::StatusOr<Ref> {
+        return self.MakeRef(r.handle());
+      },
+      std::move(done));
+}
+
+absl::StatusOr<std::vector<HandleInfo>> SessionCore::ListHandles() {
+  v1::ListHandlesRequest request;
+  v1::ListHandlesResponse response;
+  absl::Status status = Invoke<ListHandlesRpc>(&request, &response);
+  if (!status.ok()) return status;
+  std::vector<HandleInfo> out;
+  for (const auto& h : response.handles()) {
+    out.push_back({h.ref().id(), h.ref().type_name(), h.ref().is_class(), h.references(),
+                   h.restricted()});
+  }
+  return out;
+}
+
+absl::Status SessionCore::KeepAlive() {
+  v1::KeepAliveRequest request;
+  v1::KeepAliveResponse response;
+  return Invoke<KeepAliveRpc>(&request, &response);
+}
+
+}  // namespace client_internal
+}  // namespace client
+}  // namespace orb

@@ -1,0 +1,160 @@
+// orbctl's remote commands end to end: the built orbctl against the built
+// orbd, asserting output and exit codes, human and --json.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/client/orbd_process.h"
+#include "tests/testing/test_support.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+
+class OrbctlRemoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(orbd_.address().empty()) << orbd_.log(); }
+
+  // Runs orbctl with ORB_TARGET set; stdout and stderr together.
+  CommandResult Orbctl(const std::string& args, const std::string& env = "") {
+    return RunCommand("env -u ORB_TOKEN -u ORB_TICKET ORB_TARGET=" + orbd_.address() + " " + env +
+                      " " + std::string(ORB_BINARY_DIR) + "/bin/orbctl " + args);
+  }
+  // The same with stderr dropped.
+  CommandResult OrbctlStdout(const std::string& args, const std::string& env = "") {
+    return RunCommand("(env -u ORB_TOKEN -u ORB_TICKET ORB_TARGET=" + orbd_.address() + " " +
+                      env + " " + std::string(ORB_BINARY_DIR) + "/bin/orbctl " + args +
+                      " 2>/dev/null)");
+  }
+
+  OrbdProcess orbd_;
+};
+
+TEST_F(OrbctlRemoteTest, GetPrintsPlainAndJson) {
+  CommandResult human = Orbctl("get title");
+  EXPECT_EQ(human.exit_code, 0) << human.output;
+  EXPECT_EQ(human.output, "orb demo blog\n");
+  CommandResult json = Orbctl("get title --json");
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_EQ(json.output, "\"orb demo blog\"\n");
+  EXPECT_EQ(Orbctl("--json get entry_count").output, "0\n");
+}
+
+TEST_F(OrbctlRemoteTest, CallWithKeywordsAndPositionalsPrintsHandles) {
+  CommandResult added = Orbctl("--token bob-demo-token call add_entry title=Hi body=There");
+  EXPECT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_THAT(added.output, MatchesRegex("<demo\\.Entry handle [0-9a-f]{8}\xE2\x80\xA6>\n"));
+  CommandResult json = Orbctl("--json call entry entry-1");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_THAT(json.output,
+              MatchesRegex(R"(\{"handle":\{"id":"[0-9a-f]+","type_name":"demo\.Entry"\}\}
+)"));
+  CommandResult positional = Orbctl("call add_entry Second Body", "ORB_TOKEN=bob-demo-token");
+  EXPECT_EQ(positional.exit_code, 0) << positional.output;
+  EXPECT_EQ(Orbctl("get entry_count").output, "2\n");
+  CommandResult list = Orbctl("--json call entries");
+  EXPECT_THAT(list.output, StartsWith("[{\"handle\":"));
+}
+
+TEST_F(OrbctlRemoteTest, SetParsesJsonLiteralsElsePlainStrings) {
+  EXPECT_EQ(Orbctl("--token alice-demo-token set title New").exit_code, 0);
+  EXPECT_EQ(Orbctl("get title").output, "New\n");
+  EXPECT_EQ(Orbctl("--token alice-demo-token set title '\"quoted words\"'").exit_code, 0);
+  EXPECT_EQ(Orbctl("--json get title").output, "\"quoted words\"\n");
+  // A JSON number is an int; the blog wants a string title.
+  CommandResult wrong = Orbctl("--token alice-demo-token set title 42");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.output;
+  EXPECT_THAT(wrong.output, HasSubstr("INVALID_ARGUMENT"));
+}
+
+TEST_F(OrbctlRemoteTest, ExitCodesFollowTheGrpcStatus) {
+  CommandResult denied = Orbctl("--token bob-demo-token set title x");
+  EXPECT_EQ(denied.exit_code, 7);
+  EXPECT_THAT(denied.output, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(denied.output, HasSubstr("gate acl"));
+  CommandResult secret = Orbctl("get _secret");
+  EXPECT_EQ(secret.exit_code, 5);
+  EXPECT_THAT(secret.output, HasSubstr("NOT_FOUND"));
+  CommandResult bad_token = Orbctl("--token wrong get title");
+  EXPECT_EQ(bad_token.exit_code, 16);
+  CommandResult anonymous_add = Orbctl("call add_entry t b");
+  EXPECT_EQ(anonymous_add.exit_code, 7);
+  CommandResult unreachable = RunCommand(std::string(ORB_BINARY_DIR) +
+                                         "/bin/orbctl --target 127.0.0.1:1 get title");
+  EXPECT_EQ(unreachable.exit_code, 14);
+  // Walking into something that is not an object.
+  CommandResult walk = Orbctl("get title.length");
+  EXPECT_EQ(walk.exit_code, 3);
+  EXPECT_THAT(walk.output, HasSubstr("'title' is a string, not an object"));
+}
+
+TEST_F(OrbctlRemoteTest, JsonErrorsGoToStdoutWithDetail) {
+  CommandResult secret = OrbctlStdout("--json get _secret");
+  EXPECT_EQ(secret.exit_code, 5);
+  EXPECT_EQ(secret.output,
+            "{\"error\":{\"code\":5,\"status\":\"NOT_FOUND\",\"message\":\"'demo.Blog' object has "
+            "no attribute '_secret'\",\"reason\":\"NAME_NOT_FOUND\",\"gate\":\"olp\"}}\n");
+}
+
+TEST_F(OrbctlRemoteTest, UsageErrorsAreExitTwoAndSendNothing) {
+  EXPECT_EQ(Orbctl("get").exit_code, 2);
+  EXPECT_EQ(Orbctl("set title").exit_code, 2);
+  EXPECT_EQ(Orbctl("frobnicate").exit_code, 2);
+  EXPECT_EQ(Orbctl("get a..b").exit_code, 2);
+  EXPECT_EQ(Orbctl("--bogus get title").exit_code, 2);
+  EXPECT_EQ(Orbctl("get title --target").exit_code, 2);
+  EXPECT_EQ(Orbctl("").exit_code, 2);
+  // A usage error fails before connecting: no broker needed.
+  EXPECT_EQ(RunCommand(std::string(ORB_BINARY_DIR) + "/bin/orbctl --target 127.0.0.1:1 get")
+                .exit_code,
+            2);
+}
+
+TEST_F(OrbctlRemoteTest, HelpForEveryCommand) {
+  CommandResult top = Orbctl("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_THAT(top.output, HasSubstr("Exit codes"));
+  EXPECT_THAT(top.output, HasSubstr("policy check FILE"));
+  for (const char* command : {"get", "set", "del", "call", "describe", "whoami"}) {
+    CommandResult help = Orbctl(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_THAT(help.output, StartsWith(std::string("usage: orbctl [OPTIONS] ") + command));
+  }
+  // The offline policy tools are unchanged.
+  CommandResult policy = Orbctl("policy check --help");
+  EXPECT_THAT(policy.output, StartsWith("usage: orbctl policy check FILE"));
+}
+
+TEST_F(OrbctlRemoteTest, DescribeAndWhoami) {
+  CommandResult describe = Orbctl("--token bob-demo-token describe");
+  EXPECT_EQ(describe.exit_code, 0) << describe.output;
+  EXPECT_THAT(describe.output, StartsWith("demo.Blog (instance view)\n"));
+  EXPECT_THAT(describe.output, MatchesRegex("(.|\n)*call +add_entry +add +allowed\n(.|\n)*"));
+  EXPECT_THAT(describe.output, MatchesRegex("(.|\n)*setattr +title +edit +denied\n(.|\n)*"));
+  CommandResult cls = Orbctl("--json describe Entry");
+  EXPECT_EQ(cls.exit_code, 0) << cls.output;
+  EXPECT_THAT(cls.output, StartsWith("{\"type_name\":\"demo.Entry\",\"is_class\":true"));
+  EXPECT_EQ(Orbctl("get Entry.max_title_length").output, "200\n");
+  EXPECT_EQ(Orbctl("whoami", "ORB_TOKEN=bob-demo-token").output,
+            "bob (system.Everyone, system.Authenticated, bob)\n");
+  EXPECT_EQ(Orbctl("--json whoami").output, "{\"userid\":null,\"principals\":[\"system.Everyone\"]}\n");
+}
+
+TEST_F(OrbctlRemoteTest, TicketAuthenticates) {
+  CommandResult minted = RunCommand(
+      "(" + std::string(ORB_BINARY_DIR) +
+      "/bin/orbctl policy mint-ticket --key-hex "
+      "cb8fcf26d7252f1dddf030f1adbf20aedc24bfc59bdf0947c29b6b1a52686e1e --userid bob --ttl 60 "
+      "2>/dev/null)");
+  ASSERT_EQ(minted.exit_code, 0) << minted.output;
+  std::string ticket = minted.output.substr(0, minted.output.find('\n'));
+  CommandResult who = Orbctl("--ticket '" + ticket + "' whoami");
+  EXPECT_EQ(who.exit_code, 0) << who.output;
+  EXPECT_THAT(who.output, StartsWith("bob "));
+}
+
+}  // namespace
+}  // namespace orb::testing
