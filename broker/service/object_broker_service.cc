@@ -44,7 +44,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
-    Context* context, const Bytes* in, Bytes* out,
+    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
@@ -54,10 +54,24 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     return reactor;
   }
 
+  // One snapshot for the whole call: authenticated and decided under the
+  // same policy even when a reload lands meanwhile.
   policy::PolicyPtr policy = core_->policy();
-  absl::StatusOr<policy::Identity> identity =
-      policy->authenticator().Authenticate(ExtractCredentials(*context), absl::Now());
+  absl::StatusOr<policy::Identity> identity = policy->authenticator().Authenticate(
+      ExtractCredentials(*context, peer_certificates_verified_), absl::Now());
   if (!identity.ok()) {
+    if (core_->auditing()) {
+      AuditRecord record;
+      record.event = "authenticate";
+      record.peer = context->peer();
+      record.op = std::string(rpc);
+      record.decision = "unauthenticated";
+      record.code = "UNAUTHENTICATED";
+      // The authenticator's messages never contain the credential.
+      record.reason = std::string(identity.status().message());
+      record.policy_revision = policy->revision();
+      core_->Audit(std::move(record));
+    }
     reactor->Finish(ToGrpcStatus(WithInfo(identity.status(), "UNAUTHENTICATED", "authn")));
     return reactor;
   }
@@ -67,6 +81,7 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   request_context.deadline = absl::FromChrono(context->deadline());
   request_context.is_cancelled = [context] { return context->IsCancelled(); };
   request_context.peer = context->peer();
+  request_context.policy = std::move(policy);
 
   Response response;
   status = (core_->*method)(request_context, request, &response);
@@ -83,7 +98,7 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
 
 #define ORB_RAW_METHOD(Name)                                                                  \
   grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
-    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, &BrokerCore::Name);        \
+    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, #Name, &BrokerCore::Name); \
   }
 
 ORB_RAW_METHOD(OpenSession)

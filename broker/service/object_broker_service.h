@@ -39,8 +39,10 @@ inline constexpr int kRequestParseRecursionLimit = 1024;
 // mutable state of its own.
 class ObjectBrokerService final : public RawBrokerService {
  public:
-  // REQUIRES: core outlives the service.
-  explicit ObjectBrokerService(BrokerCore* core) : core_(core) {}
+  // REQUIRES: core outlives the service. `peer_certificates_verified`: the
+  // server verifies every client certificate (see ExtractCredentials).
+  explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false)
+      : core_(core), peer_certificates_verified_(peer_certificates_verified) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -60,10 +62,11 @@ class ObjectBrokerService final : public RawBrokerService {
 
  private:
   template <typename Request, typename Response>
-  Reactor* Handle(Context* context, const Bytes* in, Bytes* out,
+  Reactor* Handle(Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
                   absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
                                                      Response*));
-  BrokerCore* core_;
+  BrokerCore* const core_;
+  const bool peer_certificates_verified_;
 };
 
 }  // namespace orb::service
