@@ -75,7 +75,12 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   // (MakeCredentials uses only the *_AND_VERIFY modes), so a certificate on
   // a call is a verified one.
   const bool verified = !options.tls_client_ca_file.empty();
-  server->service_ = std::make_unique<ObjectBrokerService>(core, verified);
+  if (options.max_member_threads > 0) {
+    server->member_pool_ = std::make_unique<WorkerPool>(options.max_member_threads,
+                                                        options.max_queued_member_calls);
+  }
+  server->service_ =
+      std::make_unique<ObjectBrokerService>(core, verified, server->member_pool_.get());
   server->admin_service_ =
       std::make_unique<BrokerAdminService>(core, options.policy_reloader, verified);
 

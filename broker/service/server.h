@@ -18,6 +18,7 @@
 #include "broker/policy_reloader.h"
 #include "broker/service/admin_service.h"
 #include "broker/service/object_broker_service.h"
+#include "broker/service/worker_pool.h"
 #include "grpcpp/server.h"
 
 namespace orb::service {
@@ -40,6 +41,14 @@ struct ServerOptions {
   // server). The admin service is always registered; its calls need the
   // policy's admin permissions.
   PolicyReloader* policy_reloader = nullptr;
+  // Threads that run bound members (GetAttr/SetAttr/DelAttr/Call), so a
+  // member that blocks never holds one of gRPC's few callback threads
+  // (see worker_pool.h). Started on demand up to this many; then calls
+  // queue (at most max_queued_member_calls, then RESOURCE_EXHAUSTED).
+  // 0 runs members inline on gRPC's threads: only for members that never
+  // block.
+  size_t max_member_threads = 256;
+  size_t max_queued_member_calls = 4096;
 };
 
 // Thread safety: Shutdown() and Wait() may be called from any thread.
@@ -69,6 +78,8 @@ class OrbServer {
 
   BrokerCore* const core_;
   const absl::Duration sweep_interval_;
+  // Declared before the services and the server: destroyed after them.
+  std::unique_ptr<WorkerPool> member_pool_;
   std::unique_ptr<ObjectBrokerService> service_;
   std::unique_ptr<BrokerAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
