@@ -43,6 +43,8 @@ ABSL_FLAG(bool, tls_require_client_cert, false,
           "refuse clients without a certificate signed by --tls-client-ca (mTLS)");
 ABSL_FLAG(double, shutdown_grace_seconds, 5.0,
           "how long calls in flight may run after SIGTERM/SIGINT");
+ABSL_FLAG(int32_t, member_threads, 256,
+          "most threads running bound members at once (0: run them on gRPC's threads)");
 ABSL_FLAG(std::string, audit_log, "",
           "append one JSON line per authorization decision to this file ('-': stderr)");
 
@@ -149,6 +151,8 @@ int main(int argc, char** argv) {
   server_options.tls_require_client_cert = absl::GetFlag(FLAGS_tls_require_client_cert);
   server_options.max_message_bytes = (*policy)->limits().max_message_bytes;
   server_options.policy_reloader = &reloader;
+  if (absl::GetFlag(FLAGS_member_threads) < 0) Fail("--member-threads must be 0 or more");
+  server_options.max_member_threads = static_cast<size_t>(absl::GetFlag(FLAGS_member_threads));
   gpr_set_log_function(GrpcLog);
   auto server = orb::service::OrbServer::Start(&core, server_options);
   if (!server.ok()) Fail(std::string(server.status().message()));
