@@ -124,7 +124,49 @@ struct BrokerCore::Impl {
     std::shared_ptr<Session> session;
     HandleTarget target;
     policy::View view = policy::View::kInstance;
+    absl::string_view handle_id;  // as the request names it
   };
+
+  bool auditing() const { return static_cast<bool>(options.audit); }
+
+  // One audit record for a gated operation. `op` may be partly filled (the
+  // session or handle may not have been found).
+  void AuditGate(const RequestContext& ctx, const Op& op, policy::Op kind,
+                 absl::string_view session_id, absl::string_view handle_id,
+                 absl::string_view name, absl::string_view decision, std::string permission,
+                 const absl::Status& status, std::string reason) const {
+    AuditRecord r;
+    r.time = absl::Now();
+    r.event = "gate";
+    r.peer = ctx.peer;
+    r.userid = ctx.identity.userid;
+    r.authn = ctx.identity.method;
+    r.session = RedactId(session_id);
+    r.handle = RedactId(handle_id);
+    if (op.target.type != nullptr) {
+      r.type = op.target.type->name();
+      r.view = std::string(policy::ViewName(op.view));
+    }
+    r.op = std::string(policy::OpName(kind));
+    r.name = std::string(name);
+    r.decision = std::string(decision);
+    r.permission = std::move(permission);
+    if (!status.ok()) r.code = absl::StatusCodeToString(status.code());
+    r.reason = reason.empty() && !status.ok() ? std::string(status.message()) : std::move(reason);
+    policy::PolicyPtr p = op.policy != nullptr ? op.policy : CurrentPolicy();
+    r.policy_revision = p != nullptr ? p->revision() : 0;
+    options.audit(r);
+  }
+
+  // Audits a refusal that came before the gate decided anything.
+  absl::Status Rejected(const RequestContext& ctx, const Op& op, policy::Op kind,
+                        absl::string_view session_id, absl::string_view handle_id,
+                        absl::string_view name, absl::Status status) const {
+    if (auditing()) {
+      AuditGate(ctx, op, kind, session_id, handle_id, name, "rejected", "", status, "");
+    }
+    return status;
+  }
 
   absl::Time Now() const { return options.now ? options.now() : absl::Now(); }
 
@@ -154,7 +196,7 @@ struct BrokerCore::Impl {
   absl::Status BeginSession(const RequestContext& ctx, absl::string_view session_id, Op* op) {
     absl::Status s = CheckDeadline(ctx);
     if (!s.ok()) return s;
-    op->policy = CurrentPolicy();
+    op->policy = ctx.policy != nullptr ? ctx.policy : CurrentPolicy();
     op->limits = LimitsOf(op->policy);
     absl::StatusOr<std::shared_ptr<Session>> session =
         sessions.Find(session_id, ctx.identity.OwnerKey(), Now(),
@@ -169,6 +211,7 @@ struct BrokerCore::Impl {
                      absl::string_view handle_id, Op* op) {
     absl::Status s = BeginSession(ctx, session_id, op);
     if (!s.ok()) return s;
+    op->handle_id = handle_id;
     absl::StatusOr<HandleTarget> target = op->session->handles().Find(handle_id);
     if (!target.ok()) return target.status();
     op->target = *std::move(target);
@@ -271,13 +314,25 @@ struct BrokerCore::Impl {
   // FAILED_PRECONDITION (detached lineage).
   absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
                                             policy::Op kind, absl::string_view name) const {
+    // Every refusal before the decision is audited as "rejected".
+    const auto rejected = [&](absl::Status status, absl::string_view decision = "rejected",
+                              std::string reason = "") -> absl::Status {
+      if (auditing()) {
+        AuditGate(ctx, op, kind, op.session->id(), op.handle_id, name, decision, "", status,
+                  std::move(reason));
+      }
+      return status;
+    };
     if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
-      return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
-                                        " bytes"));
+      return rejected(ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ",
+                                                 kMaxNameBytes, " bytes")));
     }
     const TypeInfo& type = *op.target.type;
     const MemberBinding* member = type.FindMember(op.view, name);
-    if (member == nullptr) return NameNotFound(type, op.view, name);
+    if (member == nullptr) {
+      return rejected(NameNotFound(type, op.view, name), "not_exposed",
+                      "the type has no such member");
+    }
     policy::OlpPtr olp = EffectiveOlp(op);
     if (!member->Supports(kind)) {
       // Existence is per operation: a name the OLP does not expose for THIS
@@ -285,13 +340,17 @@ struct BrokerCore::Impl {
       // it (getattr on a callable method, delattr on a readable property).
       // Only a name exposed for this very operation (e.g. through "*") but
       // unable to do it gets the clearer WRONG_MEMBER_KIND.
-      if (!olp->Exposes(op.view, kind, name)) return NameNotFound(type, op.view, name);
-      return OrbError(absl::StatusCode::kInvalidArgument, WrongKindMessage(type, *member, kind),
-                      "WRONG_MEMBER_KIND", "olp");
+      if (!olp->Exposes(op.view, kind, name)) {
+        return rejected(NameNotFound(type, op.view, name), "not_exposed",
+                        "the member cannot do this operation and it is not exposed for it");
+      }
+      return rejected(OrbError(absl::StatusCode::kInvalidArgument,
+                               WrongKindMessage(type, *member, kind), "WRONG_MEMBER_KIND",
+                               "olp"));
     }
     Lineage lineage;
     absl::Status s = BuildLineage(op, &lineage);
-    if (!s.ok()) return s;
+    if (!s.ok()) return rejected(s);
     policy::AccessRequest request;
     request.view = op.view;
     request.op = kind;
@@ -303,16 +362,18 @@ struct BrokerCore::Impl {
     const bool debug = options.debug_authorization ||
                        (op.policy != nullptr && op.policy->debug_authorization());
     std::string explain;
-    if (debug) {
-      explain = decision.Explain(request);
-      if (options.debug_log) {
-        options.debug_log(absl::StrCat("session=", op.session->id(), " peer=", ctx.peer, " ",
-                                       explain));
-      }
+    if (debug || auditing()) explain = decision.Explain(request);
+    if (debug && options.debug_log) {
+      // The session appears only as its audit reference: an id is a
+      // capability and never goes to a log.
+      options.debug_log(absl::StrCat("session=", RedactId(op.session->id()), " peer=", ctx.peer,
+                                     " ", explain));
     }
+    absl::Status refusal;
     switch (decision.outcome) {
       case policy::GateOutcome::kNotExposed:
-        return NameNotFound(type, op.view, name);
+        refusal = NameNotFound(type, op.view, name);
+        break;
       case policy::GateOutcome::kDenied: {
         std::string needed =
             decision.permission != policy::kNoSymbol
@@ -324,11 +385,22 @@ struct BrokerCore::Impl {
                          op.view == policy::View::kClass ? "class" : "object", " needs ", needed,
                          ", which the caller does not hold");
         if (debug) absl::StrAppend(&message, " (", explain, ")");
-        return OrbError(absl::StatusCode::kPermissionDenied, message, "ACL_DENIED", "acl");
+        refusal = OrbError(absl::StatusCode::kPermissionDenied, message, "ACL_DENIED", "acl");
+        break;
       }
       case policy::GateOutcome::kAllowed:
         break;
     }
+    if (auditing()) {
+      static constexpr absl::string_view kDecisionNames[] = {"not_exposed", "denied", "allowed"};
+      AuditGate(ctx, op, kind, op.session->id(), op.handle_id, name,
+                kDecisionNames[static_cast<int>(decision.outcome)],
+                decision.permission != policy::kNoSymbol
+                    ? std::string(policy::SymbolTable::Global().Name(decision.permission))
+                    : std::string(),
+                refusal, std::move(explain));
+    }
+    if (!refusal.ok()) return refusal;
     return member;
   }
 
@@ -476,8 +548,55 @@ void BrokerCore::SetPolicy(policy::PolicyPtr policy) {
 
 policy::PolicyPtr BrokerCore::policy() const { return impl_->CurrentPolicy(); }
 
+namespace {
+
+// The record of a session event, before its outcome is known.
+AuditRecord SessionRecord(const RequestContext& ctx, absl::string_view event) {
+  AuditRecord r;
+  r.event = std::string(event);
+  r.peer = ctx.peer;
+  r.userid = ctx.identity.userid;
+  r.authn = ctx.identity.method;
+  return r;
+}
+
+void SetOutcome(const absl::Status& status, AuditRecord* r) {
+  r->decision = status.ok() ? "allowed" : "rejected";
+  if (!status.ok()) {
+    r->code = absl::StatusCodeToString(status.code());
+    r->reason = std::string(status.message());
+  }
+}
+
+}  // namespace
+
+void BrokerCore::Audit(AuditRecord record) const {
+  if (!impl_->auditing()) return;
+  if (record.time == absl::Time()) record.time = absl::Now();
+  if (record.policy_revision == 0) {
+    policy::PolicyPtr p = impl_->CurrentPolicy();
+    if (p != nullptr) record.policy_revision = p->revision();
+  }
+  impl_->options.audit(record);
+}
+
+bool BrokerCore::auditing() const { return impl_->auditing(); }
+
 absl::Status BrokerCore::OpenSession(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                                      v1::OpenSessionResponse* resp) {
+  absl::Status s = OpenSessionUnaudited(ctx, req, resp);
+  if (impl_->auditing()) {
+    AuditRecord r = SessionRecord(ctx, "open_session");
+    r.session = RedactId(resp->session());
+    SetOutcome(s, &r);
+    Audit(std::move(r));
+  }
+  return s;
+}
+
+absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
+                                              const v1::OpenSessionRequest& req,
+                                              v1::OpenSessionResponse* resp) {
   absl::Status s = impl_->CheckDeadline(ctx);
   if (!s.ok()) return s;
   if (impl_->root == nullptr || impl_->root_type == nullptr) {
@@ -485,7 +604,7 @@ absl::Status BrokerCore::OpenSession(const RequestContext& ctx, const v1::OpenSe
                     "the broker's root object is not of a registered type", "UNREGISTERED_TYPE",
                     "session");
   }
-  policy::PolicyPtr p = impl_->CurrentPolicy();
+  policy::PolicyPtr p = ctx.policy != nullptr ? ctx.policy : impl_->CurrentPolicy();
   const policy::Limits limits = Impl::LimitsOf(p);
   std::string client_name = req.client_name().substr(0, 256);
   if (!IsValidUtf8(client_name)) client_name.clear();
@@ -519,12 +638,22 @@ absl::Status BrokerCore::CloseSession(const RequestContext& ctx,
                                       const v1::CloseSessionRequest& req,
                                       v1::CloseSessionResponse* resp) {
   absl::Status s = impl_->CheckDeadline(ctx);
-  if (!s.ok()) return s;
-  absl::StatusOr<size_t> released =
-      impl_->sessions.Close(req.session(), ctx.identity.OwnerKey(), impl_->Now());
-  if (!released.ok()) return released.status();
-  resp->set_released_handles(static_cast<uint32_t>(*released));
-  return absl::OkStatus();
+  if (s.ok()) {
+    absl::StatusOr<size_t> released =
+        impl_->sessions.Close(req.session(), ctx.identity.OwnerKey(), impl_->Now());
+    if (released.ok()) {
+      resp->set_released_handles(static_cast<uint32_t>(*released));
+    } else {
+      s = released.status();
+    }
+  }
+  if (impl_->auditing()) {
+    AuditRecord r = SessionRecord(ctx, "close_session");
+    r.session = RedactId(req.session());
+    SetOutcome(s, &r);
+    Audit(std::move(r));
+  }
+  return s;
 }
 
 absl::Status BrokerCore::KeepAlive(const RequestContext& ctx, const v1::KeepAliveRequest& req,
@@ -540,7 +669,10 @@ absl::Status BrokerCore::GetAttr(const RequestContext& ctx, const v1::GetAttrReq
                                  v1::GetAttrResponse* resp) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    return impl_->Rejected(ctx, op, policy::Op::kGetAttr, req.session(), req.handle(),
+                           req.name(), s);
+  }
   absl::StatusOr<const MemberBinding*> member =
       impl_->Gate(ctx, op, policy::Op::kGetAttr, req.name());
   if (!member.ok()) return member.status();
@@ -558,9 +690,13 @@ absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrReq
                                  v1::SetAttrResponse*) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) return s;
-  s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
-  if (!s.ok()) return s;
+  if (s.ok()) {
+    s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
+  }
+  if (!s.ok()) {
+    return impl_->Rejected(ctx, op, policy::Op::kSetAttr, req.session(), req.handle(),
+                           req.name(), s);
+  }
   absl::StatusOr<const MemberBinding*> member =
       impl_->Gate(ctx, op, policy::Op::kSetAttr, req.name());
   if (!member.ok()) return member.status();
@@ -574,7 +710,10 @@ absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrReq
                                  v1::DelAttrResponse*) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    return impl_->Rejected(ctx, op, policy::Op::kDelAttr, req.session(), req.handle(),
+                           req.name(), s);
+  }
   absl::StatusOr<const MemberBinding*> member =
       impl_->Gate(ctx, op, policy::Op::kDelAttr, req.name());
   if (!member.ok()) return member.status();
@@ -588,7 +727,10 @@ absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& 
                               v1::CallResponse* resp) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
+                           s);
+  }
   std::vector<std::pair<std::string, const v1::Value*>> values;
   values.reserve(static_cast<size_t>(req.args_size()) + req.kwargs_size());
   for (int i = 0; i < req.args_size(); ++i) {
@@ -596,13 +738,17 @@ absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& 
   }
   for (const auto& [key, value] : req.kwargs()) {
     if (key.size() > kMaxNameBytes || !IsValidUtf8(key)) {
-      return ArgumentError(absl::StrCat("a keyword must be UTF-8 of at most ", kMaxNameBytes,
-                                        " bytes"));
+      return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
+                             ArgumentError(absl::StrCat("a keyword must be UTF-8 of at most ",
+                                                        kMaxNameBytes, " bytes")));
     }
     values.emplace_back(absl::StrCat("argument '", key, "'"), &value);
   }
   s = impl_->ValidateValues(op, values);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
+                           s);
+  }
   absl::StatusOr<const MemberBinding*> member = impl_->Gate(ctx, op, policy::Op::kCall, req.name());
   if (!member.ok()) return member.status();
   v1::Value result;

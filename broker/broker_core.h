@@ -62,6 +62,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "broker/audit.h"
 #include "orb/v1/broker.pb.h"
 #include "policy/identity.h"
 #include "policy/policy_loader.h"
@@ -82,6 +83,10 @@ struct RequestContext {
   // empty (never cancelled). Safe to call from the method's thread.
   std::function<bool()> is_cancelled;
   std::string peer;  // for logs, e.g. "ipv4:127.0.0.1:5555"
+  // The policy the call was authenticated under. The core decides the whole
+  // call under it, so a call never mixes two policies across a reload. When
+  // null, the core takes its current policy as the call starts.
+  policy::PolicyPtr policy;
 };
 
 class BrokerCore {
@@ -96,6 +101,12 @@ class BrokerCore {
     // Debug authorization regardless of the policy's switch (orbd's
     // --debug-authorization).
     bool debug_authorization = false;
+    // Receives one record per decision when set (broker/audit.h): every
+    // GetAttr/SetAttr/DelAttr/Call that reaches the core (allowed, denied,
+    // not_exposed, or rejected before the gate), OpenSession and
+    // CloseSession. Called on the call's thread before the member runs;
+    // must be thread-safe. Records hold no credential and no whole id.
+    std::function<void(const AuditRecord&)> audit;
     // Makes session and handle ids; they must be unguessable. Default
     // (empty): 128 bits from the OS CSPRNG (OpenSSL RAND_bytes), as hex.
     std::function<std::string()> new_id;
@@ -108,7 +119,8 @@ class BrokerCore {
   ~BrokerCore();
 
   // Atomically replaces the policy; calls in flight finish under the policy
-  // they started with. Thread-safe.
+  // they started with (each call holds its own snapshot from start to end).
+  // Thread-safe. Revision checks are the caller's (PolicyReloader).
   void SetPolicy(policy::PolicyPtr policy);
   policy::PolicyPtr policy() const;
 
@@ -136,6 +148,12 @@ class BrokerCore {
   absl::Status Restrict(const RequestContext& ctx, const v1::RestrictRequest& req,
                         v1::RestrictResponse* resp);
 
+  // Sends `record` to Options::audit (stamping its time and the running
+  // policy's revision), for records made outside the core: the adapter's
+  // authentication refusals, the admin service. No-op without a sink.
+  void Audit(AuditRecord record) const;
+  bool auditing() const;
+
   // Drops sessions whose lease has expired. Also done lazily on access; the
   // daemon calls it periodically. Returns how many sessions were dropped.
   size_t ExpireSessions();
@@ -145,6 +163,9 @@ class BrokerCore {
   size_t handle_count() const;
 
  private:
+  absl::Status OpenSessionUnaudited(const RequestContext& ctx, const v1::OpenSessionRequest& req,
+                                    v1::OpenSessionResponse* resp);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -464,6 +464,7 @@ class PolicyCompiler {
   OlpPtr BuildOlp(int type_index);
   void CheckPathAcls(const Where& root);
   void CheckLimits(const Where& root);
+  void CheckAdmin(const Where& root);
   LoadResult Finish();
 
   const std::string file_;
@@ -471,6 +472,8 @@ class PolicyCompiler {
   Problems problems_;
   orb::v1::Policy policy_;
   std::string resolved_ticket_key_hex_;  // the key, from hex or file
+  std::string text_sha256_;
+  AclPtr admin_acl_;
 
   absl::flat_hash_map<std::string, int> user_lines_;   // userid -> line
   absl::flat_hash_set<std::string> groups_;            // every group named
@@ -483,6 +486,7 @@ class PolicyCompiler {
 };
 
 LoadResult PolicyCompiler::Compile(absl::string_view text) {
+  text_sha256_ = Sha256Hex(text);
   Problems syntax;
   SyntaxErrorCollector collector(&syntax);
   TextFormat::ParseInfoTree tree;
@@ -506,6 +510,7 @@ LoadResult PolicyCompiler::Compile(absl::string_view text) {
   CheckTypes(root);
   CheckPathAcls(root);
   CheckLimits(root);
+  CheckAdmin(root);
   return Finish();
 }
 
@@ -1081,11 +1086,28 @@ void PolicyCompiler::CheckLimits(const Where& root) {
   }
 }
 
+void PolicyCompiler::CheckAdmin(const Where& root) {
+  if (!policy_.has_admin()) return;
+  const Where where = root.Nested("admin");
+  if (!policy_.admin().has_acl()) {
+    problems_.Add(where.line(),
+                  "admin has no acl: add acl { ace { action: ALLOW principal: \"...\" "
+                  "permission: \"policy.reload\" } }, or remove admin to refuse every admin "
+                  "call");
+    return;
+  }
+  std::optional<std::vector<AceSpec>> aces =
+      CompileAces(policy_.admin().acl(), where.Nested("acl"), problems_);
+  if (aces) admin_acl_ = Acl::Compile(std::move(*aces));
+}
+
 LoadResult PolicyCompiler::Finish() {
   LoadResult result;
   if (problems_.empty()) {
     std::shared_ptr<CompiledPolicy> compiled(new CompiledPolicy());
     compiled->file_ = file_;
+    compiled->text_sha256_ = text_sha256_;
+    compiled->admin_acl_ = admin_acl_;
     compiled->default_permission_ = policy_.default_permission();
     compiled->debug_authorization_ = policy_.debug_authorization();
     const orb::v1::Limits& l = policy_.limits();

@@ -82,12 +82,21 @@ class CompiledPolicy {
   const orb::v1::Policy& source() const { return source_; }
   // The name the policy was compiled under (the path for LoadPolicyFile).
   const std::string& file() const { return file_; }
+  // The policy's `revision` (0: unversioned).
+  uint64_t revision() const { return source_.revision(); }
+  // Lower-case hex SHA-256 of the policy text it was compiled from.
+  const std::string& text_sha256() const { return text_sha256_; }
+  // The ACL of `admin { acl { ... } }`; null when the policy has no admin
+  // section (every admin call is then refused).
+  AclPtr admin_acl() const { return admin_acl_; }
 
  private:
   friend class PolicyCompiler;
   CompiledPolicy() = default;
   orb::v1::Policy source_;
   std::string file_;
+  std::string text_sha256_;
+  AclPtr admin_acl_;
   absl::flat_hash_map<std::string, TypeRules> types_;
   absl::flat_hash_map<std::string, AclPtr> path_acls_;
   std::string default_permission_;

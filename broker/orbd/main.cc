@@ -3,12 +3,17 @@
 //   orbd --listen=127.0.0.1:50051 --service=blog --policy=examples/blog/policy.textproto
 //
 // Startup errors are one line on stderr and exit 1. SIGINT/SIGTERM drain the
-// calls in flight and exit 0; SIGHUP is ignored until policy reload lands.
+// calls in flight and exit 0. SIGHUP reloads the policy file (an invalid
+// file, or one whose revision goes backwards, is refused with its errors
+// logged and the running policy keeps serving). docs/operations.md is the
+// operator's reference.
 #include <signal.h>
 #include <stdio.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <atomic>
 
@@ -19,7 +24,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/broker_core.h"
+#include "broker/audit.h"
 #include "broker/orbd/services.h"
+#include "broker/policy_reloader.h"
 #include "broker/service/server.h"
 #include "grpc/support/log.h"
 #include "policy/policy_loader.h"
@@ -37,6 +44,10 @@ ABSL_FLAG(bool, tls_require_client_cert, false,
           "refuse clients without a certificate signed by --tls-client-ca (mTLS)");
 ABSL_FLAG(double, shutdown_grace_seconds, 5.0,
           "how long calls in flight may run after SIGTERM/SIGINT");
+ABSL_FLAG(int32_t, member_threads, 256,
+          "most threads running bound members at once (0: run them on gRPC's threads)");
+ABSL_FLAG(std::string, audit_log, "",
+          "append one JSON line per authorization decision to this file ('-': stderr)");
 
 namespace {
 
@@ -47,6 +58,25 @@ std::atomic<bool> g_started{false};
 void GrpcLog(gpr_log_func_args* args) {
   if (!g_started.load(std::memory_order_relaxed)) return;
   fprintf(stderr, "orbd: grpc %s: %s\n", gpr_log_severity_string(args->severity), args->message);
+}
+
+// Abseil flags are spelled with underscores; operators write dashes
+// (--tls-cert, as the messages and docs do). Both are accepted: a flag's
+// name has its dashes turned into underscores before parsing (values are
+// left alone, and "--" ends the flags).
+std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() < 3 || arg[0] != '-') continue;
+    const size_t start = arg[1] == '-' ? 2 : 1;
+    const size_t end = std::min(arg.find('='), arg.size());
+    for (size_t j = start; j < end; ++j) {
+      if (arg[j] == '-') arg[j] = '_';
+    }
+  }
+  return args;
 }
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -62,7 +92,10 @@ int main(int argc, char** argv) {
       "serves live C++ objects over gRPC.\n\n"
       "  orbd --listen=127.0.0.1:50051 --service=blog "
       "--policy=examples/blog/policy.textproto");
-  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) arg_pointers.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's
   // deadlock detection on: every lock and unlock then updates a global lock
   // graph, which costs more than the broker's own work per call and is a
@@ -90,12 +123,31 @@ int main(int argc, char** argv) {
       orb::orbd::MakeService(absl::GetFlag(FLAGS_service));
   if (!service.ok()) Fail(std::string(service.status().message()));
 
+  std::unique_ptr<orb::AuditLog> audit_log;
+  if (!absl::GetFlag(FLAGS_audit_log).empty()) {
+    auto opened = orb::AuditLog::Open(absl::GetFlag(FLAGS_audit_log));
+    if (!opened.ok()) Fail(std::string(opened.status().message()));
+    audit_log = *std::move(opened);
+  }
+
   orb::BrokerCore::Options core_options;
   core_options.debug_authorization = absl::GetFlag(FLAGS_debug_authorization);
   core_options.debug_log = [](const std::string& line) {
     fprintf(stderr, "orbd: authz: %s\n", line.c_str());
   };
+  if (audit_log != nullptr) {
+    core_options.audit = [log = audit_log.get()](const orb::AuditRecord& record) {
+      log->Write(record);
+    };
+  }
   orb::BrokerCore core(service->registry, service->root, *policy, core_options);
+
+  orb::PolicyReloader::Options reload_options;
+  reload_options.log = [](const std::string& line) {
+    fprintf(stderr, "orbd: %s\n", line.c_str());
+    fflush(stderr);
+  };
+  orb::PolicyReloader reloader(&core, policy_path, reload_options);
 
   orb::service::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
@@ -104,24 +156,42 @@ int main(int argc, char** argv) {
   server_options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   server_options.tls_require_client_cert = absl::GetFlag(FLAGS_tls_require_client_cert);
   server_options.max_message_bytes = (*policy)->limits().max_message_bytes;
+  server_options.policy_reloader = &reloader;
+  if (absl::GetFlag(FLAGS_member_threads) < 0) Fail("--member-threads must be 0 or more");
+  server_options.max_member_threads = static_cast<size_t>(absl::GetFlag(FLAGS_member_threads));
   gpr_set_log_function(GrpcLog);
   auto server = orb::service::OrbServer::Start(&core, server_options);
   if (!server.ok()) Fail(std::string(server.status().message()));
   g_started = true;
 
-  fprintf(stderr, "orbd: serving '%s' on %s (%s), policy %s\n",
-          absl::GetFlag(FLAGS_service).c_str(), (*server)->address().c_str(),
-          server_options.tls_cert_file.empty() ? "plaintext" : "TLS", policy_path.c_str());
+  const char* transport = "plaintext";
+  if (!server_options.tls_cert_file.empty()) {
+    transport = server_options.tls_require_client_cert      ? "mTLS"
+                : server_options.tls_client_ca_file.empty() ? "TLS"
+                                                            : "TLS, client certificates optional";
+  }
+  fprintf(stderr, "orbd: serving '%s' on %s (%s), policy %s revision %llu\n",
+          absl::GetFlag(FLAGS_service).c_str(), (*server)->address().c_str(), transport,
+          policy_path.c_str(), static_cast<unsigned long long>((*policy)->revision()));
   fflush(stderr);
 
   for (;;) {
     int signal_number = 0;
     if (sigwait(&stop_signals, &signal_number) != 0) continue;
-    if (signal_number == SIGHUP) continue;
+    if (signal_number == SIGHUP) {
+      // Reloading here, on the main thread, keeps signal handling
+      // synchronous; serving goes on meanwhile on gRPC's threads. The
+      // outcome is logged by the reloader.
+      reloader.Reload("SIGHUP").IgnoreError();
+      continue;
+    }
     fprintf(stderr, "orbd: signal %d, draining calls in flight\n", signal_number);
+    fflush(stderr);
     break;
   }
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->Wait();
   fprintf(stderr, "orbd: stopped\n");
+  fflush(stderr);
   return 0;
 }

@@ -19,7 +19,8 @@ std::vector<std::string> PropertyValues(const grpc::AuthContext& auth, const cha
 
 }  // namespace
 
-policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& context) {
+policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& context,
+                                           bool peer_certificates_verified) {
   policy::CallCredentials credentials;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -27,24 +28,25 @@ policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& contex
     credentials.has_authorization = true;
     credentials.authorization.assign(it->second.data(), it->second.size());
   }
+  if (!peer_certificates_verified) return credentials;
 
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  // A peer identity exists only when the TLS layer verified a client
-  // certificate (the server requests and verifies them with mTLS on).
-  if (auth != nullptr && auth->IsPeerAuthenticated()) {
-    auto cn = PropertyValues(*auth, GRPC_X509_CN_PROPERTY_NAME);
-    if (!cn.empty()) {
-      credentials.peer.verified = true;
-      credentials.peer.subject_cn = cn.front();
-    }
-    credentials.peer.san_dns = PropertyValues(*auth, GRPC_PEER_DNS_PROPERTY_NAME);
-    credentials.peer.san_uri = PropertyValues(*auth, GRPC_PEER_URI_PROPERTY_NAME);
-    credentials.peer.san_email = PropertyValues(*auth, GRPC_PEER_EMAIL_PROPERTY_NAME);
-    if (!credentials.peer.san_dns.empty() || !credentials.peer.san_uri.empty() ||
-        !credentials.peer.san_email.empty()) {
-      credentials.peer.verified = true;
-    }
+  if (auth == nullptr) return credentials;
+  // Only a TLS connection whose peer presented a certificate; with a
+  // verifying server that certificate passed the handshake's verification
+  // (or the connection would not exist).
+  const std::vector<std::string> transport =
+      PropertyValues(*auth, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  if (transport.empty() || transport.front() != GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
+    return credentials;
   }
+  if (PropertyValues(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME).empty()) return credentials;
+  credentials.peer.verified = true;
+  auto cn = PropertyValues(*auth, GRPC_X509_CN_PROPERTY_NAME);
+  if (!cn.empty()) credentials.peer.subject_cn = cn.front();
+  credentials.peer.san_dns = PropertyValues(*auth, GRPC_PEER_DNS_PROPERTY_NAME);
+  credentials.peer.san_uri = PropertyValues(*auth, GRPC_PEER_URI_PROPERTY_NAME);
+  credentials.peer.san_email = PropertyValues(*auth, GRPC_PEER_EMAIL_PROPERTY_NAME);
   return credentials;
 }
 

@@ -8,10 +8,15 @@
 
 namespace orb::service {
 
-// Reads the `authorization` metadata entry and, on a TLS connection whose
-// client certificate the server verified, the certificate's subject CN and
-// subjectAltNames. Never logs anything.
-policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& context);
+// Reads the `authorization` metadata entry and, when `peer_certificates_verified`
+// and the peer presented a client certificate, the certificate's subject CN
+// and subjectAltNames (peer.verified set). Pass true only when the server's
+// TLS layer refuses every certificate its client CA does not verify (the
+// *_AND_VERIFY request modes, which OrbServer uses whenever it has a client
+// CA): the auth context alone cannot tell a verified certificate from one
+// merely presented. Never logs anything.
+policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& context,
+                                           bool peer_certificates_verified);
 
 }  // namespace orb::service
 

@@ -44,7 +44,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
-    Context* context, const Bytes* in, Bytes* out,
+    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, bool runs_members,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
@@ -54,10 +54,24 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     return reactor;
   }
 
+  // One snapshot for the whole call: authenticated and decided under the
+  // same policy even when a reload lands meanwhile.
   policy::PolicyPtr policy = core_->policy();
-  absl::StatusOr<policy::Identity> identity =
-      policy->authenticator().Authenticate(ExtractCredentials(*context), absl::Now());
+  absl::StatusOr<policy::Identity> identity = policy->authenticator().Authenticate(
+      ExtractCredentials(*context, peer_certificates_verified_), absl::Now());
   if (!identity.ok()) {
+    if (core_->auditing()) {
+      AuditRecord record;
+      record.event = "authenticate";
+      record.peer = context->peer();
+      record.op = std::string(rpc);
+      record.decision = "unauthenticated";
+      record.code = "UNAUTHENTICATED";
+      // The authenticator's messages never contain the credential.
+      record.reason = std::string(identity.status().message());
+      record.policy_revision = policy->revision();
+      core_->Audit(std::move(record));
+    }
     reactor->Finish(ToGrpcStatus(WithInfo(identity.status(), "UNAUTHENTICATED", "authn")));
     return reactor;
   }
@@ -67,36 +81,51 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   request_context.deadline = absl::FromChrono(context->deadline());
   request_context.is_cancelled = [context] { return context->IsCancelled(); };
   request_context.peer = context->peer();
+  request_context.policy = std::move(policy);
 
-  Response response;
-  status = (core_->*method)(request_context, request, &response);
-  if (status.ok()) {
-    bool own_buffer = false;
-    grpc::Status serialized =
-        grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer);
-    reactor->Finish(serialized);
-  } else {
-    reactor->Finish(ToGrpcStatus(status));
+  // The rest may run bound C++ code, which may block: off gRPC's thread.
+  auto run = [core = core_, method, reactor, out, request = std::move(request),
+              request_context = std::move(request_context)]() mutable {
+    Response response;
+    absl::Status result = (core->*method)(request_context, request, &response);
+    if (result.ok()) {
+      bool own_buffer = false;
+      reactor->Finish(grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer));
+    } else {
+      reactor->Finish(ToGrpcStatus(result));
+    }
+  };
+  if (!runs_members || members_ == nullptr) {
+    run();
+  } else if (!members_->Submit(std::move(run))) {
+    reactor->Finish(ToGrpcStatus(WithInfo(
+        absl::ResourceExhaustedError(
+            "the broker is busy: every method thread is running and the queue is full; retry "
+            "later"),
+        "BROKER_BUSY", "quota")));
   }
   return reactor;
 }
 
-#define ORB_RAW_METHOD(Name)                                                                  \
+// Members: whether the RPC may run bound C++ code (then it goes to the
+// worker pool).
+#define ORB_RAW_METHOD(Name, Members)                                                          \
   grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
-    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, &BrokerCore::Name);        \
+    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, #Name, Members,            \
+                                                         &BrokerCore::Name);                    \
   }
 
-ORB_RAW_METHOD(OpenSession)
-ORB_RAW_METHOD(CloseSession)
-ORB_RAW_METHOD(KeepAlive)
-ORB_RAW_METHOD(GetAttr)
-ORB_RAW_METHOD(SetAttr)
-ORB_RAW_METHOD(DelAttr)
-ORB_RAW_METHOD(Call)
-ORB_RAW_METHOD(Release)
-ORB_RAW_METHOD(ListHandles)
-ORB_RAW_METHOD(Describe)
-ORB_RAW_METHOD(Restrict)
+ORB_RAW_METHOD(OpenSession, false)
+ORB_RAW_METHOD(CloseSession, false)
+ORB_RAW_METHOD(KeepAlive, false)
+ORB_RAW_METHOD(GetAttr, true)
+ORB_RAW_METHOD(SetAttr, true)
+ORB_RAW_METHOD(DelAttr, true)
+ORB_RAW_METHOD(Call, true)
+ORB_RAW_METHOD(Release, false)
+ORB_RAW_METHOD(ListHandles, false)
+ORB_RAW_METHOD(Describe, false)
+ORB_RAW_METHOD(Restrict, false)
 
 #undef ORB_RAW_METHOD
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "broker/broker_core.h"
+#include "broker/service/worker_pool.h"
 #include "orb/v1/broker.grpc.pb.h"
 
 namespace orb::service {
@@ -39,8 +40,14 @@ inline constexpr int kRequestParseRecursionLimit = 1024;
 // mutable state of its own.
 class ObjectBrokerService final : public RawBrokerService {
  public:
-  // REQUIRES: core outlives the service.
-  explicit ObjectBrokerService(BrokerCore* core) : core_(core) {}
+  // REQUIRES: core (and members, when not null) outlive the service.
+  // `peer_certificates_verified`: the server verifies every client
+  // certificate (see ExtractCredentials). `members`: where GetAttr, SetAttr,
+  // DelAttr and Call run (after parsing and authentication, which stay on
+  // gRPC's thread); null runs them inline on gRPC's callback thread.
+  explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
+                               WorkerPool* members = nullptr)
+      : core_(core), peer_certificates_verified_(peer_certificates_verified), members_(members) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -60,10 +67,13 @@ class ObjectBrokerService final : public RawBrokerService {
 
  private:
   template <typename Request, typename Response>
-  Reactor* Handle(Context* context, const Bytes* in, Bytes* out,
+  Reactor* Handle(Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
+                  bool runs_members,
                   absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
                                                      Response*));
-  BrokerCore* core_;
+  BrokerCore* const core_;
+  const bool peer_certificates_verified_;
+  WorkerPool* const members_;
 };
 
 }  // namespace orb::service

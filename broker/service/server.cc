@@ -80,7 +80,18 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<OrbServer> server(new OrbServer(core, options.expiry_sweep_interval));
-  server->service_ = std::make_unique<ObjectBrokerService>(core);
+  // With a client CA the handshake verifies every client certificate
+  // (MakeCredentials uses only the *_AND_VERIFY modes), so a certificate on
+  // a call is a verified one.
+  const bool verified = !options.tls_client_ca_file.empty();
+  if (options.max_member_threads > 0) {
+    server->member_pool_ = std::make_unique<WorkerPool>(options.max_member_threads,
+                                                        options.max_queued_member_calls);
+  }
+  server->service_ =
+      std::make_unique<ObjectBrokerService>(core, verified, server->member_pool_.get());
+  server->admin_service_ =
+      std::make_unique<BrokerAdminService>(core, options.policy_reloader, verified);
 
   grpc::ServerBuilder builder;
   // Without this, a second server could bind the same port silently.
@@ -88,6 +99,7 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->admin_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

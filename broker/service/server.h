@@ -1,5 +1,6 @@
-// OrbServer: a running gRPC server for one BrokerCore, with server
-// reflection and grpc.health.v1 on, plaintext or TLS/mTLS. Used by orbd and
+// OrbServer: a running gRPC server for one BrokerCore (orb.v1.ObjectBroker
+// and orb.v1.BrokerAdmin), with server reflection and grpc.health.v1 on,
+// plaintext or TLS/mTLS. Used by orbd and
 // by the integration tests (which listen on port 0).
 #ifndef ORB_BROKER_SERVICE_SERVER_H_
 #define ORB_BROKER_SERVICE_SERVER_H_
@@ -14,7 +15,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/broker_core.h"
+#include "broker/policy_reloader.h"
+#include "broker/service/admin_service.h"
 #include "broker/service/object_broker_service.h"
+#include "broker/service/worker_pool.h"
 #include "grpcpp/server.h"
 
 namespace orb::service {
@@ -33,6 +37,18 @@ struct ServerOptions {
   uint64_t max_message_bytes = 4 * 1024 * 1024;
   // How often expired sessions are swept.
   absl::Duration expiry_sweep_interval = absl::Seconds(1);
+  // Serves BrokerAdmin.ReloadPolicy when set (not owned; must outlive the
+  // server). The admin service is always registered; its calls need the
+  // policy's admin permissions.
+  PolicyReloader* policy_reloader = nullptr;
+  // Threads that run bound members (GetAttr/SetAttr/DelAttr/Call), so a
+  // member that blocks never holds one of gRPC's few callback threads
+  // (see worker_pool.h). Started on demand up to this many; then calls
+  // queue (at most max_queued_member_calls, then RESOURCE_EXHAUSTED).
+  // 0 runs members inline on gRPC's threads: only for members that never
+  // block.
+  size_t max_member_threads = 256;
+  size_t max_queued_member_calls = 4096;
 };
 
 // Thread safety: Shutdown() and Wait() may be called from any thread.
@@ -62,7 +78,10 @@ class OrbServer {
 
   BrokerCore* const core_;
   const absl::Duration sweep_interval_;
+  // Declared before the services and the server: destroyed after them.
+  std::unique_ptr<WorkerPool> member_pool_;
   std::unique_ptr<ObjectBrokerService> service_;
+  std::unique_ptr<BrokerAdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

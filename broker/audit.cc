@@ -1,0 +1,127 @@
+#include "broker/audit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "broker/sync.h"
+#include "broker/value_codec.h"
+#include "policy/authn.h"
+
+namespace orb {
+
+std::string RedactId(absl::string_view id) {
+  if (id.empty()) return std::string();
+  // A prefix of the hash: 48 bits tell sessions apart in a log, and the
+  // 128-bit id cannot be recovered from them.
+  return policy::Sha256Hex(absl::StrCat("orb.id:", id)).substr(0, 12);
+}
+
+std::string JsonEscape(absl::string_view in) {
+  std::string escaped_bytes;
+  if (!IsValidUtf8(in)) {
+    escaped_bytes = absl::CHexEscape(in);
+    in = escaped_bytes;
+  }
+  std::string out;
+  out.reserve(in.size() + 8);
+  for (char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string AuditRecordToJson(const AuditRecord& r) {
+  std::string line = absl::StrCat(
+      "{\"ts\":\"",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", r.time, absl::UTCTimeZone()), "\"");
+  const auto field = [&line](absl::string_view key, absl::string_view value) {
+    if (value.empty()) return;
+    absl::StrAppend(&line, ",\"", key, "\":\"", JsonEscape(value), "\"");
+  };
+  field("event", r.event);
+  field("peer", r.peer);
+  if (r.userid.empty()) {
+    absl::StrAppend(&line, ",\"user\":null");
+  } else {
+    field("user", r.userid);
+  }
+  field("authn", r.authn);
+  field("session", r.session);
+  field("handle", r.handle);
+  field("type", r.type);
+  field("view", r.view);
+  field("op", r.op);
+  field("name", r.name);
+  field("decision", r.decision);
+  field("permission", r.permission);
+  field("code", r.code);
+  field("reason", r.reason);
+  absl::StrAppend(&line, ",\"policy_revision\":", r.policy_revision, "}");
+  return line;
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
+  if (path == "-") return std::unique_ptr<AuditLog>(new AuditLog(stderr, false));
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot open audit log '", path, "': ", std::strerror(errno)));
+  }
+  FILE* file = fdopen(fd, "a");
+  if (file == nullptr) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat("cannot open audit log '", path, "'"));
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(file, true));
+}
+
+AuditLog::~AuditLog() {
+  orb::MutexLock lock(&mu_);
+  if (owned_) {
+    fclose(file_);
+  } else {
+    fflush(file_);
+  }
+}
+
+void AuditLog::Write(const AuditRecord& record) {
+  std::string line = AuditRecordToJson(record);
+  line += '\n';
+  orb::MutexLock lock(&mu_);
+  fwrite(line.data(), 1, line.size(), file_);
+  fflush(file_);
+}
+
+}  // namespace orb

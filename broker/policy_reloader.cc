@@ -1,0 +1,131 @@
+#include "broker/policy_reloader.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "broker/errors.h"
+#include "broker/sync.h"
+#include "policy/acl.h"
+
+namespace orb {
+
+PolicyReloader::PolicyReloader(BrokerCore* core, std::string path, Options options)
+    : core_(core), path_(std::move(path)), options_(std::move(options)) {
+  policy::PolicyPtr running = core_->policy();
+  orb::MutexLock lock(&mu_);
+  info_.file = path_;
+  if (running != nullptr) {
+    info_.revision = running->revision();
+    info_.sha256 = running->text_sha256();
+  }
+  info_.loaded_at = options_.now();
+  info_.reloads = 1;
+}
+
+void PolicyReloader::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view trigger) {
+  // Compiled before the lock: a slow file system delays no other reload's
+  // bookkeeping, and the revision is checked against what runs at swap time.
+  absl::StatusOr<policy::PolicyPtr> loaded = policy::LoadPolicyFile(path_);
+  orb::MutexLock lock(&mu_);
+  const absl::Time now = options_.now();
+  policy::PolicyPtr running = core_->policy();
+  const uint64_t running_revision = running != nullptr ? running->revision() : 0;
+  absl::Status status;
+  if (!loaded.ok()) {
+    status = loaded.status();
+  } else if ((*loaded)->revision() < running_revision) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        path_, ": revision ", (*loaded)->revision(), " is lower than the running revision ",
+        running_revision, "; a broker never goes back to an older policy"));
+  } else if (running != nullptr && running_revision != 0 &&
+             (*loaded)->revision() == running_revision &&
+             (*loaded)->text_sha256() != running->text_sha256()) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        path_, ": the text changed but the revision is still ", running_revision,
+        "; raise revision for every change"));
+  }
+
+  AuditRecord record;
+  record.event = "admin";
+  record.op = "reload_policy";
+  record.name = std::string(trigger);
+  if (!status.ok()) {
+    Log(absl::StrCat("policy reload (", trigger, ") refused; still running revision ",
+                     running_revision, ":"));
+    for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+      Log(absl::StrCat("  ", line));
+    }
+    info_.last_error_at = now;
+    info_.last_error = std::string(status.message());
+    record.decision = "rejected";
+    record.code = absl::StatusCodeToString(status.code());
+    record.reason = info_.last_error;
+    core_->Audit(std::move(record));
+    return status;
+  }
+
+  const policy::PolicyPtr& next = *loaded;
+  Result result;
+  result.previous_revision = running_revision;
+  result.text_changed = running == nullptr || next->text_sha256() != running->text_sha256();
+  core_->SetPolicy(next);
+  info_.revision = next->revision();
+  info_.sha256 = next->text_sha256();
+  info_.loaded_at = now;
+  ++info_.reloads;
+  info_.last_error_at = absl::Time();
+  info_.last_error.clear();
+  result.info = info_;
+  Log(absl::StrCat("policy reloaded (", trigger, ") from ", path_, ": revision ",
+                   next->revision(), " (was ", running_revision, "), sha256 ",
+                   next->text_sha256().substr(0, 16),
+                   result.text_changed ? "" : ", text unchanged"));
+  if (running != nullptr &&
+      next->limits().max_message_bytes != running->limits().max_message_bytes) {
+    Log("  limits.max_message_bytes changed: the server applies it at the next start");
+  }
+  record.decision = "allowed";
+  record.policy_revision = next->revision();
+  core_->Audit(std::move(record));
+  return result;
+}
+
+PolicyInfo PolicyReloader::info() const {
+  orb::MutexLock lock(&mu_);
+  return info_;
+}
+
+absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
+                                  const policy::Identity& identity, absl::string_view rpc,
+                                  absl::string_view permission, std::string* explanation) {
+  policy::AclPtr acl = policy.admin_acl();
+  if (acl == nullptr) {
+    if (explanation != nullptr) *explanation = "the policy has no admin section";
+    return OrbError(absl::StatusCode::kPermissionDenied,
+                    absl::StrCat(rpc, " is refused: this broker's policy has no admin section "
+                                      "(admin { acl { ... } }) granting '",
+                                 permission, "'"),
+                    "ACL_DENIED", "admin");
+  }
+  const policy::LineageNode node{acl.get(), "admin", "Broker"};
+  const policy::Principals principals = identity.EffectivePrincipals();
+  policy::AclResult result = policy::Permits(absl::MakeConstSpan(&node, 1), principals,
+                                             permission);
+  if (explanation != nullptr) {
+    *explanation = result.Message(absl::MakeConstSpan(&node, 1), principals.as_given(),
+                                  permission);
+  }
+  if (result.allowed()) return absl::OkStatus();
+  return OrbError(absl::StatusCode::kPermissionDenied,
+                  absl::StrCat(rpc, " needs permission '", permission,
+                               "' in the policy's admin ACL, which the caller does not hold"),
+                  "ACL_DENIED", "admin");
+}
+
+}  // namespace orb

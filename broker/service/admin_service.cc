@@ -1,0 +1,111 @@
+#include "broker/service/admin_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker/errors.h"
+#include "broker/service/credentials.h"
+#include "broker/service/status_convert.h"
+
+namespace orb::service {
+namespace {
+
+std::string Rfc3339(absl::Time t) {
+  if (t == absl::Time()) return std::string();
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
+  out->set_file(info.file);
+  out->set_revision(info.revision);
+  out->set_sha256(info.sha256);
+  out->set_loaded_at(Rfc3339(info.loaded_at));
+  out->set_loaded_at_unix_seconds(absl::ToUnixSeconds(info.loaded_at));
+  out->set_reloads(info.reloads);
+  out->set_last_error_at(Rfc3339(info.last_error_at));
+  out->set_last_error(info.last_error);
+}
+
+}  // namespace
+
+absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
+                                           absl::string_view rpc, absl::string_view permission,
+                                           policy::Identity* identity) {
+  policy::PolicyPtr policy = core_->policy();
+  AuditRecord record;
+  record.event = "admin";
+  record.peer = context->peer();
+  record.op = std::string(rpc);
+  record.permission = std::string(permission);
+  record.policy_revision = policy->revision();
+  absl::StatusOr<policy::Identity> who = policy->authenticator().Authenticate(
+      ExtractCredentials(*context, peer_certificates_verified_), absl::Now());
+  absl::Status status;
+  if (!who.ok()) {
+    status = OrbError(absl::StatusCode::kUnauthenticated, who.status().message(),
+                      "UNAUTHENTICATED", "authn");
+    record.decision = "unauthenticated";
+  } else {
+    record.userid = who->userid;
+    record.authn = who->method;
+    status = CheckAdminPermission(*policy, *who, rpc, permission, &record.reason);
+    record.decision = status.ok() ? "allowed" : "denied";
+    *identity = *std::move(who);
+  }
+  if (!status.ok()) {
+    record.code = absl::StatusCodeToString(status.code());
+    if (record.reason.empty()) record.reason = std::string(status.message());
+  }
+  core_->Audit(std::move(record));
+  return status;
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServerContext* context,
+                                                            const v1::GetPolicyInfoRequest*,
+                                                            v1::PolicyInfo* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  policy::Identity identity;
+  absl::Status status = Authorize(context, "GetPolicyInfo", kPolicyViewPermission, &identity);
+  if (status.ok()) {
+    if (reloader_ != nullptr) {
+      ToProto(reloader_->info(), response);
+    } else {
+      policy::PolicyPtr policy = core_->policy();
+      response->set_file(policy->file());
+      response->set_revision(policy->revision());
+      response->set_sha256(policy->text_sha256());
+    }
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerContext* context,
+                                                           const v1::ReloadPolicyRequest*,
+                                                           v1::ReloadPolicyResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  policy::Identity identity;
+  absl::Status status = Authorize(context, "ReloadPolicy", kPolicyReloadPermission, &identity);
+  if (status.ok() && reloader_ == nullptr) {
+    status = absl::UnimplementedError(
+        "this broker was given its policy without a file, so it has nothing to reload");
+  }
+  if (status.ok()) {
+    const std::string who = identity.userid.empty() ? "anonymous" : identity.userid;
+    absl::StatusOr<PolicyReloader::Result> result =
+        reloader_->Reload(absl::StrCat("admin RPC by ", who));
+    if (result.ok()) {
+      ToProto(result->info, response->mutable_info());
+      response->set_previous_revision(result->previous_revision);
+      response->set_text_changed(result->text_changed);
+    } else {
+      status = result.status();
+    }
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace orb::service

@@ -1,0 +1,79 @@
+#include "broker/service/worker_pool.h"
+
+#include <utility>
+
+#include "broker/sync.h"
+
+namespace orb::service {
+namespace {
+
+// mu->Await(condition), visible to ThreadSanitizer: absl::Mutex::Await
+// releases and retakes the lock inside an Abseil that TSan does not see
+// (broker/sync.h), so the lock is dropped and retaken once more through
+// orb's visible calls, and the condition checked again.
+void AwaitVisible(absl::Mutex* mu, const absl::Condition& condition)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  for (;;) {
+    mu->Await(condition);
+    UnlockVisible(mu);
+    LockVisible(mu);
+    if (condition.Eval()) return;
+  }
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(size_t max_threads, size_t max_queued)
+    : max_threads_(max_threads > 0 ? max_threads : 1), max_queued_(max_queued) {}
+
+WorkerPool::~WorkerPool() {
+  std::vector<std::thread> threads;
+  {
+    orb::MutexLock lock(&mu_);
+    stopping_ = true;
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+bool WorkerPool::Submit(absl::AnyInvocable<void() &&> task) {
+  orb::MutexLock lock(&mu_);
+  if (stopping_) return false;
+  // Each queued task is spoken for by one idle thread, if there are enough.
+  if (idle_ <= queue_.size()) {
+    if (threads_.size() < max_threads_) {
+      threads_.emplace_back([this] { Loop(); });
+    } else if (queue_.size() >= max_queued_) {
+      return false;
+    }
+  }
+  queue_.push_back(std::move(task));
+  return true;
+}
+
+size_t WorkerPool::threads() const {
+  orb::MutexLock lock(&mu_);
+  return threads_.size();
+}
+
+void WorkerPool::Loop() {
+  for (;;) {
+    absl::AnyInvocable<void() &&> task;
+    {
+      orb::MutexLock lock(&mu_);
+      ++idle_;
+      const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || stopping_;
+      };
+      AwaitVisible(&mu_, absl::Condition(&ready));
+      --idle_;
+      // Stopping still runs what was accepted: each task finishes a call.
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(task)();
+  }
+}
+
+}  // namespace orb::service

@@ -1,0 +1,274 @@
+// Fault behaviour: clients that cancel or vanish mid-call, deadlines, methods
+// that throw or block, and draining on shutdown. A test-only type
+// (gadget.h) supplies methods that block until released, sleep while
+// watching their CallContext, or throw.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/gadget.h"
+#include "tests/integration/ops_fixture.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using std::chrono::milliseconds;
+
+constexpr char kEveryoneRuns[] = R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })";
+
+// One client: its own channel, session and (optionally) its own gadget.
+class GadgetClient {
+ public:
+  explicit GadgetClient(const std::string& address)
+      : stub_(v1::ObjectBroker::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+  grpc::Status Open() {
+    v1::OpenSessionResponse response;
+    grpc::Status status = OpenSession(*stub_, "", &response);
+    session_ = response.session();
+    gadget_ = response.root().id();
+    return status;
+  }
+  // Makes this client's gadget a fresh child of the root, so its calls do
+  // not queue behind other clients' on one object.
+  grpc::Status SpawnOwnGadget() {
+    v1::Value result;
+    grpc::Status status = Call("spawn", {}, &result);
+    if (status.ok()) gadget_ = result.handle().id();
+    return status;
+  }
+
+  grpc::Status Call(const std::string& method, std::vector<v1::Value> args, v1::Value* result,
+                    milliseconds deadline = milliseconds(10000),
+                    grpc::ClientContext* context = nullptr) {
+    v1::CallRequest request;
+    request.set_session(session_);
+    request.set_handle(gadget_);
+    request.set_name(method);
+    for (auto& a : args) *request.add_args() = std::move(a);
+    v1::CallResponse response;
+    std::unique_ptr<grpc::ClientContext> own;
+    if (context == nullptr) {
+      own = Context("", deadline);
+      context = own.get();
+    }
+    grpc::Status status = stub_->Call(context, request, &response);
+    if (result != nullptr) *result = response.result();
+    return status;
+  }
+
+  grpc::Status Ping() {
+    v1::Value result;
+    grpc::Status status = Call("ping", {}, &result, milliseconds(5000));
+    if (status.ok() && result.string_value() != "pong") {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "ping did not answer pong");
+    }
+    return status;
+  }
+
+  const std::string& session() const { return session_; }
+  const std::string& gadget() const { return gadget_; }
+
+ private:
+  std::unique_ptr<v1::ObjectBroker::Stub> stub_;
+  std::string session_;
+  std::string gadget_;
+};
+
+v1::Value Int(int64_t i) {
+  v1::Value v;
+  v.set_int_value(i);
+  return v;
+}
+
+class FaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto registry = std::make_shared<TypeRegistry>();
+    ASSERT_TRUE(RegisterGadget(*registry).ok());
+    board_ = std::make_shared<Switchboard>();
+    root_ = std::make_shared<Gadget>(board_);
+    broker_ = std::make_unique<OpsBroker>(registry, root_, CompileOrDie(GadgetPolicy(kEveryoneRuns)));
+    ASSERT_TRUE(broker_->started());
+  }
+  void TearDown() override {
+    board_->Release();  // nothing may stay blocked past the test
+    broker_.reset();
+  }
+
+  std::unique_ptr<GadgetClient> NewClient(bool own_gadget = true) {
+    auto client = std::make_unique<GadgetClient>(broker_->address());
+    EXPECT_TRUE(client->Open().ok());
+    if (own_gadget) {
+      EXPECT_TRUE(client->SpawnOwnGadget().ok());
+    }
+    return client;
+  }
+
+  std::shared_ptr<Switchboard> board_;
+  std::shared_ptr<Gadget> root_;
+  std::unique_ptr<OpsBroker> broker_;
+};
+
+TEST_F(FaultsTest, AThrowingMethodFailsItsOwnCallOnly) {
+  auto thrower = NewClient();
+  auto other = NewClient();
+  grpc::Status status = thrower->Call("boom", {}, nullptr);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_THAT(status.error_message(), HasSubstr("raised std::runtime_error: the gadget exploded"));
+  EXPECT_TRUE(other->Ping().ok());
+  // The thrower's session and its gadget are intact.
+  EXPECT_TRUE(thrower->Ping().ok());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(thrower->Call("boom", {}, nullptr).error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_TRUE(other->Ping().ok());
+}
+
+TEST_F(FaultsTest, AClientThatCancelsMidCallIsAbandonedCleanly) {
+  auto leaver = NewClient();
+  auto other = NewClient();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status status;
+  std::thread call([&] { status = leaver->Call("wait", {}, nullptr, milliseconds(0), &context); });
+  ASSERT_TRUE(board_->AwaitStarted(1));
+  EXPECT_TRUE(other->Ping().ok());
+  context.TryCancel();
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  // The method saw the cancellation through its CallContext and returned.
+  for (int i = 0; i < 500 && board_->last_exit().empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(board_->last_exit(), "cancelled");
+  // Nothing else noticed; the leaver's session still works.
+  EXPECT_TRUE(other->Ping().ok());
+  EXPECT_TRUE(leaver->Ping().ok());
+}
+
+TEST_F(FaultsTest, ASlowMethodPastItsDeadlineSeesItAndTheClientGetsDeadlineExceeded) {
+  auto slow = NewClient();
+  auto other = NewClient();
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = slow->Call("nap", {Int(5000)}, nullptr, milliseconds(300));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  for (int i = 0; i < 500 && board_->last_exit().empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  // The method saw its deadline pass (or the cancellation gRPC sends with it).
+  EXPECT_THAT(board_->last_exit(), ::testing::AnyOf("deadline", "cancelled"));
+  EXPECT_TRUE(other->Ping().ok());
+}
+
+TEST_F(FaultsTest, ACallWhoseDeadlinePassedWhileQueuedNeverStarts) {
+  // Two sessions, one gadget (the root): calls on it run one at a time.
+  auto first = NewClient(/*own_gadget=*/false);
+  auto second = NewClient(/*own_gadget=*/false);
+  grpc::Status first_status;
+  std::thread blocker([&] { first_status = first->Call("wait", {}, nullptr); });
+  ASSERT_TRUE(board_->AwaitStarted(1));
+  // Queued behind wait() on the gadget's access lock; its deadline passes
+  // while it waits there.
+  grpc::Status queued = second->Call("nap", {Int(1)}, nullptr, milliseconds(200));
+  EXPECT_EQ(queued.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  absl::SleepFor(absl::Milliseconds(100));
+  board_->Release();
+  blocker.join();
+  EXPECT_TRUE(first_status.ok()) << first_status.error_message();
+  // Let the queued call reach the gadget: it must find its deadline passed.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(board_->started(), 1) << "nap() ran although its deadline had passed";
+  EXPECT_TRUE(second->Ping().ok());
+}
+
+TEST_F(FaultsTest, TheCoreRefusesACallWhoseDeadlineHasPassed) {
+  RequestContext ctx;
+  v1::OpenSessionRequest open;
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(broker_->core().OpenSession(ctx, open, &session).ok());
+  ctx.deadline = absl::Now() - absl::Milliseconds(1);
+  v1::CallRequest call;
+  call.set_session(session.session());
+  call.set_handle(session.root().id());
+  call.set_name("nap");
+  *call.add_args() = Int(1);
+  v1::CallResponse response;
+  absl::Status status = broker_->core().Call(ctx, call, &response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(board_->started(), 0);
+}
+
+TEST_F(FaultsTest, BlockedMethodsDoNotStarveOtherClients) {
+  // More blocked calls than gRPC has threads of its own on this machine.
+  const int blocked = static_cast<int>(std::max(16u, 4 * std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<GadgetClient>> clients;
+  for (int i = 0; i < blocked; ++i) clients.push_back(NewClient());
+  std::vector<grpc::Status> statuses(blocked);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < blocked; ++i) {
+    threads.emplace_back([&, i] { statuses[i] = clients[i]->Call("wait", {}, nullptr); });
+  }
+  const bool all_started = board_->AwaitStarted(blocked);
+  // Others keep being served while every one of those calls blocks.
+  auto other = std::make_unique<GadgetClient>(broker_->address());
+  EXPECT_TRUE(other->Open().ok());
+  EXPECT_TRUE(other->SpawnOwnGadget().ok());
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(other->Ping().ok());
+  board_->Release();
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(all_started) << board_->started() << " of " << blocked << " calls started";
+  for (const auto& s : statuses) EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
+  auto slow = NewClient();
+  grpc::Status status;
+  v1::Value result;
+  std::thread call([&] { status = slow->Call("nap", {Int(500)}, &result); });
+  ASSERT_TRUE(board_->AwaitStarted(1));
+  broker_->server().Shutdown(absl::Seconds(5));
+  call.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(result.string_value(), "slept");
+  // After shutdown nothing new is served.
+  GadgetClient late(broker_->address());
+  EXPECT_FALSE(late.Open().ok());
+}
+
+TEST(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
+  auto registry = std::make_shared<TypeRegistry>();
+  ASSERT_TRUE(RegisterGadget(*registry).ok());
+  auto board = std::make_shared<Switchboard>();
+  service::ServerOptions options;
+  options.max_member_threads = 1;
+  options.max_queued_member_calls = 0;
+  OpsBroker broker(registry, std::make_shared<Gadget>(board),
+                   CompileOrDie(GadgetPolicy(kEveryoneRuns)), options);
+  ASSERT_TRUE(broker.started());
+  GadgetClient blocker(broker.address());
+  GadgetClient other(broker.address());
+  ASSERT_TRUE(blocker.Open().ok());
+  ASSERT_TRUE(blocker.SpawnOwnGadget().ok());
+  ASSERT_TRUE(other.Open().ok());
+  grpc::Status blocked;
+  std::thread call([&] { blocked = blocker.Call("wait", {}, nullptr); });
+  ASSERT_TRUE(board->AwaitStarted(1));
+  grpc::Status busy = other.Ping();
+  EXPECT_EQ(busy.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(busy.error_message(), HasSubstr("busy"));
+  // Paths that run no member stay available.
+  v1::OpenSessionResponse session;
+  auto stub = v1::ObjectBroker::NewStub(broker.PlaintextChannel());
+  EXPECT_TRUE(OpenSession(*stub, "", &session).ok());
+  board->Release();
+  call.join();
+  EXPECT_TRUE(blocked.ok());
+  EXPECT_TRUE(other.Ping().ok());
+}
+
+}  // namespace
+}  // namespace orb::testing

@@ -1,0 +1,171 @@
+// test.Gadget: a test-only type for fault and reload tests. Its methods
+// block until released, sleep while watching their CallContext, or throw.
+// Gadgets made by spawn() share one Switchboard, so a test can release or
+// count every call at once.
+//
+//   call ping() -> "pong"                 call boom() throws std::runtime_error
+//   call wait() -> "released"             blocks until Switchboard::Release(),
+//                                         or gives up on cancellation/deadline
+//   call nap(ms) -> "slept"               sleeps ms, polling the CallContext
+//   call spawn() -> test.Gadget           a new gadget (child of this one)
+//
+// Concurrency::kSerialized, like the demo: calls on one gadget run one at a
+// time, so a second call on a gadget waits for the first.
+#ifndef ORB_TESTS_INTEGRATION_GADGET_H_
+#define ORB_TESTS_INTEGRATION_GADGET_H_
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "broker/binding.h"
+#include "broker/call_context.h"
+#include "broker/object.h"
+#include "broker/sync.h"
+#include "broker/type_registry.h"
+
+namespace orb::testing {
+
+class Switchboard {
+ public:
+  void Release() {
+    orb::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  // Blocks until `n` wait()/nap() calls have started (or `timeout`).
+  bool AwaitStarted(int n, absl::Duration timeout = absl::Seconds(10)) {
+    const absl::Time until = absl::Now() + timeout;
+    while (started_.load() < n) {
+      if (absl::Now() > until) return false;
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return true;
+  }
+  int started() const { return started_.load(); }
+  // How the last wait()/nap() ended: "released", "slept", "cancelled",
+  // "deadline", "timeout".
+  std::string last_exit() {
+    orb::MutexLock lock(&mu_);
+    return last_exit_;
+  }
+
+  // A blocking member's loop: returns how it ended.
+  std::string Block(const CallContext& ctx, absl::Duration nap) {
+    started_.fetch_add(1);
+    const absl::Time start = absl::Now();
+    // Bounded, so a broken test can never hang the suite.
+    const absl::Time give_up = start + absl::Seconds(20);
+    std::string how;
+    for (;;) {
+      {
+        orb::MutexLock lock(&mu_);
+        if (nap == absl::ZeroDuration() && released_) {
+          how = "released";
+        }
+      }
+      if (how.empty() && nap != absl::ZeroDuration() && absl::Now() - start >= nap) how = "slept";
+      if (how.empty() && ctx.cancelled()) how = "cancelled";
+      if (how.empty() && ctx.deadline_exceeded()) how = "deadline";
+      if (how.empty() && absl::Now() > give_up) how = "timeout";
+      if (!how.empty()) break;
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    orb::MutexLock lock(&mu_);
+    last_exit_ = how;
+    return how;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_exit_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> started_{0};
+};
+
+class Gadget final : public Object {
+ public:
+  explicit Gadget(std::shared_ptr<Switchboard> board) : board_(std::move(board)) {}
+
+  std::string Ping() const { return "pong"; }
+  int64_t Boom() const { throw std::runtime_error("the gadget exploded"); }
+  absl::StatusOr<std::string> Wait(const CallContext& ctx) {
+    std::string how = board_->Block(ctx, absl::ZeroDuration());
+    if (how == "released") return how;
+    if (how == "cancelled") return absl::CancelledError("wait() saw the cancellation");
+    return absl::DeadlineExceededError(absl::StrCat("wait() gave up: ", how));
+  }
+  absl::StatusOr<std::string> Nap(const CallContext& ctx, int64_t ms) {
+    std::string how = board_->Block(ctx, absl::Milliseconds(ms));
+    if (how == "slept") return how;
+    if (how == "cancelled") return absl::CancelledError("nap() saw the cancellation");
+    return absl::DeadlineExceededError(absl::StrCat("nap() gave up: ", how));
+  }
+  std::shared_ptr<Gadget> Spawn() {
+    auto child = std::make_shared<Gadget>(board_);
+    child->SetLocation(shared_from_this(), absl::StrCat("gadget-", next_.fetch_add(1)));
+    return child;
+  }
+
+  Switchboard& board() { return *board_; }
+
+ private:
+  std::shared_ptr<Switchboard> board_;
+  std::atomic<int> next_{1};
+};
+
+// Registers test.Gadget with no compiled-in OLP or ACL: the policy file says
+// everything (see GadgetPolicy).
+inline absl::Status RegisterGadget(TypeRegistry& registry) {
+  TypeBuilder<Gadget> gadget("test.Gadget");
+  gadget.Method("ping", &Gadget::Ping)
+      .Method("boom", &Gadget::Boom)
+      .Method("wait", &Gadget::Wait)
+      .Method("nap", &Gadget::Nap, {"ms"})
+      .Method("spawn", &Gadget::Spawn)
+      .Concurrency(Concurrency::kSerialized);
+  return registry.Register(std::move(gadget));
+}
+
+// A policy for gadgets: the demo users (alice: editors, bob), anonymous
+// allowed, every method needs "run", which `run_acl` grants (ACEs).
+inline std::string GadgetPolicy(const std::string& run_acl, const std::string& extra = "") {
+  return absl::StrCat(R"(
+authentication {
+  allow_anonymous: true
+  bearer_token {
+    userid: "alice"
+    sha256: "bba775a1794a2ccaa524798e32cea98187c9a32d80433d760a92d449bfddff66"
+  }
+  bearer_token {
+    userid: "bob"
+    sha256: "84c60dc436211b8b0816c38aa8bd40567b75d7fc47fdecab65f40885348c6bbd"
+  }
+}
+user { userid: "alice" group: "group:editors" }
+user { userid: "bob" }
+type {
+  name: "test.Gadget"
+  acl { )", run_acl, R"( }
+  olp {
+    instance {
+      call { name: "ping" permission: "run" }
+      call { name: "boom" permission: "run" }
+      call { name: "wait" permission: "run" }
+      call { name: "nap" permission: "run" }
+      call { name: "spawn" permission: "run" }
+    }
+  }
+}
+)",
+                      extra);
+}
+
+}  // namespace orb::testing
+
+#endif  // ORB_TESTS_INTEGRATION_GADGET_H_

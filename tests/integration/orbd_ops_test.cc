@@ -1,0 +1,245 @@
+// The orbd daemon as an operator runs it: SIGHUP reloads, SIGTERM drains
+// calls in flight and exits 0, and no log line (audit log, stderr with
+// --debug-authorization) ever holds a credential or a whole session or
+// handle id.
+#include <signal.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "policy/authn.h"
+#include "tests/integration/gadget.h"
+#include "tests/integration/ops_fixture.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kAliceToken[] = "alice-demo-token";
+constexpr char kBobToken[] = "bob-demo-token";
+constexpr char kAliceHash[] = "bba775a1794a2ccaa524798e32cea98187c9a32d80433d760a92d449bfddff66";
+constexpr char kBobHash[] = "84c60dc436211b8b0816c38aa8bd40567b75d7fc47fdecab65f40885348c6bbd";
+constexpr char kTicketKeyHex[] =
+    "cb8fcf26d7252f1dddf030f1adbf20aedc24bfc59bdf0947c29b6b1a52686e1e";
+
+std::string Orbd() { return std::string(ORB_BINARY_DIR) + "/bin/orbd"; }
+std::string OrbdGadget() { return std::string(ORB_BINARY_DIR) + "/tests/orbd_gadget"; }
+std::string DemoPolicyText() { return ReadSourceFile("examples/blog/policy.textproto"); }
+
+std::unique_ptr<grpc::ClientContext> TicketContext(const std::string& ticket) {
+  auto context = Context();
+  context->AddMetadata("authorization", "Ticket " + ticket);
+  return context;
+}
+
+TEST(OrbdOps, SigtermDrainsACallInFlightThenExitsZero) {
+  std::string dir = MakeTempDir();
+  const std::string policy = dir + "/gadget.textproto";
+  WriteWholeFile(policy, GadgetPolicy(
+                             R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })"));
+  ChildOrbd orbd(OrbdGadget(), {"--listen=127.0.0.1:0", "--service=gadget",
+                                "--policy=" + policy, "--shutdown-grace-seconds=10"});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  auto stub = v1::ObjectBroker::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(OpenSession(*stub, "", &session).ok());
+
+  grpc::Status status;
+  v1::CallResponse response;
+  std::thread call([&] {
+    v1::CallRequest request;
+    request.set_session(session.session());
+    request.set_handle(session.root().id());
+    request.set_name("nap");
+    request.add_args()->set_int_value(1500);
+    status = stub->Call(Context().get(), request, &response);
+  });
+  absl::SleepFor(absl::Milliseconds(400));  // the nap is under way
+  orbd.Signal(SIGTERM);
+  ASSERT_TRUE(orbd.WaitForLog("draining calls in flight")) << orbd.log();
+  call.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result().string_value(), "slept");
+  EXPECT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
+  RunCommand("rm -rf '" + dir + "'");
+}
+
+TEST(OrbdOps, SighupReloadsAndAnInvalidFileKeepsTheOldPolicy) {
+  std::string dir = MakeTempDir();
+  const std::string policy = dir + "/policy.textproto";
+  const std::string base = DemoPolicyText();
+  WriteWholeFile(policy, base + "\nrevision: 1\n");
+  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0", "--policy=" + policy});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  EXPECT_THAT(orbd.log(), HasSubstr("revision 1"));
+
+  WriteWholeFile(policy, base + "\nrevision: 2\n");
+  orbd.Signal(SIGHUP);
+  EXPECT_TRUE(orbd.WaitForLog("policy reloaded (SIGHUP)")) << orbd.log();
+  EXPECT_THAT(orbd.log(), HasSubstr("revision 2 (was 1)"));
+
+  // A broken file: refused with file:line, the old policy serves on.
+  WriteWholeFile(policy, base + "\nrevision: 3\nuser { userid: \"\" }\n");
+  orbd.Signal(SIGHUP);
+  EXPECT_TRUE(orbd.WaitForLog("refused; still running revision 2")) << orbd.log();
+  EXPECT_THAT(orbd.log(), HasSubstr(policy + ":"));
+  // Going backwards: refused.
+  WriteWholeFile(policy, base + "\nrevision: 1\n");
+  orbd.Signal(SIGHUP);
+  EXPECT_TRUE(orbd.WaitForLog("lower than the running revision 2")) << orbd.log();
+
+  auto stub = v1::ObjectBroker::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(OpenSession(*stub, kBobToken, &session).ok());
+  EXPECT_EQ(session.userid(), "bob");
+  EXPECT_FALSE(orbd.HasExited());
+  orbd.Signal(SIGTERM);
+  EXPECT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  RunCommand("rm -rf '" + dir + "'");
+}
+
+TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
+  std::string dir = MakeTempDir();
+  const std::string policy = dir + "/policy.textproto";
+  const std::string audit = dir + "/audit.jsonl";
+  WriteWholeFile(policy, DemoPolicyText() + R"(
+admin { acl { ace { action: ALLOW principal: "alice" all_permissions: true } } }
+)");
+  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0", "--policy=" + policy,
+                          "--debug-authorization", "--audit-log=" + audit});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::ObjectBroker::NewStub(channel);
+  std::string key;
+  ASSERT_TRUE(policy::DecodeLowerHex(kTicketKeyHex, &key));
+  const std::string ticket = policy::MintTicket(key, "carol", absl::Now() + absl::Minutes(5));
+
+  std::vector<std::string> secret_ids;
+  const auto exercise = [&](const std::string& token, const std::string& new_title) {
+    v1::OpenSessionResponse session;
+    grpc::Status status = OpenSession(*stub, token, &session);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    secret_ids.push_back(session.session());
+    secret_ids.push_back(session.root().id());
+    v1::GetAttrRequest get;
+    get.set_session(session.session());
+    get.set_handle(session.root().id());
+    get.set_name("title");
+    v1::GetAttrResponse got;
+    EXPECT_TRUE(stub->GetAttr(Context(token).get(), get, &got).ok());
+    get.set_name("_secret");  // never exposed
+    EXPECT_EQ(stub->GetAttr(Context(token).get(), get, &got).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    v1::SetAttrRequest set;
+    set.set_session(session.session());
+    set.set_handle(session.root().id());
+    set.set_name("title");
+    *set.mutable_value() = Str(new_title);
+    v1::SetAttrResponse ignored;
+    (void)stub->SetAttr(Context(token).get(), set, &ignored);
+    v1::CallRequest call;
+    call.set_session(session.session());
+    call.set_handle(session.root().id());
+    call.set_name("add_entry");
+    *call.add_args() = Str("an entry");
+    *call.add_args() = Str("its body");
+    v1::CallResponse entry;
+    if (stub->Call(Context(token).get(), call, &entry).ok()) {
+      secret_ids.push_back(entry.result().handle().id());
+    }
+    // Someone else's session id: rejected, and still not logged whole.
+    get.set_session(session.session());
+    get.set_handle(session.root().id());
+    get.set_name("title");
+    (void)stub->GetAttr(Context("").get(), get, &got);
+    v1::CloseSessionRequest close;
+    close.set_session(session.session());
+    v1::CloseSessionResponse closed;
+    EXPECT_TRUE(stub->CloseSession(Context(token).get(), close, &closed).ok());
+  };
+  exercise(kAliceToken, "alice's title");  // allowed
+  exercise(kBobToken, "bob's title");      // denied
+  {
+    v1::OpenSessionResponse session;
+    v1::OpenSessionRequest request;
+    grpc::Status status = stub->OpenSession(TicketContext(ticket).get(), request, &session);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(session.userid(), "carol");
+    secret_ids.push_back(session.session());
+  }
+  v1::OpenSessionResponse refused;
+  EXPECT_EQ(OpenSession(*stub, "not-a-demo-token", &refused).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto admin = v1::BrokerAdmin::NewStub(channel);
+  v1::PolicyInfo info;
+  EXPECT_TRUE(admin->GetPolicyInfo(Context(kAliceToken).get(), {}, &info).ok());
+  EXPECT_EQ(admin->GetPolicyInfo(Context(kBobToken).get(), {}, &info).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  orbd.Signal(SIGTERM);
+  ASSERT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  const std::string stderr_text = orbd.log();
+  const std::string audit_text = ReadWholeFile(audit);
+  ASSERT_THAT(stderr_text, HasSubstr("orbd: authz:"));  // debug lines were written
+
+  std::vector<std::string> secrets = {kAliceToken, kBobToken, "not-a-demo-token", ticket,
+                                      kTicketKeyHex, kAliceHash, kBobHash};
+  // A hash of a token, in any other form: the raw bytes' hex is covered
+  // above; also the SHA-256 of the ticket.
+  secrets.push_back(policy::Sha256Hex(ticket));
+  for (const std::string& id : secret_ids) {
+    ASSERT_FALSE(id.empty());
+    secrets.push_back(id);
+  }
+  for (const std::string& secret : secrets) {
+    EXPECT_THAT(audit_text, Not(HasSubstr(secret))) << "audit log holds " << secret;
+    EXPECT_THAT(stderr_text, Not(HasSubstr(secret))) << "stderr holds " << secret;
+  }
+
+  // The audit log: one JSON object per line, with the decisions expected.
+  std::vector<std::string> lines = absl::StrSplit(audit_text, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 10u);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+  }
+  const std::string first_session = RedactId(secret_ids[0]);
+  EXPECT_THAT(audit_text, HasSubstr(absl::StrCat("\"session\":\"", first_session, "\"")));
+  EXPECT_THAT(audit_text, HasSubstr(R"("user":"alice","authn":"bearer")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"setattr","name":"title","decision":"allowed","permission":"edit")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"setattr","name":"title","decision":"denied","permission":"edit")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("name":"_secret","decision":"not_exposed")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("event":"open_session")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("user":"carol","authn":"ticket")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("decision":"unauthenticated")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"GetPolicyInfo","decision":"denied")"));
+  // The anonymous call on alice's session id: not found, user null.
+  EXPECT_THAT(audit_text, HasSubstr(R"("user":null,"authn":"anonymous","session":")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("decision":"rejected","code":"NOT_FOUND")"));
+  RunCommand("rm -rf '" + dir + "'");
+}
+
+TEST(OrbdOps, AnAuditLogThatCannotBeOpenedIsAStartupError) {
+  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0",
+                          "--policy=" + std::string(ORB_SOURCE_DIR) +
+                              "/examples/blog/policy.textproto",
+                          "--audit-log=/nonexistent-dir/audit.jsonl"});
+  EXPECT_EQ(orbd.WaitForExit(), 1);
+  EXPECT_THAT(orbd.log(), HasSubstr("cannot open audit log '/nonexistent-dir/audit.jsonl'"));
+}
+
+}  // namespace
+}  // namespace orb::testing

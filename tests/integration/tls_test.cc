@@ -1,0 +1,288 @@
+// Transport security as an operator deploys it: TLS, optional and required
+// client certificates, and the certificate's identity reaching the ACL.
+// Certificates are made at test time with the openssl command line in a
+// temporary directory: a CA, a server certificate for 127.0.0.1/localhost,
+// client certificates from that CA and one from another CA.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/ops_fixture.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kAliceToken[] = "alice-demo-token";
+
+class Certificates {
+ public:
+  Certificates() {
+    dir_ = MakeTempDir();
+    ok_ = MakeCa("ca", "orb test CA") && MakeCa("other-ca", "another test CA") &&
+          Issue("ca", "server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost") &&
+          Issue("ca", "alice", "alice", "subjectAltName=email:alice@example.com") &&
+          Issue("ca", "bob", "bob", "") && Issue("ca", "alice-laptop", "alice-laptop", "") &&
+          Issue("other-ca", "mallory", "alice", "");
+  }
+  ~Certificates() { RunCommand("rm -rf '" + dir_ + "'"); }
+
+  bool ok() const { return ok_; }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Pem(const std::string& name) const { return ReadWholeFile(Path(name)); }
+
+  service::ServerOptions Server(bool client_ca, bool require) const {
+    service::ServerOptions options;
+    options.tls_cert_file = Path("server.pem");
+    options.tls_key_file = Path("server.key");
+    if (client_ca) options.tls_client_ca_file = Path("ca.pem");
+    options.tls_require_client_cert = require;
+    return options;
+  }
+
+  // A TLS client trusting `ca`, presenting `client`'s certificate if given.
+  std::shared_ptr<grpc::ChannelCredentials> Client(const std::string& client,
+                                                   const std::string& ca = "ca") const {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = Pem(ca + ".pem");
+    if (!client.empty()) {
+      options.pem_private_key = Pem(client + ".key");
+      options.pem_cert_chain = Pem(client + ".pem");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+ private:
+  bool Run(const std::string& command) {
+    CommandResult r = RunCommand("cd '" + dir_ + "' && " + command);
+    if (r.exit_code != 0) ADD_FAILURE() << command << "\n" << r.output;
+    return r.exit_code == 0;
+  }
+  bool MakeCa(const std::string& name, const std::string& cn) {
+    return Run(absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ",
+        name, ".key -out ", name, ".pem -days 2 -subj '/CN=", cn,
+        "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign"));
+  }
+  bool Issue(const std::string& ca, const std::string& name, const std::string& cn,
+             const std::string& san) {
+    std::string ext = "basicConstraints=CA:FALSE\n";
+    if (!san.empty()) absl::StrAppend(&ext, san, "\n");
+    WriteWholeFile(Path(name + ".ext"), ext);
+    return Run(absl::StrCat(
+               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ",
+               name, ".key -out ", name, ".csr -subj '/CN=", cn, "'")) &&
+           Run(absl::StrCat("openssl x509 -req -in ", name, ".csr -CA ", ca, ".pem -CAkey ", ca,
+                            ".key -CAcreateserial -days 2 -out ", name, ".pem -extfile ", name,
+                            ".ext"));
+  }
+
+  std::string dir_;
+  bool ok_ = false;
+};
+
+// alice is an editor (the blog's ACL lets group:editors edit), bob is not.
+std::string MtlsPolicy(const std::string& mtls, bool allow_anonymous = false) {
+  return absl::StrCat(R"(
+authentication {
+  allow_anonymous: )", allow_anonymous ? "true" : "false", R"(
+  bearer_token {
+    userid: "alice"
+    sha256: "bba775a1794a2ccaa524798e32cea98187c9a32d80433d760a92d449bfddff66"
+  }
+  )", mtls, R"(
+}
+user { userid: "alice" group: "group:editors" }
+user { userid: "bob" }
+default_permission: "view"
+)");
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { certs_ = new Certificates(); }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(certs_->ok()); }
+
+  std::unique_ptr<OpsBroker> Start(const std::string& policy_text, bool client_ca,
+                                   bool require) {
+    auto broker = std::make_unique<OpsBroker>(OpsBroker::BlogRegistry(), demo::MakeBlog(),
+                                              CompileOrDie(policy_text),
+                                              certs_->Server(client_ca, require));
+    EXPECT_TRUE(broker->started());
+    return broker;
+  }
+
+  static std::unique_ptr<v1::ObjectBroker::Stub> Stub(
+      const OpsBroker& broker, std::shared_ptr<grpc::ChannelCredentials> credentials,
+      const std::string& host = "127.0.0.1") {
+    return v1::ObjectBroker::NewStub(grpc::CreateChannel(
+        absl::StrCat(host, ":", broker.port()), std::move(credentials)));
+  }
+
+  // Opens a session; returns its status and fills *userid.
+  static grpc::Status Open(v1::ObjectBroker::Stub& stub, std::string* userid = nullptr,
+                           const std::string& token = "") {
+    v1::OpenSessionResponse response;
+    grpc::Status status = OpenSession(stub, token, &response);
+    if (userid != nullptr) *userid = response.userid();
+    return status;
+  }
+
+  // Opens a session and sets the blog's title.
+  static grpc::Status SetTitle(v1::ObjectBroker::Stub& stub, const std::string& title,
+                               const std::string& token = "") {
+    v1::OpenSessionResponse session;
+    grpc::Status status = OpenSession(stub, token, &session);
+    if (!status.ok()) return status;
+    v1::SetAttrRequest request;
+    request.set_session(session.session());
+    request.set_handle(session.root().id());
+    request.set_name("title");
+    *request.mutable_value() = Str(title);
+    v1::SetAttrResponse response;
+    return stub.SetAttr(Context(token).get(), request, &response);
+  }
+
+  static Certificates* certs_;
+};
+Certificates* TlsTest::certs_ = nullptr;
+
+TEST_F(TlsTest, AClientTrustingTheCaConnectsAndAPlaintextClientDoesNot) {
+  auto broker = Start(MtlsPolicy("", /*allow_anonymous=*/true), false, false);
+  std::string userid = "unset";
+  auto tls = Stub(*broker, certs_->Client(""));
+  ASSERT_TRUE(Open(*tls, &userid).ok());
+  EXPECT_EQ(userid, "");  // anonymous: no certificate, no header
+  // The server certificate names localhost too.
+  EXPECT_TRUE(Open(*Stub(*broker, certs_->Client(""), "localhost")).ok());
+
+  auto plaintext = Stub(*broker, grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Open(*plaintext).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A client that trusts another CA does not accept the server.
+  EXPECT_EQ(Open(*Stub(*broker, certs_->Client("", "other-ca"))).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, RequiredClientCertificateRefusesClientsWithoutOne) {
+  auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
+  EXPECT_EQ(Open(*Stub(*broker, certs_->Client(""))).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // Even with a valid bearer token: the handshake refuses before any call.
+  EXPECT_EQ(Open(*Stub(*broker, certs_->Client("")), nullptr, kAliceToken).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  std::string userid;
+  ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("alice")), &userid).ok());
+  EXPECT_EQ(userid, "alice");
+}
+
+TEST_F(TlsTest, ACertificateFromAnotherCaIsRefused) {
+  // mallory's certificate says CN=alice, signed by a CA the server does not
+  // trust: refused whether client certificates are required or optional.
+  for (bool require : {true, false}) {
+    SCOPED_TRACE(require ? "required" : "optional");
+    auto broker =
+        Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true), true,
+              require);
+    EXPECT_EQ(Open(*Stub(*broker, certs_->Client("mallory"))).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+}
+
+TEST_F(TlsTest, TheCertificateIdentityIsTheOneTheAclSees) {
+  auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
+  auto alice = Stub(*broker, certs_->Client("alice"));
+  auto bob = Stub(*broker, certs_->Client("bob"));
+  std::string userid;
+  ASSERT_TRUE(Open(*bob, &userid).ok());
+  EXPECT_EQ(userid, "bob");
+  // The blog's ACL lets group:editors edit: alice's certificate can set
+  // the title, bob's cannot.
+  EXPECT_TRUE(SetTitle(*alice, "set by alice's certificate").ok());
+  grpc::Status denied = SetTitle(*bob, "set by bob's certificate");
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+}
+
+TEST_F(TlsTest, OtherCertificateFieldsCanNameTheUser) {
+  auto broker = Start(MtlsPolicy("mtls { userid_from: SAN_EMAIL }"), true, true);
+  std::string userid;
+  ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("alice")), &userid).ok());
+  EXPECT_EQ(userid, "alice@example.com");
+  // bob's certificate has no e-mail subjectAltName: refused, not anonymous.
+  grpc::Status status = Open(*Stub(*broker, certs_->Client("bob")));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("no e-mail subjectAltName"));
+}
+
+TEST_F(TlsTest, AMappedCertificateBecomesItsUserAndAnUnmappedOneIsRefused) {
+  auto broker = Start(MtlsPolicy(R"(mtls {
+    userid_from: SUBJECT_CN
+    map { certificate_name: "alice-laptop" userid: "alice" }
+  })"),
+                      true, true);
+  std::string userid;
+  auto laptop = Stub(*broker, certs_->Client("alice-laptop"));
+  ASSERT_TRUE(Open(*laptop, &userid).ok());
+  EXPECT_EQ(userid, "alice");
+  EXPECT_TRUE(SetTitle(*laptop, "set from alice's laptop").ok());
+  // CN=bob is not in the map: refused, although bob is a user.
+  grpc::Status status = Open(*Stub(*broker, certs_->Client("bob")));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("not mapped"));
+}
+
+TEST_F(TlsTest, ABearerHeaderDecidesAloneOverACertificate) {
+  // docs/policy.md: an authorization header, when present, decides alone.
+  auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
+  auto bob = Stub(*broker, certs_->Client("bob"));
+  std::string userid;
+  ASSERT_TRUE(Open(*bob, &userid, kAliceToken).ok());
+  EXPECT_EQ(userid, "alice");
+  EXPECT_TRUE(SetTitle(*bob, "bob's connection, alice's token", kAliceToken).ok());
+  // A wrong token is refused even though the certificate is good.
+  auto alice = Stub(*broker, certs_->Client("alice"));
+  EXPECT_EQ(Open(*alice, nullptr, "not-a-token").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(TlsTest, OptionalClientCertificates) {
+  auto broker =
+      Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true), true,
+            false);
+  std::string userid = "unset";
+  ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("")), &userid).ok());
+  EXPECT_EQ(userid, "");
+  ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("alice")), &userid).ok());
+  EXPECT_EQ(userid, "alice");
+}
+
+TEST_F(TlsTest, ACertificateIsIgnoredWhenThePolicyHasNoMtls) {
+  auto broker = Start(MtlsPolicy("", /*allow_anonymous=*/true), true, true);
+  std::string userid = "unset";
+  ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("alice")), &userid).ok());
+  EXPECT_EQ(userid, "");
+}
+
+TEST_F(TlsTest, BadTlsFilesAreClearStartupErrors) {
+  auto registry = OpsBroker::BlogRegistry();
+  BrokerCore core(registry, demo::MakeBlog(), CompileOrDie(MtlsPolicy("")), {});
+  service::ServerOptions options = certs_->Server(false, false);
+  options.listen = "127.0.0.1:0";
+  options.tls_key_file = certs_->Path("missing.key");
+  auto started = service::OrbServer::Start(&core, options);
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("missing.key"));
+  options = certs_->Server(false, true);
+  options.listen = "127.0.0.1:0";
+  started = service::OrbServer::Start(&core, options);
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("--tls-client-ca"));
+}
+
+}  // namespace
+}  // namespace orb::testing
