@@ -92,8 +92,9 @@ test('the buf curl session of the quick start runs through reflection', async ()
   const [opened, title, added, refused, closed] = docs;
 
   // --list-services, then the reflection-decoded responses.
-  assert.deepEqual(lines.slice(0, 3).sort(), [
-    'grpc.health.v1.Health', 'grpc.reflection.v1alpha.ServerReflection', 'orb.v1.ObjectBroker']);
+  assert.deepEqual(lines.slice(0, 4).sort(), [
+    'grpc.health.v1.Health', 'grpc.reflection.v1alpha.ServerReflection', 'orb.v1.BrokerAdmin',
+    'orb.v1.ObjectBroker']);
   assert.equal(opened.userid, 'bob');
   assert.equal(opened.protocol, 'orb.v1');
   assert.match(opened.session, /^[0-9a-f]{32}$/);
@@ -113,7 +114,7 @@ test('the buf curl session of the quick start runs through reflection', async ()
   assert.equal(info.reason, 'NAME_NOT_FOUND');
   assert.equal(info.gate, 'olp');
   // ... which protoc --decode prints.
-  assert.deepEqual(lines.slice(3), ['reason: "NAME_NOT_FOUND"', 'gate: "olp"']);
+  assert.deepEqual(lines.slice(4), ['reason: "NAME_NOT_FOUND"', 'gate: "olp"']);
 
   assert.deepEqual(closed, { releasedHandles: 2 });
 });
