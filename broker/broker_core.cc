@@ -14,7 +14,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/sync.h"
 #include "broker/call_context.h"
 #include "broker/errors.h"
 #include "broker/object.h"
@@ -22,6 +21,7 @@
 #include "broker/type_registry.h"
 #include "broker/value_codec.h"
 #include "policy/gate.h"
+#include "policy/sync.h"
 
 namespace orb {
 

@@ -1,5 +1,4 @@
 #include "broker/handle_table.h"
-#include "broker/sync.h"
 
 #include <openssl/rand.h>
 
@@ -10,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "broker/errors.h"
+#include "policy/sync.h"
 
 namespace orb {
 

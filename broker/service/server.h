@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "broker/broker_core.h"
 #include "broker/service/object_broker_service.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 
 namespace orb::service {
@@ -63,6 +64,7 @@ class OrbServer {
   BrokerCore* const core_;
   const absl::Duration sweep_interval_;
   std::unique_ptr<ObjectBrokerService> service_;
+  std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
