@@ -260,12 +260,18 @@ struct BrokerCore::Impl {
   // one wording), INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the
   // member cannot do this operation), PERMISSION_DENIED (ACL),
   // FAILED_PRECONDITION (detached lineage).
-  absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
-                                            policy::Op kind, absl::string_view name) const {
+  static absl::Status CheckName(absl::string_view name) {
     if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
       return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
                                         " bytes"));
     }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
+                                            policy::Op kind, absl::string_view name) const {
+    absl::Status checked = CheckName(name);
+    if (!checked.ok()) return checked;
     const TypeInfo& type = *op.target.type;
     const MemberBinding* member = type.FindMember(op.view, name);
     if (member == nullptr) return NameNotFound(type, op.view, name);
@@ -551,6 +557,9 @@ absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrReq
                                  v1::SetAttrResponse*) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (!s.ok()) return s;
+  // The name is checked first: the value's errors quote it.
+  s = Impl::CheckName(req.name());
   if (!s.ok()) return s;
   s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
   if (!s.ok()) return s;

@@ -15,7 +15,8 @@
 //   - the answer is OK or one of the codes broker.proto documents for bad
 //     input (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
 //     UNAUTHENTICATED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION), with a
-//     message; never INTERNAL, UNKNOWN, UNAVAILABLE, a timeout, ...;
+//     message; never INTERNAL, UNKNOWN, UNAVAILABLE, a timeout, ..., nor
+//     an answer too large for the client to read;
 //   - an OK answer parses as the RPC's response message;
 //   - a session used by another identity never answers OK;
 //   - afterwards the server still reports SERVING, and the standing
@@ -326,6 +327,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!AllowedCode(status.error_code())) {
     Finding(absl::StrCat(rpc.name, " answered code ", status.error_code(), ": ",
                          status.error_message()));
+  }
+  // The request's own metadata is tiny; this answer means the broker's
+  // reply was too large for the client to read (an error quoting input).
+  if (status.error_message().find("metadata size exceeds limit") != std::string::npos) {
+    Finding(absl::StrCat(rpc.name, " answered with more metadata than a client accepts"));
   }
   if (!status.ok() && status.error_message().empty()) {
     Finding(absl::StrCat(rpc.name, " failed with code ", status.error_code(), " and no message"));

@@ -294,6 +294,9 @@ std::vector<Row> Rows() {
   add("handle_id_with_control_characters", C::NOT_FOUND, "not found in this session",
       [](World& w) { return w.attacker.GetAttr(std::string("\x01\x1b[2J", 5), "title", nullptr); },
       nullptr, "\x1b");
+  add("handle_id_of_100_kib", C::NOT_FOUND, "not found in this session", [](World& w) {
+    return w.attacker.GetAttr(std::string(100 * 1024, 'h'), "title", nullptr);
+  });
   add("release_foreign_handle", C::NOT_FOUND, "not found in this session",
       [](World& w) { return w.attacker.Release({w.bystander_entry.id()}); });
   add("release_one_reference_twice", C::NOT_FOUND, "not found in this session",
@@ -331,6 +334,14 @@ std::vector<Row> Rows() {
   });
   add("name_too_long", C::INVALID_ARGUMENT, "at most 256 bytes",
       [](World& w) { return w.attacker.GetAttr(w.blog.id(), std::string(300, 't'), nullptr); });
+  add("name_of_100_kib_with_a_bad_value", C::INVALID_ARGUMENT, "at most 256 bytes",
+      [](World& w) {
+        return w.attacker.SetAttr(w.own_entry.id(), std::string(100 * 1024, 'n'), v1::Value());
+      });
+  add("method_error_quoting_100_kib", C::NOT_FOUND, "message cut at", [](World& w) {
+    return w.attacker.Call(w.blog.id(), "entry", {StringValue(std::string(100 * 1024, 'e'))},
+                           nullptr);
+  });
   add("private_bound_name", C::NOT_FOUND, "'demo.Blog' object has no attribute '_secret'",
       [](World& w) { return w.attacker.GetAttr(w.blog.id(), "_secret", nullptr); });
   add("private_name_set", C::NOT_FOUND, "has no attribute '_secret'", [](World& w) {
