@@ -55,10 +55,14 @@ std::vector<std::string> SecretsIn(const std::string& text) {
   } quiet;
   parser.RecordErrorsTo(&quiet);
   if (!parser.ParseFromString(text, &policy)) return secrets;
-  // Short values could appear in a message by coincidence (a line number, a
-  // field name); a real hash or key is 64 characters.
+  // Only values that look like a hash or key: 16+ hex digits. Shorter or
+  // wordy values can be part of a message's own text by coincidence (the
+  // fuzzer once copied words of a message into hmac_key_hex; the message
+  // then rightly "contained" them).
   const auto add = [&](const std::string& s) {
-    if (s.size() >= 16) secrets.push_back(s);
+    if (s.size() >= 16 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+      secrets.push_back(s);
+    }
   };
   for (const auto& token : policy.authentication().bearer_token()) add(token.sha256());
   add(policy.authentication().tickets().hmac_key_hex());
