@@ -9,7 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 #include "broker/value_codec.h"
 #include "policy/authn.h"
 

@@ -14,7 +14,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/sync.h"
 #include "broker/call_context.h"
 #include "broker/errors.h"
 #include "broker/object.h"
@@ -22,6 +21,7 @@
 #include "broker/type_registry.h"
 #include "broker/value_codec.h"
 #include "policy/gate.h"
+#include "policy/sync.h"
 
 namespace orb {
 
@@ -312,6 +312,14 @@ struct BrokerCore::Impl {
   // one wording), INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the
   // member cannot do this operation), PERMISSION_DENIED (ACL),
   // FAILED_PRECONDITION (detached lineage).
+  static absl::Status CheckName(absl::string_view name) {
+    if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
+      return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
+                                        " bytes"));
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
                                             policy::Op kind, absl::string_view name) const {
     // Every refusal before the decision is audited as "rejected".
@@ -323,10 +331,8 @@ struct BrokerCore::Impl {
       }
       return status;
     };
-    if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
-      return rejected(ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ",
-                                                 kMaxNameBytes, " bytes")));
-    }
+    absl::Status checked = CheckName(name);
+    if (!checked.ok()) return rejected(checked);
     const TypeInfo& type = *op.target.type;
     const MemberBinding* member = type.FindMember(op.view, name);
     if (member == nullptr) {
@@ -690,6 +696,8 @@ absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrReq
                                  v1::SetAttrResponse*) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  // The name is checked first: the value's errors quote it.
+  if (s.ok()) s = Impl::CheckName(req.name());
   if (s.ok()) {
     s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
   }

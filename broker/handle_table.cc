@@ -1,5 +1,4 @@
 #include "broker/handle_table.h"
-#include "broker/sync.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -13,14 +12,24 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "broker/errors.h"
+#include "policy/sync.h"
 
 namespace orb {
 
 namespace {
 
+// Ids are 32 hex digits; a longer one is shown cut short, so that the error
+// stays small whatever the caller sent.
+constexpr size_t kMaxIdShown = 64;
+
 absl::Status HandleNotFound(absl::string_view id) {
+  const std::string shown =
+      id.size() <= kMaxIdShown
+          ? absl::CHexEscape(id)
+          : absl::StrCat(absl::CHexEscape(id.substr(0, kMaxIdShown)), "...(", id.size(),
+                         " bytes)");
   return OrbError(absl::StatusCode::kNotFound,
-                  absl::StrCat("handle '", absl::CHexEscape(id), "' not found in this session"),
+                  absl::StrCat("handle '", shown, "' not found in this session"),
                   "HANDLE_NOT_FOUND", "handle");
 }
 

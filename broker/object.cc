@@ -1,7 +1,8 @@
 #include "broker/object.h"
-#include "broker/sync.h"
 
 #include <utility>
+
+#include "policy/sync.h"
 
 namespace orb {
 

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/errors.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 #include "policy/acl.h"
 
 namespace orb {

@@ -6,7 +6,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "broker/errors.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 
 namespace orb {
 

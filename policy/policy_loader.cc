@@ -407,19 +407,32 @@ std::string JoinPath(absl::string_view base_dir, absl::string_view path) {
 }
 
 // Reads a whole file; on failure returns the reason (strerror wording).
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// With `secret_file` the path must be a regular file of at most
+// kMaxSecretFileBytes: a key file named /dev/zero, a FIFO or a terminal
+// would otherwise make the loader read forever or block.
+constexpr size_t kMaxSecretFileBytes = 4096;
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, bool secret_file = false) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (secret_file ? O_NONBLOCK : 0));
   if (fd < 0) return absl::NotFoundError(std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     ::close(fd);
     return absl::NotFoundError("is a directory, not a file");
   }
+  if (secret_file && !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::NotFoundError("is not a regular file");
+  }
   std::string data;
   char buffer[8192];
   while (true) {
     const ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n == 0) break;
+    if (secret_file && data.size() + static_cast<size_t>(n > 0 ? n : 0) > kMaxSecretFileBytes) {
+      ::close(fd);
+      return absl::NotFoundError(
+          absl::StrCat("is larger than ", kMaxSecretFileBytes, " bytes; a key file holds one key"));
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -663,7 +676,7 @@ void PolicyCompiler::CheckTickets(const Where& where) {
     const int line = where.Line("hmac_key_file");
     absl::StatusOr<std::string> contents =
         tickets.hmac_key_file().empty() ? absl::NotFoundError("the path is empty")
-                                        : ReadWholeFile(path);
+                                        : ReadWholeFile(path, /*secret_file=*/true);
     if (!contents.ok()) {
       problems_.Add(line, absl::StrCat("cannot read tickets.hmac_key_file ", Quote(path), ": ",
                                        contents.status().message()));

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
+#include "policy/sync.h"
 
 namespace orb::policy {
 
@@ -18,11 +19,11 @@ SymbolId SymbolTable::Intern(absl::string_view name) {
   {
     // Most names are already known; take the shared lock first so that
     // concurrent compiles and session setups do not serialize.
-    absl::ReaderMutexLock lock(&mu_);
+    orb::ReaderMutexLock lock(&mu_);
     auto it = ids_.find(name);
     if (it != ids_.end()) return it->second;
   }
-  absl::MutexLock lock(&mu_);
+  orb::MutexLock lock(&mu_);
   auto it = ids_.find(name);  // another thread may have won the race
   if (it != ids_.end()) return it->second;
   // kNoSymbol must stay unambiguous, so the table refuses to reach it.
@@ -34,13 +35,13 @@ SymbolId SymbolTable::Intern(absl::string_view name) {
 }
 
 SymbolId SymbolTable::Find(absl::string_view name) const {
-  absl::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexLock lock(&mu_);
   auto it = ids_.find(name);
   return it == ids_.end() ? kNoSymbol : it->second;
 }
 
 absl::string_view SymbolTable::Name(SymbolId id) const {
-  absl::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexLock lock(&mu_);
   ABSL_RAW_CHECK(id < names_.size(), "SymbolTable::Name: unknown id");
   return names_[id];
 }

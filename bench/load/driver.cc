@@ -7,7 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 
 namespace orb::bench {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/binding.h"
-#include "broker/sync.h"
 #include "policy/olp.h"
+#include "policy/sync.h"
 
 namespace orb::demo {
 

@@ -24,6 +24,9 @@ absl::Status WithInfo(absl::Status status, absl::string_view reason, absl::strin
 
 // Parses request bytes with our own recursion limit. gRPC's default parser
 // stops at protobuf's limit of 100 and answers INTERNAL with no message.
+// proto3 string fields must be UTF-8: protobuf refuses the whole message
+// otherwise, so such a request is answered here, before authentication, and
+// the message lists that cause too.
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
   grpc::ByteBuffer copy(bytes);  // shares the slices; the reader needs non-const
   grpc::ProtoBufferReader reader(&copy);
@@ -33,8 +36,9 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
     return WithInfo(
         absl::InvalidArgumentError(absl::StrCat(
             "request is not a valid ", request->GetDescriptor()->full_name(),
-            " message, or is nested deeper than ", kRequestParseRecursionLimit,
-            " messages (values may nest at most 64 levels)")),
+            " message: malformed protobuf, a string field that is not UTF-8 (names, ids and "
+            "string values must be UTF-8; send binary data as bytes_value), or nesting deeper "
+            "than ", kRequestParseRecursionLimit, " messages (values may nest at most 64 levels)")),
         "MALFORMED_REQUEST", "limits");
   }
   return absl::OkStatus();

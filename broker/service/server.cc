@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc_security_constants.h"
@@ -12,6 +13,7 @@
 #include "grpcpp/server_builder.h"
 #include "grpc/health/v1/health.pb.h"
 #include "orb/v1/error_details.pb.h"
+#include "policy/sync.h"
 
 namespace orb::service {
 namespace {
@@ -61,6 +63,30 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Answers a call to a method that no service of the server has. gRPC's own
+// answer is UNIMPLEMENTED with an empty message; this one names the method
+// (escaped and cut short: it is the peer's text) and what is served.
+class UnknownMethodService final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      explicit Reactor(const std::string& method) {
+        Finish(grpc::Status(
+            grpc::StatusCode::UNIMPLEMENTED,
+            absl::StrCat("unknown method '", absl::CHexEscape(method.substr(0, 200)),
+                         "': this server offers /orb.v1.ObjectBroker/<OpenSession, "
+                         "CloseSession, KeepAlive, GetAttr, SetAttr, DelAttr, Call, Release, "
+                         "ListHandles, Describe, Restrict>, grpc.health.v1.Health and server "
+                         "reflection")));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor(context->method());
+  }
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
@@ -100,6 +126,8 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->admin_service_.get());
+  server->unknown_methods_ = std::make_unique<UnknownMethodService>();
+  builder.RegisterCallbackGenericService(server->unknown_methods_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -113,20 +141,21 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
 }
 
 void OrbServer::SweepLoop() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), sweep_interval_);
-    if (stopping_) break;
-    mu_.Unlock();
+  while (true) {
+    {
+      orb::MutexLock lock(&mu_);
+      orb::AwaitWithTimeout(&mu_, absl::Condition(&stopping_), sweep_interval_);
+      if (stopping_) return;
+    }
+    // Outside the lock: Shutdown() must be able to set stopping_ meanwhile.
     core_->ExpireSessions();
-    mu_.Lock();
   }
 }
 
 void OrbServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;  // Start() failed before the server existed
   {
-    absl::MutexLock lock(&mu_);
+    orb::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
   }

@@ -19,6 +19,7 @@
 #include "broker/service/admin_service.h"
 #include "broker/service/object_broker_service.h"
 #include "broker/service/worker_pool.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 
 namespace orb::service {
@@ -82,6 +83,7 @@ class OrbServer {
   std::unique_ptr<WorkerPool> member_pool_;
   std::unique_ptr<ObjectBrokerService> service_;
   std::unique_ptr<BrokerAdminService> admin_service_;
+  std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;

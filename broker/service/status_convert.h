@@ -7,7 +7,8 @@
 
 namespace orb::service {
 
-// Same code and message (the numeric codes of absl and gRPC are identical).
+// Same code and message (the numeric codes of absl and gRPC are identical);
+// a message longer than 2 KiB is cut there, with a note saying so.
 // When `status` carries an orb.v1.ErrorInfo payload (kErrorInfoTypeUrl), it
 // travels as a google.rpc.Status-compatible orb.v1.Status in the standard
 // `grpc-status-details-bin` trailer.

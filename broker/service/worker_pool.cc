@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "broker/sync.h"
+#include "policy/sync.h"
 
 namespace orb::service {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 #include "client/src/internal.h"
 #include "orb/v1/error_details.pb.h"
 

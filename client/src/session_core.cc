@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 #include "client/src/internal.h"
 
 namespace orb {

@@ -13,7 +13,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/sync.h"
 #include "absl/time/time.h"
 #include "broker/broker_core.h"
 #include "broker/demo/blog.h"
@@ -22,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "policy/identity.h"
 #include "policy/policy_loader.h"
+#include "policy/sync.h"
 
 namespace orb::testing {
 

@@ -1,6 +1,11 @@
 #include "tests/integration/broker_fixture.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "absl/status/status.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -23,12 +28,18 @@ v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
   return info;
 }
 
-BrokerServer::BrokerServer(policy::PolicyPtr policy) {
+BrokerServer::BrokerServer(policy::PolicyPtr policy)
+    : BrokerServer(std::move(policy), nullptr, demo::MakeBlog()) {}
+
+BrokerServer::BrokerServer(policy::PolicyPtr policy,
+                           const std::function<absl::Status(TypeRegistry&)>& register_types,
+                           std::shared_ptr<Object> root) {
   const uint64_t max_message_bytes = policy->limits().max_message_bytes;
   registry_ = std::make_shared<TypeRegistry>();
   absl::Status registered = demo::RegisterBlogTypes(*registry_);
+  if (registered.ok() && register_types) registered = register_types(*registry_);
   if (!registered.ok()) ADD_FAILURE() << registered;
-  core_ = std::make_unique<BrokerCore>(registry_, demo::MakeBlog(), std::move(policy),
+  core_ = std::make_unique<BrokerCore>(registry_, std::move(root), std::move(policy),
                                        BrokerCore::Options());
   service::ServerOptions options;
   options.listen = "127.0.0.1:0";
@@ -123,6 +134,52 @@ v1::Value IntValue(int64_t i) {
   v1::Value v;
   v.set_int_value(i);
   return v;
+}
+
+grpc::Status RawCall(const std::string& address, const std::string& method,
+                     const std::string& request, std::string* response,
+                     const std::vector<std::pair<std::string, std::string>>& metadata) {
+  grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer in(&slice, 1);
+  grpc::ByteBuffer out;
+  // std::mutex and a condition variable: ThreadSanitizer sees them (see
+  // tests/static/check_visible_locks.sh).
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  // Publishes what this thread wrote so far to the callback's thread in a
+  // way ThreadSanitizer sees: gRPC hands the call over in uninstrumented
+  // code.
+  { std::lock_guard<std::mutex> publish(mu); }
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &in, &out, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = std::move(s);
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (status.ok() && response != nullptr) {
+    response->clear();
+    std::vector<grpc::Slice> slices;
+    if (!out.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
+    for (const grpc::Slice& s : slices) {
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
+}
+
+bool IsServing(const std::string& address) {
+  std::string response;
+  // HealthCheckRequest{service: ""} encodes to no bytes; SERVING is 08 01.
+  grpc::Status status = RawCall(address, "/grpc.health.v1.Health/Check", "", &response);
+  return status.ok() && response == std::string("\x08\x01", 2);
 }
 
 }  // namespace orb::testing

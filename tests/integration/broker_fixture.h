@@ -3,8 +3,11 @@
 #ifndef ORB_TESTS_INTEGRATION_BROKER_FIXTURE_H_
 #define ORB_TESTS_INTEGRATION_BROKER_FIXTURE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "broker/broker_core.h"
 #include "broker/demo/blog.h"
@@ -30,6 +33,11 @@ v1::ErrorInfo ErrorInfoOf(const grpc::Status& status);
 class BrokerServer {
  public:
   explicit BrokerServer(policy::PolicyPtr policy = DemoPolicy());
+  // Serves `root` instead of a fresh blog; `register_types` adds the types
+  // it needs to a registry that already holds the demo types.
+  BrokerServer(policy::PolicyPtr policy,
+               const std::function<absl::Status(TypeRegistry&)>& register_types,
+               std::shared_ptr<Object> root);
   ~BrokerServer();
 
   BrokerCore& core() { return *core_; }
@@ -42,11 +50,18 @@ class BrokerServer {
   std::unique_ptr<service::OrbServer> server_;
 };
 
-// One caller: a stub plus the bearer token it sends ("" = anonymous).
+// One caller: a stub plus the credential it sends (none = anonymous).
 class Caller {
  public:
-  Caller(const BrokerServer& server, std::string token)
-      : stub_(server.NewStub()), token_(std::move(token)) {}
+  // Sends "authorization: Bearer <token>" ("" = anonymous).
+  Caller(const BrokerServer& server, const std::string& token)
+      : stub_(server.NewStub()), authorization_(token.empty() ? "" : "Bearer " + token) {}
+  // Sends `header` as the authorization metadata, e.g. "Ticket <ticket>".
+  static Caller WithAuthorization(const BrokerServer& server, std::string header) {
+    Caller caller(server, "");
+    caller.authorization_ = std::move(header);
+    return caller;
+  }
 
   // Makes a unary call with this caller's credentials.
   template <typename Request, typename Response>
@@ -55,7 +70,7 @@ class Caller {
                                                                       Response*),
                       const Request& request, Response* response) {
     grpc::ClientContext context;
-    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
+    if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return (stub_.get()->*method)(&context, request, response);
   }
@@ -77,13 +92,24 @@ class Caller {
 
  private:
   std::unique_ptr<v1::ObjectBroker::Stub> stub_;
-  std::string token_;
+  std::string authorization_;
   std::string session_;
   std::string root_;
 };
 
 v1::Value StringValue(const std::string& s);
 v1::Value IntValue(int64_t i);
+
+// One unary call with raw request bytes, through gRPC's generic stub: for
+// messages the typed stubs cannot produce (e.g. a string field that is not
+// UTF-8). `method` is the full path, e.g. "/orb.v1.ObjectBroker/GetAttr";
+// `metadata` is sent as given. On OK, *response holds the answer's bytes.
+grpc::Status RawCall(const std::string& address, const std::string& method,
+                     const std::string& request, std::string* response,
+                     const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// True when the server's grpc.health.v1 status (service "") is SERVING.
+bool IsServing(const std::string& address);
 
 }  // namespace orb::testing
 

@@ -27,7 +27,7 @@
 #include "broker/binding.h"
 #include "broker/call_context.h"
 #include "broker/object.h"
-#include "broker/sync.h"
+#include "policy/sync.h"
 #include "broker/type_registry.h"
 
 namespace orb::testing {

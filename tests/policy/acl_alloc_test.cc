@@ -9,17 +9,21 @@
 #include "gtest/gtest.h"
 #include "policy/acl.h"
 #include "policy/symbols.h"
+#include "tests/testing/allocation_counting.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
 
+#if ORB_COUNT_ALLOCATIONS
 void* CountedAlloc(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
+#endif
 }  // namespace
 
+#if ORB_COUNT_ALLOCATIONS
 void* operator new(std::size_t n) { return CountedAlloc(n); }
 void* operator new[](std::size_t n) { return CountedAlloc(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
@@ -34,6 +38,7 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif  // ORB_COUNT_ALLOCATIONS
 
 namespace orb::policy {
 namespace {
@@ -41,6 +46,7 @@ namespace {
 class DecisionPath : public ::testing::Test {
  protected:
   void SetUp() override {
+    ORB_SKIP_UNLESS_COUNTING_ALLOCATIONS();
     root_ = Acl::Compile({AceSpec::Allow("system.Authenticated", "view"), AceSpec::Deny("mallory", "edit"),
                           AceSpec::Allow("group:staff", std::vector<std::string>{"edit", "delete", "view"})});
     middle_ = Acl::Compile({AceSpec::Allow("fred", "view"), AceSpec::DenyAll()});

@@ -17,11 +17,13 @@
 #include "policy/acl.h"
 #include "policy/olp.h"
 #include "policy/symbols.h"
+#include "tests/testing/allocation_counting.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
+#if ORB_COUNT_ALLOCATIONS
 // Kept out of line: inlined next to a new-expression, GCC's
 // -Wmismatched-new-delete would take free() for a mismatch with new.
 __attribute__((noinline)) void* operator new(std::size_t size) {
@@ -38,6 +40,7 @@ __attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p);
 __attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
 __attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 __attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif  // ORB_COUNT_ALLOCATIONS
 
 namespace orb::policy {
 namespace {
@@ -476,6 +479,7 @@ TEST_F(Gate, ConcurrentDecisionsOnOneSharedOlpAgree) {
 // --- Allocation ------------------------------------------------------------
 
 TEST_F(Gate, AllowAndDenyPathsAllocateNothing) {
+  ORB_SKIP_UNLESS_COUNTING_ALLOCATIONS();
   const OlpPtr olp =
       Olp::Builder()
           .Expose(kInst, kGet, "title", P("view"))
@@ -507,6 +511,7 @@ TEST_F(Gate, AllowAndDenyPathsAllocateNothing) {
 }
 
 TEST(GateAllocationCounter, CountsAllocations) {
+  ORB_SKIP_UNLESS_COUNTING_ALLOCATIONS();
   // The zero above means something only if the counter sees allocations.
   // A direct call: unlike a new-expression, it may not be elided.
   const long before = g_allocations.load();

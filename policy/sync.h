@@ -1,0 +1,119 @@
+// Locks over absl::Mutex that ThreadSanitizer can see.
+//
+// Debian's Abseil is compiled without -fsanitize=thread, so absl::Mutex's
+// own TSan annotations are compiled out of it and a TSan build of orb would
+// report every access guarded by an absl::Mutex as a race. Under TSan these
+// helpers also tell the sanitizer about each acquire and release; in other
+// builds they are exactly the absl calls they wrap.
+//
+// Every absl::Mutex of the project is taken through this header (MutexLock,
+// ReaderMutexLock, LockVisible/UnlockVisible, AwaitWithTimeout), never with
+// absl::MutexLock or Mutex::Lock directly: tests/check_visible_locks.sh
+// fails the build's tests when a plain absl lock appears. The header lives
+// in policy/, the lowest layer, so that every layer above can use it; it
+// depends on Abseil only.
+#ifndef ORB_POLICY_SYNC_H_
+#define ORB_POLICY_SYNC_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define ORB_INTERNAL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ORB_INTERNAL_TSAN 1
+#endif
+#endif
+#ifdef ORB_INTERNAL_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace orb {
+
+namespace sync_internal {
+// What TSan must learn when a thread gains or gives up `mu`, in either mode.
+// A shared (reader) acquisition is recorded as a full acquire: readers then
+// also appear ordered among themselves, which can only hide a race between
+// two readers, and readers do not write.
+inline void Acquired(const absl::Mutex* mu) {
+#ifdef ORB_INTERNAL_TSAN
+  __tsan_acquire(const_cast<absl::Mutex*>(mu));
+#else
+  (void)mu;
+#endif
+}
+inline void Releasing(const absl::Mutex* mu) {
+#ifdef ORB_INTERNAL_TSAN
+  __tsan_release(const_cast<absl::Mutex*>(mu));
+#else
+  (void)mu;
+#endif
+}
+}  // namespace sync_internal
+
+// Locks `mu` exclusively and, under TSan, records the acquire.
+inline void LockVisible(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) {
+  mu->Lock();
+  sync_internal::Acquired(mu);
+}
+
+// Records the release under TSan, then unlocks `mu`.
+inline void UnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
+  sync_internal::Releasing(mu);
+  mu->Unlock();
+}
+
+// Shared-mode counterparts of LockVisible/UnlockVisible.
+inline void ReaderLockVisible(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) {
+  mu->ReaderLock();
+  sync_internal::Acquired(mu);
+}
+inline void ReaderUnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
+  sync_internal::Releasing(mu);
+  mu->ReaderUnlock();
+}
+
+// absl::Mutex::AwaitWithTimeout for a caller that holds `mu` exclusively:
+// the mutex is released while waiting and held again on return, and TSan
+// is told both. Returns whether `condition` holds.
+inline bool AwaitWithTimeout(absl::Mutex* mu, const absl::Condition& condition,
+                             absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  sync_internal::Releasing(mu);
+  const bool met = mu->AwaitWithTimeout(condition, timeout);
+  sync_internal::Acquired(mu);
+  return met;
+}
+
+// Scoped exclusive lock, as absl::MutexLock.
+class ABSL_SCOPED_LOCKABLE MutexLock {
+ public:
+  explicit MutexLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    LockVisible(mu_);
+  }
+  ~MutexLock() ABSL_UNLOCK_FUNCTION() { UnlockVisible(mu_); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  absl::Mutex* const mu_;
+};
+
+// Scoped shared lock, as absl::ReaderMutexLock.
+class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
+    ReaderLockVisible(mu_);
+  }
+  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() { ReaderUnlockVisible(mu_); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  absl::Mutex* const mu_;
+};
+
+}  // namespace orb
+
+#endif  // ORB_POLICY_SYNC_H_

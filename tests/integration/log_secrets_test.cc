@@ -1,0 +1,200 @@
+// No secret in any log line: orbd runs with --debug_authorization (every
+// decision logged) and gRPC's own logging at DEBUG, is sent good and bad
+// credentials of every kind, and a string field that is not UTF-8; then its
+// whole output must contain none of the tokens, tickets, token hashes or
+// the ticket key, while it does contain the decisions (so the test looks at
+// a log that says something).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "orb/v1/broker.grpc.pb.h"
+#include "policy/authn.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/testing/test_support.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// orbd with stdout and stderr in one file, gRPC logging at DEBUG.
+class LoggedOrbd {
+ public:
+  explicit LoggedOrbd(const std::vector<std::string>& args) : dir_(MakeTempDir()) {
+    log_ = dir_ + "/orbd.log";
+    std::vector<std::string> argv_strings = {std::string(ORB_BINARY_DIR) + "/bin/orbd"};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings = {"GRPC_VERBOSITY=DEBUG", "PATH=/usr/bin:/bin"};
+    for (const char* keep : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + value);
+    }
+    std::vector<char*> envp;
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 2, 1);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~LoggedOrbd() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    RunCommand("rm -rf " + dir_);
+  }
+
+  std::string WaitForAddress() {
+    static const std::regex serving(R"(serving '[^']*' on ([0-9.]+:[0-9]+))");
+    for (int i = 0; i < 400 && pid_ > 0; ++i) {
+      std::smatch m;
+      const std::string log = ReadFile(log_);
+      if (std::regex_search(log, m, serving)) return m[1];
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;  // exited during startup; the log says why
+        return "";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+  }
+
+  // SIGTERM, then the whole output once orbd has exited.
+  std::string StopAndReadLog() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    return ReadFile(log_);
+  }
+
+ private:
+  std::string dir_;
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+grpc::Status OpenWith(const std::string& address, const std::string& authorization) {
+  auto stub = v1::ObjectBroker::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", authorization);
+  v1::OpenSessionResponse opened;
+  return stub->OpenSession(&context, v1::OpenSessionRequest(), &opened);
+}
+
+TEST(LogSecrets, NoCredentialOrKeyReachesAnyLogLine) {
+  const std::string policy_path = std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto";
+  LoggedOrbd orbd({"--listen=127.0.0.1:0", "--service=blog", "--policy=" + policy_path,
+                   "--debug_authorization"});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.StopAndReadLog();
+
+  const policy::PolicyPtr demo_policy = DemoPolicy();
+  const v1::Policy& source = demo_policy->source();
+  const std::string key_hex = source.authentication().tickets().hmac_key_hex();
+  std::string key;
+  ASSERT_TRUE(policy::DecodeLowerHex(key_hex, &key));
+  const std::string good_ticket = policy::MintTicket(key, "carol", absl::Now() + absl::Minutes(5));
+  const std::string expired_ticket = policy::MintTicket(key, "bob", absl::Now() - absl::Minutes(5));
+  const std::string forged_ticket =
+      policy::MintTicket(std::string(32, 'f'), "alice", absl::Now() + absl::Minutes(5));
+  const std::string wrong_token = "wrong-token-7f3a9c";
+  const std::string basic = "Ym9iOmh1bnRlcjI=";
+
+  // Good credentials, then work that the debug log reports decision by
+  // decision.
+  for (const std::string& header :
+       {std::string("Bearer ") + kAliceToken, std::string("Bearer ") + kBobToken,
+        "Ticket " + good_ticket}) {
+    ASSERT_TRUE(OpenWith(address, header).ok()) << header;
+  }
+  {
+    auto stub = v1::ObjectBroker::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext open_context;
+    open_context.AddMetadata("authorization", std::string("Bearer ") + kBobToken);
+    v1::OpenSessionResponse opened;
+    ASSERT_TRUE(stub->OpenSession(&open_context, v1::OpenSessionRequest(), &opened).ok());
+    for (const char* name : {"title", "_secret", "add_entry"}) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", std::string("Bearer ") + kBobToken);
+      v1::GetAttrRequest request;
+      request.set_session(opened.session());
+      request.set_handle(opened.root().id());
+      request.set_name(name);
+      v1::GetAttrResponse response;
+      stub->GetAttr(&context, request, &response).error_code();
+    }
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", std::string("Bearer ") + kBobToken);
+    v1::SetAttrRequest set;
+    set.set_session(opened.session());
+    set.set_handle(opened.root().id());
+    set.set_name("title");
+    set.mutable_value()->set_string_value("denied");
+    v1::SetAttrResponse set_response;
+    EXPECT_EQ(stub->SetAttr(&context, set, &set_response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Bad credentials of every kind.
+  for (const std::string& header :
+       {"Bearer " + wrong_token, "Ticket " + expired_ticket, "Ticket " + forged_ticket,
+        "Basic " + basic, wrong_token, "Ticket orb1." + key_hex}) {
+    EXPECT_EQ(OpenWith(address, header).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << header;
+  }
+  // A request protobuf refuses to parse (it logs the field's name).
+  std::string ignored;
+  RawCall(address, "/orb.v1.ObjectBroker/OpenSession", "\x0a\x03\xff" + wrong_token.substr(0, 2),
+          &ignored, {{"authorization", "Bearer " + wrong_token}});
+
+  const std::string log = orbd.StopAndReadLog();
+  EXPECT_THAT(log, HasSubstr("orbd: authz: "));  // the decisions are there
+  EXPECT_THAT(log, HasSubstr("ACLDenied"));
+  std::vector<std::string> secrets = {kAliceToken, kBobToken,   wrong_token,
+                                      basic,       key_hex,     good_ticket,
+                                      expired_ticket, forged_ticket};
+  for (const auto& token : source.authentication().bearer_token()) secrets.push_back(token.sha256());
+  // A ticket's signature alone is enough to recognise it.
+  for (const std::string& ticket : {good_ticket, expired_ticket, forged_ticket}) {
+    secrets.push_back(ticket.substr(ticket.rfind('.') + 1));
+  }
+  for (const std::string& secret : secrets) {
+    EXPECT_THAT(log, Not(HasSubstr(secret))) << "the log contains a secret: " << secret;
+  }
+}
+
+}  // namespace
+}  // namespace orb::testing
