@@ -130,11 +130,11 @@ SegmentResult RunSegment(const Workload& workload, size_t clients, absl::Duratio
   for (auto& loop : loops) loop->Begin();
   {
     orb::MutexLock lock(&segment->mu);
-    segment->mu.Await(absl::Condition(
-        +[](size_t* running) { return *running == 0; }, &segment->running));
+    orb::AwaitWithTimeout(&segment->mu,
+                          absl::Condition(+[](size_t* running) { return *running == 0; },
+                                          &segment->running),
+                          absl::InfiniteDuration());
   }
-  // Locked again so that ThreadSanitizer sees this acquire follow every
-  // client's release (Await's internal relock is invisible to it).
   orb::MutexLock lock(&segment->mu);
   segment->result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return std::move(segment->result);

@@ -7,18 +7,11 @@
 namespace orb::service {
 namespace {
 
-// mu->Await(condition), visible to ThreadSanitizer: absl::Mutex::Await
-// releases and retakes the lock inside an Abseil that TSan does not see
-// (broker/sync.h), so the lock is dropped and retaken once more through
-// orb's visible calls, and the condition checked again.
+// Awaits `condition` through policy/sync.h, so ThreadSanitizer sees the
+// release and the re-acquire.
 void AwaitVisible(absl::Mutex* mu, const absl::Condition& condition)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-  for (;;) {
-    mu->Await(condition);
-    UnlockVisible(mu);
-    LockVisible(mu);
-    if (condition.Eval()) return;
-  }
+  AwaitWithTimeout(mu, condition, absl::InfiniteDuration());
 }
 
 }  // namespace

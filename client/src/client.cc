@@ -67,7 +67,7 @@ void Flusher::Schedule(std::weak_ptr<SessionCore> session) {
   if (stopped_) return;
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
   due_.emplace_back(absl::Now() + delay_, std::move(session));
-  cv_.Signal();
+  changed_ = true;
 }
 
 void Flusher::Stop() {
@@ -77,7 +77,7 @@ void Flusher::Stop() {
     stopped_ = true;
     due_.clear();
     thread = std::move(thread_);
-    cv_.Signal();
+    changed_ = true;
   }
   if (thread.joinable()) thread.join();
 }
@@ -103,11 +103,9 @@ void Flusher::Run() {
       if (ready.empty()) {
         // Check and wait share this critical section (no lost wake-up);
         // nothing is read after waking before the loop locks again.
-        if (next == absl::InfiniteFuture()) {
-          cv_.Wait(&mu_);
-        } else {
-          cv_.WaitWithTimeout(&mu_, next - now);
-        }
+        changed_ = false;
+        AwaitWithTimeout(&mu_, absl::Condition(&changed_),
+                         next == absl::InfiniteFuture() ? absl::InfiniteDuration() : next - now);
         continue;
       }
     }

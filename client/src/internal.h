@@ -52,7 +52,8 @@ class Flusher {
 
   const absl::Duration delay_;
   absl::Mutex mu_;
-  absl::CondVar cv_;
+  // Set when due_ or stopped_ change, so Run() wakes to look again.
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::pair<absl::Time, std::weak_ptr<SessionCore>>> due_ ABSL_GUARDED_BY(mu_);
   std::thread thread_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -176,7 +177,6 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   const uint32_t lease_seconds_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar idle_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> queued_releases_ ABSL_GUARDED_BY(mu_);
   int ops_in_flight_ ABSL_GUARDED_BY(mu_) = 0;

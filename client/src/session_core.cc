@@ -204,7 +204,7 @@ absl::StatusOr<OperationScope> SessionCore::Begin() {
 
 void SessionCore::End() {
   MutexLock lock(&mu_);
-  if (--ops_in_flight_ == 0) idle_.SignalAll();
+  --ops_in_flight_;
 }
 
 void SessionCore::QueueRelease(std::string id) {
@@ -233,7 +233,6 @@ void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
                       }
                       --self->releases_in_flight_;
                       --self->ops_in_flight_;
-                      self->idle_.SignalAll();
                     });
 }
 
@@ -250,14 +249,11 @@ void SessionCore::FlushInBackground() {
 }
 
 void SessionCore::WaitForZero(int SessionCore::*counter) {
-  // The check and the wait share one critical section (no lost wake-up);
-  // after waking, nothing is read until the lock is taken again through
-  // MutexLock, so ThreadSanitizer sees every hand-over.
-  for (;;) {
-    MutexLock lock(&mu_);
-    if (this->*counter == 0) return;
-    idle_.Wait(&mu_);
-  }
+  // Await through policy/sync.h: the condition is re-evaluated on every
+  // release of mu_, and ThreadSanitizer sees each hand-over.
+  MutexLock lock(&mu_);
+  AwaitWithTimeout(&mu_, absl::Condition(+[](int* n) { return *n == 0; }, &(this->*counter)),
+                   absl::InfiniteDuration());
 }
 
 absl::Status SessionCore::Flush() {

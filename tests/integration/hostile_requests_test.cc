@@ -361,14 +361,15 @@ std::vector<Row> Rows() {
       "type object 'demo.Entry' has no attribute 'title'",
       [](World& w) { return w.attacker.GetAttr(w.entry_class.id(), "title", nullptr); });
 
-  // --- member kinds: a visible member that cannot do the operation.
-  add("call_on_non_callable", C::INVALID_ARGUMENT, "is not callable",
+  // --- member kinds: a member the OLP exposes for another operation only
+  // does not exist for this one (the same answer as a missing name).
+  add("call_on_non_callable", C::NOT_FOUND, "'demo.Blog' object has no attribute 'title'",
       [](World& w) { return w.attacker.Call(w.blog.id(), "title", {}, nullptr); });
-  add("set_on_read_only", C::INVALID_ARGUMENT, "'entry_count' of 'demo.Blog' is read-only",
+  add("set_on_read_only", C::NOT_FOUND, "'demo.Blog' object has no attribute 'entry_count'",
       [](World& w) { return w.attacker.SetAttr(w.blog.id(), "entry_count", IntValue(0)); });
-  add("getattr_on_method", C::INVALID_ARGUMENT, "cannot be read; call it instead",
+  add("getattr_on_method", C::NOT_FOUND, "'demo.Blog' object has no attribute 'add_entry'",
       [](World& w) { return w.attacker.GetAttr(w.blog.id(), "add_entry", nullptr); });
-  add("delattr_without_deleter", C::INVALID_ARGUMENT, "cannot be deleted",
+  add("delattr_without_deleter", C::NOT_FOUND, "'demo.Entry' object has no attribute 'title'",
       [](World& w) { return w.attacker.DelAttr(w.own_entry.id(), "title"); });
 
   // --- authorization: beyond the grant.
