@@ -142,6 +142,29 @@ class Problems {
 
 std::string Quote(absl::string_view s) { return absl::StrCat("'", absl::CHexEscape(s), "'"); }
 
+// Messages quote what the file says where it says something unexpected (an
+// unknown field name, a token the parser did not expect), and a typo can
+// glue a key or hash into that text, e.g. `sha256cb8f...` with its colon
+// and quotes missing. Every run of 16 or more hex digits is cut out of
+// messages, so no such slip puts a secret into a log line.
+std::string RedactHexRuns(absl::string_view message) {
+  constexpr size_t kMinRun = 16;
+  std::string out;
+  size_t i = 0;
+  while (i < message.size()) {
+    size_t j = i;
+    while (j < message.size() && absl::ascii_isxdigit(message[j])) ++j;
+    if (j - i >= kMinRun) {
+      out += "<hex digits withheld>";
+    } else {
+      absl::StrAppend(&out, message.substr(i, j - i));
+    }
+    if (j < message.size()) out.push_back(message[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 bool IsIdentifier(absl::string_view name) {
   if (name.empty()) return false;
   if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
@@ -1171,7 +1194,7 @@ LoadResult PolicyCompiler::Finish() {
     return la < lb;
   });
   for (auto& [line, message] : items) {
-    result.errors.push_back(PolicyError{file_, line, std::move(message)});
+    result.errors.push_back(PolicyError{file_, line, RedactHexRuns(message)});
   }
   return result;
 }

@@ -331,6 +331,11 @@ TEST(PolicyLoader, ErrorsNeverContainSecrets) {
       "authentication { tickets { hmac_key_hex: \"" + short_key + "\" } }",
       "authentication { tickets { hmac_key_hex: \"" + std::string(kKeyHex) + "X\" } }",
       "authentication { bearer_token { userid: \"x\" sha256: \"" + kBobHash + "\" } }",
+      // Typos that put the secret where messages quote the text: a missing
+      // colon (a syntax error quotes the token) and a value glued to its
+      // field name (an unknown field is quoted).
+      "authentication { tickets { hmac_key_hex \"" + std::string(kKeyHex) + "\" } }",
+      "authentication { bearer_token { userid: \"x\" sha256" + kBobHash + " } }",
   };
   const std::vector<std::string> secrets = {"alice-demo-token", kAliceHash,
                                             absl::AsciiStrToUpper(kAliceHash),
