@@ -5,11 +5,7 @@
 #ifndef ORB_TESTS_INTEGRATION_OPS_FIXTURE_H_
 #define ORB_TESTS_INTEGRATION_OPS_FIXTURE_H_
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -31,9 +27,9 @@
 #include "orb/v1/broker.grpc.pb.h"
 #include "policy/authn.h"
 #include "policy/policy_loader.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/test_support.h"
 
-extern "C" char** environ;
 
 namespace orb::testing {
 
@@ -127,45 +123,16 @@ inline v1::Value Str(const std::string& s) {
 
 // A child daemon (orbd or a test build of it) with stderr in a file,
 // stopped by its PID (SIGKILL) if the test did not stop it.
-class ChildOrbd {
+class ChildOrbd : public ChildProcess {
  public:
-  ChildOrbd(const std::string& binary, std::vector<std::string> args) {
-    dir_ = MakeTempDir();
-    log_ = dir_ + "/stderr.log";
-    std::vector<std::string> argv_strings = {binary};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ChildOrbd() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    RunCommand("rm -rf '" + dir_ + "'");
-  }
+  ChildOrbd(const std::string& binary, std::vector<std::string> args)
+      : ChildProcess(binary, std::move(args)) {}
 
   // Waits for the "serving ... on HOST:PORT" line; returns HOST:PORT or "".
   std::string WaitForAddress() {
-    static const std::regex serving(R"(serving '[^']*' on ([0-9.]+:[0-9]+))");
-    for (int i = 0; i < 400; ++i) {
-      std::smatch m;
-      const std::string text = log();
-      if (std::regex_search(text, m, serving)) return m[1];
-      if (HasExited()) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return "";
+    return ChildProcess::WaitForLog(R"(serving '[^']*' on ([0-9.]+:[0-9]+))");
   }
-  // Waits up to `timeout` for `text` to appear in stderr.
+  // Waits up to `timeout` for `text` (plain text, not a pattern) in stderr.
   bool WaitForLog(const std::string& text, absl::Duration timeout = absl::Seconds(10)) {
     const absl::Time until = absl::Now() + timeout;
     while (absl::Now() < until) {
@@ -174,34 +141,6 @@ class ChildOrbd {
     }
     return false;
   }
-  bool HasExited() {
-    if (exited_) return true;
-    int status = 0;
-    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return exited_;
-  }
-  // Waits up to 20 s for exit; returns the exit code or -1.
-  int WaitForExit() {
-    for (int i = 0; i < 800 && !HasExited(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return exited_ ? exit_code_ : -1;
-  }
-  void Signal(int sig) {
-    if (pid_ > 0 && !exited_) kill(pid_, sig);
-  }
-  std::string log() const { return ReadWholeFile(log_); }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-  std::string log_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int exit_code_ = -1;
 };
 
 }  // namespace orb::testing
