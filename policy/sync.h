@@ -78,10 +78,24 @@ inline void ReaderUnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
 // absl::Mutex::AwaitWithTimeout for a caller that holds `mu` exclusively:
 // the mutex is released while waiting and held again on return, and TSan
 // is told both. Returns whether `condition` holds.
+//
+// Abseil evaluates the condition inside its own (uninstrumented) code, in
+// the waiting thread or in the thread that unlocks `mu`; the condition is
+// therefore wrapped so that TSan records the acquire of `mu` before every
+// evaluation, which orders it after the writer's release.
 inline bool AwaitWithTimeout(absl::Mutex* mu, const absl::Condition& condition,
                              absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  struct VisibleCondition {
+    const absl::Mutex* mu;
+    const absl::Condition* inner;
+    bool Eval() const {
+      sync_internal::Acquired(mu);
+      return inner->Eval();
+    }
+  } visible{mu, &condition};
   sync_internal::Releasing(mu);
-  const bool met = mu->AwaitWithTimeout(condition, timeout);
+  const bool met =
+      mu->AwaitWithTimeout(absl::Condition(&visible, &VisibleCondition::Eval), timeout);
   sync_internal::Acquired(mu);
   return met;
 }
