@@ -81,8 +81,10 @@ inline void ReaderUnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
 //
 // Abseil evaluates the condition inside its own (uninstrumented) code, in
 // the waiting thread or in the thread that unlocks `mu`; the condition is
-// therefore wrapped so that TSan records the acquire of `mu` before every
-// evaluation, which orders it after the writer's release.
+// therefore wrapped so that TSan records an acquire of `mu` before every
+// evaluation (ordering it after the last writer) and a release after it
+// (ordering it before the next writer, who takes `mu` once the waiter
+// sleeps).
 inline bool AwaitWithTimeout(absl::Mutex* mu, const absl::Condition& condition,
                              absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
   struct VisibleCondition {
@@ -90,7 +92,9 @@ inline bool AwaitWithTimeout(absl::Mutex* mu, const absl::Condition& condition,
     const absl::Condition* inner;
     bool Eval() const {
       sync_internal::Acquired(mu);
-      return inner->Eval();
+      const bool holds = inner->Eval();
+      sync_internal::Releasing(mu);
+      return holds;
     }
   } visible{mu, &condition};
   sync_internal::Releasing(mu);
