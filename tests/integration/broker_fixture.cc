@@ -1,6 +1,9 @@
 #include "tests/integration/broker_fixture.h"
 
 #include <chrono>
+#include <thread>
+
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -176,10 +179,17 @@ grpc::Status RawCall(const std::string& address, const std::string& method,
 }
 
 bool IsServing(const std::string& address) {
-  std::string response;
   // HealthCheckRequest{service: ""} encodes to no bytes; SERVING is 08 01.
-  grpc::Status status = RawCall(address, "/grpc.health.v1.Health/Check", "", &response);
-  return status.ok() && response == std::string("\x08\x01", 2);
+  // A few tries: a request the transport refused (e.g. oversized metadata)
+  // may take the connection down with it, and a fresh one can take a moment
+  // on a loaded machine; the broker itself must answer SERVING throughout.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::string response;
+    grpc::Status status = RawCall(address, "/grpc.health.v1.Health/Check", "", &response);
+    if (status.ok()) return response == std::string("\x08\x01", 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 }  // namespace orb::testing
