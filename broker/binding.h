@@ -10,7 +10,8 @@
 //    .Acl({orb::policy::AceSpec::Allow("system.Everyone", "view"), ...})
 //    .DynamicAcl([](const Blog& b) { return std::vector<policy::AceSpec>{...}; })
 //    .Olp(olp)                          // default OLP; the policy file's wins
-//    .Concurrency(orb::Concurrency::kSerialized);
+//    .Concurrency(orb::Concurrency::kSerialized)
+//    .NonBlocking();                    // members return promptly: run inline
 //   absl::Status s = registry.Register(std::move(t));
 //
 // Members. Instance members (Attribute, Property, Method, ClassObject) live
@@ -39,9 +40,19 @@
 // error, with its code). A member that throws is caught by the broker; the
 // error names the exception's type and message.
 //
+// Blocking. By default the service runs a member on its member threads, so
+// one that blocks (device I/O, a long computation, waiting for another
+// thread) never holds one of gRPC's few callback threads. That hand-off
+// costs a thread wake-up per call. NonBlocking() promises that members
+// return promptly, and the service then runs them on gRPC's thread, saving
+// the hand-off. Data-member attributes (Attribute) and ClassObject are
+// non-blocking by themselves. On a kSerialized type an instance member also
+// waits for the object's access lock, so it runs inline only when every
+// instance member of the type is non-blocking.
+//
 // Registration errors (a parameter-name list that does not match the
-// signature, a duplicate member name on one view) are collected and
-// reported by TypeRegistry::Register().
+// signature, a duplicate member name on one view, a NonBlocking name that is
+// not a member) are collected and reported by TypeRegistry::Register().
 //
 // Thread safety: a builder is used by one thread; the functions it stores
 // are called concurrently on different objects (and, for kThreadSafe types,
@@ -89,11 +100,15 @@ class TypeBuilderBase {
   void SetDynamicAcl(TypeInfo::DynamicAclFn fn);
   void SetOlp(policy::OlpPtr olp);
   void SetConcurrency(Concurrency c);
+  // Empty `names`: every member of the type.
+  void DeclareNonBlocking(std::vector<std::string> names);
 
  private:
   friend class TypeRegistry;
   std::unique_ptr<TypeInfo> info_;
   std::vector<std::string> errors_;
+  bool all_non_blocking_ = false;
+  std::vector<std::string> non_blocking_names_;
 };
 
 namespace binding_internal {
@@ -406,6 +421,7 @@ class TypeBuilder : public TypeBuilderBase {
     MemberBinding m;
     m.name = name;
     m.kind = MemberBinding::Kind::kAttribute;
+    m.declared_non_blocking = true;  // a copy in or out, nothing else
     m.get = [field](Object* self, Invocation& inv, v1::Value* out) {
       return ValueCodec<std::remove_cv_t<F>>::Encode(static_cast<T*>(self)->*field, inv, out);
     };
@@ -485,6 +501,7 @@ class TypeBuilder : public TypeBuilderBase {
     MemberBinding m;
     m.name = std::move(name);
     m.kind = MemberBinding::Kind::kClassObject;
+    m.declared_non_blocking = true;
     m.get = [](Object*, Invocation& inv, v1::Value* out) {
       return inv.ExportClass(std::type_index(typeid(U)), out);
     };
@@ -519,6 +536,29 @@ class TypeBuilder : public TypeBuilderBase {
 
   TypeBuilder& Concurrency(orb::Concurrency c) {
     SetConcurrency(c);
+    return *this;
+  }
+
+  // Promises that every member of the type (both views, including members
+  // bound after this call) returns promptly and never waits on I/O, sleeps or
+  // other threads; locks it takes are held briefly. Such members run on
+  // gRPC's thread instead of being handed to a member thread (see
+  // "Blocking" above). A member that breaks the promise holds one of gRPC's
+  // few callback threads while it blocks, delaying every other client.
+  TypeBuilder& NonBlocking() {
+    DeclareNonBlocking({});
+    return *this;
+  }
+  // The same promise for the named members only (on either view), e.g. a
+  // fast `status` property next to a slow `measure()` method of a
+  // kThreadSafe type. A name that is not bound by registration time is a
+  // registration error.
+  TypeBuilder& NonBlocking(std::vector<std::string> names) {
+    if (names.empty()) {
+      AddError("NonBlocking() was given an empty list of member names");
+    } else {
+      DeclareNonBlocking(std::move(names));
+    }
     return *this;
   }
 

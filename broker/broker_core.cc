@@ -171,7 +171,8 @@ struct BrokerCore::Impl {
   absl::Time Now() const { return options.now ? options.now() : absl::Now(); }
 
   policy::PolicyPtr CurrentPolicy() const ABSL_LOCKS_EXCLUDED(policy_mu) {
-    orb::MutexLock lock(&policy_mu);
+    // Shared: every call reads it, a reload writes it.
+    orb::ReaderMutexLock lock(&policy_mu);
     return policy;
   }
 
@@ -312,6 +313,21 @@ struct BrokerCore::Impl {
   // one wording), INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the
   // member cannot do this operation), PERMISSION_DENIED (ACL),
   // FAILED_PRECONDITION (detached lineage).
+  // True (and *ctx.defer_blocking set) when the caller cannot block and the
+  // member `name` of the handle's view may: see RequestContext. Only a name
+  // the OLP exposes for this operation is deferred: a hidden name must be
+  // answered exactly like an absent one, in time too (a deferred call takes
+  // a thread hand-off longer).
+  bool Defer(const RequestContext& ctx, const Op& op, policy::Op kind,
+             absl::string_view name) const {
+    if (ctx.defer_blocking == nullptr) return false;
+    const MemberBinding* member = op.target.type->FindMember(op.view, name);
+    if (member == nullptr || !member->may_block) return false;
+    if (!EffectiveOlp(op)->Exposes(op.view, kind, name)) return false;
+    *ctx.defer_blocking = true;
+    return true;
+  }
+
   static absl::Status CheckName(absl::string_view name) {
     if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
       return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
@@ -588,6 +604,11 @@ void BrokerCore::Audit(AuditRecord record) const {
 
 bool BrokerCore::auditing() const { return impl_->auditing(); }
 
+bool BrokerCore::records_peers(const policy::CompiledPolicy* policy) const {
+  return impl_->auditing() || impl_->options.debug_authorization ||
+         (policy != nullptr && policy->debug_authorization());
+}
+
 absl::Status BrokerCore::OpenSession(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                                      v1::OpenSessionResponse* resp) {
   absl::Status s = OpenSessionUnaudited(ctx, req, resp);
@@ -679,6 +700,7 @@ absl::Status BrokerCore::GetAttr(const RequestContext& ctx, const v1::GetAttrReq
     return impl_->Rejected(ctx, op, policy::Op::kGetAttr, req.session(), req.handle(),
                            req.name(), s);
   }
+  if (impl_->Defer(ctx, op, policy::Op::kGetAttr, req.name())) return absl::OkStatus();
   absl::StatusOr<const MemberBinding*> member =
       impl_->Gate(ctx, op, policy::Op::kGetAttr, req.name());
   if (!member.ok()) return member.status();
@@ -696,6 +718,7 @@ absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrReq
                                  v1::SetAttrResponse*) {
   Impl::Op op;
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
+  if (s.ok() && impl_->Defer(ctx, op, policy::Op::kSetAttr, req.name())) return absl::OkStatus();
   // The name is checked first: the value's errors quote it.
   if (s.ok()) s = Impl::CheckName(req.name());
   if (s.ok()) {
@@ -722,6 +745,7 @@ absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrReq
     return impl_->Rejected(ctx, op, policy::Op::kDelAttr, req.session(), req.handle(),
                            req.name(), s);
   }
+  if (impl_->Defer(ctx, op, policy::Op::kDelAttr, req.name())) return absl::OkStatus();
   absl::StatusOr<const MemberBinding*> member =
       impl_->Gate(ctx, op, policy::Op::kDelAttr, req.name());
   if (!member.ok()) return member.status();
@@ -739,6 +763,7 @@ absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& 
     return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
                            s);
   }
+  if (impl_->Defer(ctx, op, policy::Op::kCall, req.name())) return absl::OkStatus();
   std::vector<std::pair<std::string, const v1::Value*>> values;
   values.reserve(static_cast<size_t>(req.args_size()) + req.kwargs_size());
   for (int i = 0; i < req.args_size(); ++i) {

@@ -82,11 +82,21 @@ struct RequestContext {
   // Returns true once the client has cancelled (or disconnected). May be
   // empty (never cancelled). Safe to call from the method's thread.
   std::function<bool()> is_cancelled;
-  std::string peer;  // for logs, e.g. "ipv4:127.0.0.1:5555"
+  std::string peer;  // for logs, e.g. "ipv4:127.0.0.1:5555" (see records_peers)
   // The policy the call was authenticated under. The core decides the whole
   // call under it, so a call never mixes two policies across a reload. When
   // null, the core takes its current policy as the call starts.
   policy::PolicyPtr policy;
+  // For a caller on a thread that must not block (gRPC's own). When set,
+  // GetAttr/SetAttr/DelAttr/Call on a member that may block
+  // (MemberBinding::may_block) and that the OLP exposes for the operation
+  // do nothing: the core sets *defer_blocking to true and returns OK with
+  // the response untouched, after the session and handle lookups but before
+  // any other check, decision or audit record (a hidden name is never
+  // deferred, so it is answered like an absent one, in time too). The caller then makes the same call again on a
+  // thread that may block, with defer_blocking null. Calls that run no
+  // member, and members that never block, are answered as usual.
+  bool* defer_blocking = nullptr;
 };
 
 class BrokerCore {
@@ -153,6 +163,10 @@ class BrokerCore {
   // authentication refusals, the admin service. No-op without a sink.
   void Audit(AuditRecord record) const;
   bool auditing() const;
+  // Whether calls under `policy` may write RequestContext::peer anywhere
+  // (audit records, authorization debug lines); when not, the adapter may
+  // leave it empty and save building it.
+  bool records_peers(const policy::CompiledPolicy* policy) const;
 
   // Drops sessions whose lease has expired. Also done lazily on access; the
   // daemon calls it periodically. Returns how many sessions were dropped.

@@ -95,7 +95,49 @@ void TypeBuilderBase::SetOlp(policy::OlpPtr olp) { info_->olp_ = std::move(olp);
 
 void TypeBuilderBase::SetConcurrency(Concurrency c) { info_->concurrency_ = c; }
 
+void TypeBuilderBase::DeclareNonBlocking(std::vector<std::string> names) {
+  if (names.empty()) {
+    all_non_blocking_ = true;
+    return;
+  }
+  for (std::string& name : names) non_blocking_names_.push_back(std::move(name));
+}
+
 namespace {
+
+// Applies the builder's NonBlocking declarations and works out each
+// member's may_block. Returns the names that are not members.
+std::vector<std::string> ResolveBlocking(TypeInfo::MemberMaps& members, Concurrency concurrency,
+                                         bool all_non_blocking,
+                                         const std::vector<std::string>& non_blocking_names) {
+  std::vector<std::string> unknown;
+  for (const std::string& name : non_blocking_names) {
+    bool found = false;
+    for (auto& view : members) {
+      auto it = view.find(name);
+      if (it == view.end()) continue;
+      it->second.declared_non_blocking = true;
+      found = true;
+    }
+    if (!found) unknown.push_back(name);
+  }
+  // A kSerialized object's access lock is held by whichever instance member
+  // runs on it; if any of them may block, every instance member may wait.
+  bool instance_lock_may_wait = false;
+  auto& instance = members[static_cast<int>(policy::View::kInstance)];
+  if (concurrency == Concurrency::kSerialized && !all_non_blocking) {
+    for (const auto& [name, member] : instance) {
+      if (!member.declared_non_blocking) instance_lock_may_wait = true;
+    }
+  }
+  for (int v = 0; v < policy::kViewCount; ++v) {
+    const bool locked = v == static_cast<int>(policy::View::kInstance) && instance_lock_may_wait;
+    for (auto& [name, member] : members[v]) {
+      member.may_block = locked || !(all_non_blocking || member.declared_non_blocking);
+    }
+  }
+  return unknown;
+}
 
 bool IsValidTypeName(absl::string_view name) {
   if (name.empty() || name.front() == '.' || name.back() == '.') return false;
@@ -115,6 +157,13 @@ absl::Status TypeRegistry::Register(TypeBuilderBase&& builder) {
   if (!IsValidTypeName(name)) {
     return absl::InvalidArgumentError(
         absl::StrCat("type name '", name, "' is not valid (letters, digits, '_' and '.')"));
+  }
+  std::vector<std::string> unknown =
+      ResolveBlocking(builder.info_->members_, builder.info_->concurrency_,
+                      builder.all_non_blocking_, builder.non_blocking_names_);
+  for (const std::string& u : unknown) {
+    builder.errors_.push_back(
+        absl::StrCat("NonBlocking() names '", u, "', which is not a member of the type"));
   }
   if (!builder.errors_.empty()) {
     return absl::InvalidArgumentError(

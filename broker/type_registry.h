@@ -69,6 +69,17 @@ struct MemberBinding {
   Kind kind = Kind::kAttribute;
   policy::View view = policy::View::kInstance;
   std::vector<std::string> params;  // methods: parameter names, in order
+  // The binder's promise that this member's own code returns promptly: no
+  // I/O, no sleeping, no waiting on other threads, locks held only briefly
+  // (TypeBuilder::NonBlocking; data-member attributes and class objects
+  // make it themselves).
+  bool declared_non_blocking = false;
+  // Whether a call of this member may wait for long, all told: its own code
+  // may block, or (instance members of a kSerialized type) it waits for the
+  // object's access lock, which a member of the same type that may block can
+  // hold. Set by TypeRegistry::Register. The service runs members that may
+  // block on its member threads and the others on gRPC's own threads.
+  bool may_block = true;
   Getter get;
   Setter set;
   Deleter del;
@@ -84,6 +95,7 @@ struct MemberBinding {
 // registered.
 class TypeInfo {
  public:
+  using MemberMaps = std::map<std::string, MemberBinding, std::less<>>[policy::kViewCount];
   using DynamicAclFn = std::function<std::vector<policy::AceSpec>(const Object&)>;
 
   const std::string& name() const { return name_; }
@@ -121,7 +133,7 @@ class TypeInfo {
   policy::AclPtr acl_;
   DynamicAclFn dynamic_acl_;
   policy::OlpPtr olp_;
-  std::map<std::string, MemberBinding, std::less<>> members_[policy::kViewCount];
+  MemberMaps members_;
 };
 
 class TypeBuilderBase;

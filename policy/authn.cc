@@ -44,9 +44,19 @@ const EVP_MD* FetchedSha256() {
 
 // Both return false when OpenSSL fails; callers then fail closed.
 bool Sha256(absl::string_view data, Digest* out) {
+  // One digest context per thread, reused: EVP_Digest allocates and frees
+  // a context on every call, which costs as much as hashing a token.
+  // EVP_DigestFinal_ex wipes the context's copy of the data.
+  struct ThreadContext {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~ThreadContext() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local ThreadContext local;
+  if (local.ctx == nullptr) return false;
   unsigned int len = 0;
-  return EVP_Digest(data.data(), data.size(), out->data(), &len, FetchedSha256(), nullptr) == 1 &&
-         len == kDigestSize;
+  return EVP_DigestInit_ex2(local.ctx, FetchedSha256(), nullptr) == 1 &&
+         EVP_DigestUpdate(local.ctx, data.data(), data.size()) == 1 &&
+         EVP_DigestFinal_ex(local.ctx, out->data(), &len) == 1 && len == kDigestSize;
 }
 
 bool HmacSha256(absl::string_view key, absl::string_view data, Digest* out) {

@@ -1,5 +1,7 @@
 #include "bench/load/driver.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -13,6 +15,16 @@ namespace orb::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// User + system CPU seconds of this process so far.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 int64_t Nanos(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
@@ -119,6 +131,7 @@ SegmentResult RunSegment(const Workload& workload, size_t clients, absl::Duratio
     orb::MutexLock lock(&segment->mu);
     segment->running = clients;
   }
+  const double cpu_start = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + absl::ToChronoNanoseconds(duration);
   std::vector<std::unique_ptr<Loop>> loops;
@@ -137,6 +150,7 @@ SegmentResult RunSegment(const Workload& workload, size_t clients, absl::Duratio
   }
   orb::MutexLock lock(&segment->mu);
   segment->result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  segment->result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
   return std::move(segment->result);
 }
 

@@ -32,6 +32,9 @@ struct Workload {
 struct SegmentResult {
   int64_t iterations = 0;
   double seconds = 0;
+  // CPU time (user + system) the whole process used during the segment:
+  // clients and servers alike, since orb-bench runs them in one process.
+  double cpu_seconds = 0;
   // Latency in nanoseconds of every iteration, and of every step-0 RPC,
   // over all clients (only when recorded).
   std::vector<int64_t> iteration_ns;

@@ -72,6 +72,9 @@ ABSL_FLAG(int64_t, memory_handles_per_session, 1000,
           "entries in the blog, so handles per session in the memory probe (0 skips it)");
 ABSL_FLAG(int64_t, memory_sessions, 1000, "sessions in the memory probe");
 ABSL_FLAG(int, memory_cycles, 3, "fill/release cycles in the memory probe");
+ABSL_FLAG(std::string, only, "",
+          "profiling aid: measure only this side of each row ('orb' or 'echo'; ratios are "
+          "then meaningless), e.g. under perf record to profile one server at a time");
 ABSL_FLAG(std::string, json, "", "also write the results to this file as JSON");
 ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
           "the orb source tree (for examples/blog/policy.textproto)");
@@ -280,6 +283,8 @@ struct SideStats {
   double first_p50_us = 0, first_p99_us = 0;  // step 0 alone
   std::vector<double> throughput;         // iterations/s, one per round
   double median_throughput = 0;
+  // Process CPU time per iteration over all rounds (clients + servers).
+  double cpu_us_per_iteration = 0;
   int64_t errors = 0;
   std::string first_error;
 };
@@ -304,6 +309,7 @@ struct Settings {
   absl::Duration warmup;
   int rounds = 3;
   int64_t cap = 0;  // iterations per client per segment
+  int only_side = -1;  // 0 echo, 1 orb, -1 both
 };
 
 // Measures one row: warm-up, then `rounds` rounds alternating which side
@@ -311,19 +317,25 @@ struct Settings {
 void Measure(const Workload& echo, const Workload& orb, size_t clients, const Settings& s,
              SideStats* echo_stats, SideStats* orb_stats) {
   std::vector<int64_t> samples[2], first[2];
+  double cpu_seconds[2] = {0, 0};
+  int64_t iterations[2] = {0, 0};
   SideStats* stats[2] = {echo_stats, orb_stats};
   const Workload* sides[2] = {&echo, &orb};
   if (s.warmup > absl::ZeroDuration()) {
     for (int side = 0; side < 2; ++side) {
+      if (s.only_side >= 0 && side != s.only_side) continue;
       RunSegment(*sides[side], clients, s.warmup, s.cap, false);
     }
   }
   for (int round = 0; round < s.rounds; ++round) {
     for (int k = 0; k < 2; ++k) {
       const int side = (round % 2 == 0) ? k : 1 - k;
+      if (s.only_side >= 0 && side != s.only_side) continue;
       SegmentResult r = RunSegment(*sides[side], clients, s.segment, s.cap, true);
       stats[side]->throughput.push_back(static_cast<double>(r.iterations) / r.seconds);
       stats[side]->errors += r.errors;
+      cpu_seconds[side] += r.cpu_seconds;
+      iterations[side] += r.iterations;
       if (stats[side]->first_error.empty()) stats[side]->first_error = r.first_error;
       samples[side].insert(samples[side].end(), r.iteration_ns.begin(), r.iteration_ns.end());
       first[side].insert(first[side].end(), r.first_step_ns.begin(), r.first_step_ns.end());
@@ -335,6 +347,8 @@ void Measure(const Workload& echo, const Workload& orb, size_t clients, const Se
     stats[side]->first_p50_us = QuantileMicros(first[side], 0.50);
     stats[side]->first_p99_us = QuantileMicros(first[side], 0.99);
     stats[side]->median_throughput = Median(stats[side]->throughput);
+    stats[side]->cpu_us_per_iteration =
+        iterations[side] > 0 ? 1e6 * cpu_seconds[side] / static_cast<double>(iterations[side]) : 0;
   }
 }
 
@@ -387,11 +401,11 @@ std::string SideJson(const SideStats& s) {
   return absl::StrFormat(
       "{\"p50_us\": %.2f, \"p99_us\": %.2f, \"first_step_p50_us\": %.2f, "
       "\"first_step_p99_us\": %.2f, \"throughput_per_s\": %.1f, \"throughput_rounds\": [%s], "
-      "\"errors\": %d}",
+      "\"cpu_us_per_iteration\": %.2f, \"errors\": %d}",
       s.p50_us, s.p99_us, s.first_p50_us, s.first_p99_us, s.median_throughput,
       absl::StrJoin(s.throughput, ", ",
                     [](std::string* out, double d) { absl::StrAppendFormat(out, "%.1f", d); }),
-      s.errors);
+      s.cpu_us_per_iteration, s.errors);
 }
 
 // A target line: "holds" or "MISSED by x%".
@@ -410,6 +424,15 @@ int Run() {
   settings.warmup = absl::Seconds(quick ? 0.02 : absl::GetFlag(FLAGS_warmup_seconds));
   settings.rounds = quick ? 1 : std::max(1, absl::GetFlag(FLAGS_rounds));
   settings.cap = quick ? 100 : int64_t{1} << 40;
+  const std::string only = absl::GetFlag(FLAGS_only);
+  if (only == "echo") {
+    settings.only_side = 0;
+  } else if (only == "orb") {
+    settings.only_side = 1;
+  } else if (!only.empty()) {
+    std::fprintf(stderr, "--only: '%s' is neither 'orb' nor 'echo'\n", only.c_str());
+    return 1;
+  }
   std::vector<size_t> client_counts;
   for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_clients), ',')) {
     size_t v = 0;
@@ -710,6 +733,17 @@ int Run() {
       targets.push_back({"call returning a new handle p50 <= 1.25 x echo",
                          r.orb.first_p50_us / r.echo.first_p50_us, 1.25, true});
     }
+  }
+  std::printf(
+      "\nCPU per iteration in us (the whole process: clients and both servers share it, so "
+      "orb - echo is what orb's server adds)\n");
+  std::printf("%-22s %7s | %9s %9s %7s %9s\n", "row", "clients", "echo cpu", "orb cpu", "ratio",
+              "orb adds");
+  for (const Row& r : rows) {
+    std::printf("%-22s %7zu | %9.1f %9.1f %7s %9.1f\n", r.op.c_str(), r.clients,
+                r.echo.cpu_us_per_iteration, r.orb.cpu_us_per_iteration,
+                Ratio(r.orb.cpu_us_per_iteration, r.echo.cpu_us_per_iteration).c_str(),
+                r.orb.cpu_us_per_iteration - r.echo.cpu_us_per_iteration);
   }
   std::printf("%s", model_text.c_str());
 

@@ -142,7 +142,8 @@ absl::Status RegisterBlogTypes(TypeRegistry& registry) {
             AceSpec::Allow("group:editors", std::vector<std::string>{"add", "edit", "delete"}),
             AceSpec::DenyAll()})
       .Olp(BlogOlp())
-      .Concurrency(Concurrency::kSerialized);
+      .Concurrency(Concurrency::kSerialized)
+      .NonBlocking();  // in-memory work under short locks
   absl::Status s = registry.Register(std::move(blog));
   if (!s.ok()) return s;
 
@@ -160,7 +161,8 @@ absl::Status RegisterBlogTypes(TypeRegistry& registry) {
         return acl;
       })
       .Olp(EntryOlp())
-      .Concurrency(Concurrency::kSerialized);
+      .Concurrency(Concurrency::kSerialized)
+      .NonBlocking();
   return registry.Register(std::move(entry));
 }
 

@@ -19,6 +19,8 @@
 // Thread safety: the broker serializes member access per object
 // (Concurrency::kSerialized); the blog's entry list has its own lock because
 // an entry's delete() changes it from the entry's call.
+// Every member only touches memory under short locks, so both types are
+// declared NonBlocking and run on gRPC's threads.
 #ifndef ORB_BROKER_DEMO_BLOG_H_
 #define ORB_BROKER_DEMO_BLOG_H_
 

@@ -28,8 +28,9 @@ absl::Status WithInfo(absl::Status status, absl::string_view reason, absl::strin
 // otherwise, so such a request is answered here, before authentication, and
 // the message lists that cause too.
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
-  grpc::ByteBuffer copy(bytes);  // shares the slices; the reader needs non-const
-  grpc::ProtoBufferReader reader(&copy);
+  // The reader only reads, but takes a non-const buffer; gRPC's buffer is
+  // not itself const (copying it would allocate on every call).
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&bytes));
   google::protobuf::io::CodedInputStream input(&reader);
   input.SetRecursionLimit(kRequestParseRecursionLimit);
   if (!request->ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
@@ -84,14 +85,13 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   request_context.identity = *std::move(identity);
   request_context.deadline = absl::FromChrono(context->deadline());
   request_context.is_cancelled = [context] { return context->IsCancelled(); };
-  request_context.peer = context->peer();
+  if (core_->records_peers(policy.get())) request_context.peer = context->peer();
   request_context.policy = std::move(policy);
 
-  // The rest may run bound C++ code, which may block: off gRPC's thread.
-  auto run = [core = core_, method, reactor, out, request = std::move(request),
-              request_context = std::move(request_context)]() mutable {
-    Response response;
-    absl::Status result = (core->*method)(request_context, request, &response);
+  // Members that never block are answered here, on gRPC's thread. The core
+  // defers a member that may block (nothing done yet), and the call then
+  // runs again, whole, on a member thread.
+  const auto finish = [reactor, out](const absl::Status& result, const Response& response) {
     if (result.ok()) {
       bool own_buffer = false;
       reactor->Finish(grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer));
@@ -99,9 +99,24 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
       reactor->Finish(ToGrpcStatus(result));
     }
   };
-  if (!runs_members || members_ == nullptr) {
-    run();
-  } else if (!members_->Submit(std::move(run))) {
+  bool deferred = false;
+  if (runs_members && members_ != nullptr) request_context.defer_blocking = &deferred;
+  {
+    Response response;
+    absl::Status result = (core_->*method)(request_context, request, &response);
+    if (!deferred) {
+      finish(result, response);
+      return reactor;
+    }
+  }
+  request_context.defer_blocking = nullptr;
+  auto run = [core = core_, method, finish, request = std::move(request),
+              request_context = std::move(request_context)]() mutable {
+    Response response;
+    absl::Status result = (core->*method)(request_context, request, &response);
+    finish(result, response);
+  };
+  if (!members_->Submit(std::move(run))) {
     reactor->Finish(ToGrpcStatus(WithInfo(
         absl::ResourceExhaustedError(
             "the broker is busy: every method thread is running and the queue is full; retry "
@@ -111,8 +126,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   return reactor;
 }
 
-// Members: whether the RPC may run bound C++ code (then it goes to the
-// worker pool).
+// Members: whether the RPC may run bound C++ code (then a member that may
+// block goes to the worker pool).
 #define ORB_RAW_METHOD(Name, Members)                                                          \
   grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
     return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, #Name, Members,            \

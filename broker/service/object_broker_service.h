@@ -43,8 +43,9 @@ class ObjectBrokerService final : public RawBrokerService {
   // REQUIRES: core (and members, when not null) outlive the service.
   // `peer_certificates_verified`: the server verifies every client
   // certificate (see ExtractCredentials). `members`: where GetAttr, SetAttr,
-  // DelAttr and Call run (after parsing and authentication, which stay on
-  // gRPC's thread); null runs them inline on gRPC's callback thread.
+  // DelAttr and Call on a member that may block run (MemberBinding::
+  // may_block; parsing, authentication and members that never block stay on
+  // gRPC's thread); null runs every member inline on gRPC's thread.
   explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
                                WorkerPool* members = nullptr)
       : core_(core), peer_certificates_verified_(peer_certificates_verified), members_(members) {}

@@ -5,9 +5,11 @@
 // two-core machine). A member that blocks — a slow query, a lock held
 // elsewhere, a method that waits on purpose — would hold one of them, and
 // a handful of such calls would stop the whole server, every other client
-// included. Members therefore run here, while the paths that run no member
-// code (OpenSession, KeepAlive, Release, ListHandles, Describe, Restrict,
-// CloseSession, authentication, admin) stay inline.
+// included. Members that may block (MemberBinding::may_block: the default
+// unless a type declares them NonBlocking) therefore run here, while members
+// that never block and the paths that run no member code (OpenSession,
+// KeepAlive, Release, ListHandles, Describe, Restrict, CloseSession,
+// authentication, admin) stay inline and save the hand-off.
 //
 // The pool starts empty and adds a thread whenever a task arrives and no
 // thread is idle, up to `max_threads`; threads then stay for reuse. Beyond

@@ -46,6 +46,14 @@ class GadgetClient {
     return status;
   }
 
+  // Points this client's calls at a new test.Dial instead.
+  grpc::Status SwitchToOwnDial() {
+    v1::Value result;
+    grpc::Status status = Call("dial", {}, &result);
+    if (status.ok()) gadget_ = result.handle().id();
+    return status;
+  }
+
   grpc::Status Call(const std::string& method, std::vector<v1::Value> args, v1::Value* result,
                     milliseconds deadline = milliseconds(10000),
                     grpc::ClientContext* context = nullptr) {
@@ -239,15 +247,29 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
   EXPECT_FALSE(late.Open().ok());
 }
 
-TEST(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
-  auto registry = std::make_shared<TypeRegistry>();
-  ASSERT_TRUE(RegisterGadget(*registry).ok());
-  auto board = std::make_shared<Switchboard>();
-  service::ServerOptions options;
-  options.max_member_threads = 1;
-  options.max_queued_member_calls = 0;
-  OpsBroker broker(registry, std::make_shared<Gadget>(board),
-                   CompileOrDie(GadgetPolicy(kEveryoneRuns)), options);
+// A broker with one member thread and no queue.
+class MemberPool : public ::testing::Test {
+ protected:
+  static std::shared_ptr<TypeRegistry> Registry() {
+    auto registry = std::make_shared<TypeRegistry>();
+    EXPECT_TRUE(RegisterGadget(*registry).ok());
+    return registry;
+  }
+  static service::ServerOptions OneThreadNoQueue() {
+    service::ServerOptions options;
+    options.max_member_threads = 1;
+    options.max_queued_member_calls = 0;
+    return options;
+  }
+
+  std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
+  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+                    CompileOrDie(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
+};
+
+TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
+  OpsBroker& broker = broker_;
+  Switchboard* board = board_.get();
   ASSERT_TRUE(broker.started());
   GadgetClient blocker(broker.address());
   GadgetClient other(broker.address());
@@ -275,6 +297,38 @@ TEST(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
     again = other.Ping();
   }
   EXPECT_TRUE(again.ok()) << again.error_message();
+}
+
+TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
+  OpsBroker& broker = broker_;
+  Switchboard* board = board_.get();
+  ASSERT_TRUE(broker.started());
+  GadgetClient holder(broker.address());
+  GadgetClient reader(broker.address());
+  GadgetClient pinger(broker.address());
+  for (GadgetClient* c : {&holder, &reader, &pinger}) ASSERT_TRUE(c->Open().ok());
+  ASSERT_TRUE(holder.SwitchToOwnDial().ok());
+  ASSERT_TRUE(reader.SwitchToOwnDial().ok());
+  // hold() may block: it takes the only member thread.
+  grpc::Status held;
+  std::thread call([&] { held = holder.Call("hold", {}, nullptr); });
+  ASSERT_TRUE(board->AwaitStarted(1));
+  // read() is NonBlocking: answered on gRPC's thread all the same ...
+  for (int i = 0; i < 20; ++i) {
+    v1::Value value;
+    grpc::Status status = reader.Call("read", {}, &value);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(value.int_value(), 7);
+  }
+  // ... while a member that may block finds no thread (ping() is on a
+  // kSerialized type with blocking members).
+  EXPECT_EQ(pinger.Ping().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // So is hold() on the reader's dial: whether a call is handed off depends
+  // on the member, not on the object.
+  EXPECT_EQ(reader.Call("hold", {}, nullptr).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  board->Release();
+  call.join();
+  EXPECT_TRUE(held.ok()) << held.error_message();
 }
 
 }  // namespace

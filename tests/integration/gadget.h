@@ -8,6 +8,11 @@
 //                                         or gives up on cancellation/deadline
 //   call nap(ms) -> "slept"               sleeps ms, polling the CallContext
 //   call spawn() -> test.Gadget           a new gadget (child of this one)
+//   call dial() -> test.Dial              a new dial (child of this one)
+//
+// test.Dial is kThreadSafe with one NonBlocking member:
+//   call read() -> 7                      returns at once, on gRPC's thread
+//   call hold() -> "released"             blocks like wait(), on a member thread
 //
 // Concurrency::kSerialized, like the demo: calls on one gadget run one at a
 // time, so a second call on a gadget waits for the first.
@@ -88,6 +93,16 @@ class Switchboard {
   std::atomic<int> started_{0};
 };
 
+class Dial final : public Object {
+ public:
+  explicit Dial(std::shared_ptr<Switchboard> board) : board_(std::move(board)) {}
+  int64_t Read() const { return 7; }
+  std::string Hold(const CallContext& ctx) { return board_->Block(ctx, absl::ZeroDuration()); }
+
+ private:
+  std::shared_ptr<Switchboard> board_;
+};
+
 class Gadget final : public Object {
  public:
   explicit Gadget(std::shared_ptr<Switchboard> board) : board_(std::move(board)) {}
@@ -112,6 +127,12 @@ class Gadget final : public Object {
     return child;
   }
 
+  std::shared_ptr<Dial> MakeDial() {
+    auto dial = std::make_shared<Dial>(board_);
+    dial->SetLocation(shared_from_this(), absl::StrCat("dial-", next_.fetch_add(1)));
+    return dial;
+  }
+
   Switchboard& board() { return *board_; }
 
  private:
@@ -128,8 +149,16 @@ inline absl::Status RegisterGadget(TypeRegistry& registry) {
       .Method("wait", &Gadget::Wait)
       .Method("nap", &Gadget::Nap, {"ms"})
       .Method("spawn", &Gadget::Spawn)
+      .Method("dial", &Gadget::MakeDial)
       .Concurrency(Concurrency::kSerialized);
-  return registry.Register(std::move(gadget));
+  absl::Status s = registry.Register(std::move(gadget));
+  if (!s.ok()) return s;
+  TypeBuilder<Dial> dial("test.Dial");
+  dial.Method("read", &Dial::Read)
+      .Method("hold", &Dial::Hold)
+      .Concurrency(Concurrency::kThreadSafe)
+      .NonBlocking({"read"});
+  return registry.Register(std::move(dial));
 }
 
 // A policy for gadgets: the demo users (alice: editors, bob), anonymous
@@ -159,6 +188,16 @@ type {
       call { name: "wait" permission: "run" }
       call { name: "nap" permission: "run" }
       call { name: "spawn" permission: "run" }
+      call { name: "dial" permission: "run" }
+    }
+  }
+}
+type {
+  name: "test.Dial"
+  olp {
+    instance {
+      call { name: "read" permission: "run" }
+      call { name: "hold" permission: "run" }
     }
   }
 }
