@@ -60,6 +60,8 @@ absl::Status RegisterThermostat(orb::TypeRegistry& registry) {
             AceSpec::Allow("group:lab", std::vector<std::string>{"adjust", "calibrate"}),
             AceSpec::DenyAll()})
       .Olp(olp.Build())
+      // A real instrument read may block, so no NonBlocking() here: the
+      // broker runs these members on its member threads.
       .Concurrency(orb::Concurrency::kSerialized);
   return registry.Register(std::move(type));
 }
