@@ -50,6 +50,7 @@
 #include "absl/time/time.h"
 #include "bench/bench_support.h"
 #include "bench/load/driver.h"
+#include "bench/load/echo_child.h"
 #include "bench/load/echo_server.h"
 #include "bench/load/memory_probe.h"
 #include "broker/broker_core.h"
@@ -75,6 +76,9 @@ ABSL_FLAG(int, memory_cycles, 3, "fill/release cycles in the memory probe");
 ABSL_FLAG(std::string, only, "",
           "profiling aid: measure only this side of each row ('orb' or 'echo'; ratios are "
           "then meaningless), e.g. under perf record to profile one server at a time");
+ABSL_FLAG(std::string, serve_echo, "",
+          "internal: serve echo with this model ('callback' or 'sync') until stdin closes "
+          "(the server-model comparison runs each model in a child process of its own)");
 ABSL_FLAG(std::string, json, "", "also write the results to this file as JSON");
 ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
           "the orb source tree (for examples/blog/policy.textproto)");
@@ -629,26 +633,32 @@ int Run() {
   std::vector<std::string> model_json;
   std::string model_text;
   if (absl::GetFlag(FLAGS_compare_models) && !quick) {
-    auto sync_server = EchoServer::Start(ServerModel::kSync, kMaxMessageBytes);
-    if (!sync_server.ok()) {
-      std::fprintf(stderr, "%s\n", sync_server.status().ToString().c_str());
-      return 1;
+    // Each model alone in a process of its own (see echo_child.h).
+    auto callback_child = EchoChild::Start("/proc/self/exe", ServerModel::kCallback);
+    auto sync_child = EchoChild::Start("/proc/self/exe", ServerModel::kSync);
+    for (const auto* child : {&callback_child, &sync_child}) {
+      if (!child->ok()) {
+        std::fprintf(stderr, "%s\n", child->status().ToString().c_str());
+        return 1;
+      }
     }
-    // Both sized as the first row's call.
-    clients[0]->request_bytes[0] = rows.front().request_bytes[0];
-    clients[0]->response_bytes[0] = rows.front().response_bytes[0];
-    std::vector<std::unique_ptr<Client>> sync_clients;
+    std::vector<std::unique_ptr<Client>> callback_clients, sync_clients;
     for (size_t i = 0; i < max_clients; ++i) {
-      auto c = std::make_unique<Client>();
-      c->echo = Echo::NewStub(NewChannel((*sync_server)->address()));
-      c->request_bytes[0] = rows.front().request_bytes[0];
-      c->response_bytes[0] = rows.front().response_bytes[0];
-      sync_clients.push_back(std::move(c));
+      for (auto [list, child] : {std::pair{&callback_clients, callback_child->get()},
+                                 std::pair{&sync_clients, sync_child->get()}}) {
+        auto c = std::make_unique<Client>();
+        c->echo = Echo::NewStub(NewChannel(child->address()));
+        // Both sized as the first row's call.
+        c->request_bytes[0] = rows.front().request_bytes[0];
+        c->response_bytes[0] = rows.front().response_bytes[0];
+        list->push_back(std::move(c));
+      }
     }
-    Workload callback_echo = EchoWorkload("model/callback", 1, clients);
+    Workload callback_echo = EchoWorkload("model/callback", 1, callback_clients);
     Workload sync_echo = EchoWorkload("model/sync", 1, sync_clients);
     absl::StrAppend(&model_text,
-                    "\nserver model (echo service, sized as the first row; ratio = sync/callback)\n",
+                    "\nserver model (echo service sized as the first row, each model in a child "
+                    "process of its own; ratio = sync/callback)\n",
                     absl::StrFormat("%8s %12s %12s %7s %14s %14s %7s\n", "clients", "cb p50 us",
                                     "sync p50 us", "ratio", "cb calls/s", "sync calls/s",
                                     "ratio"));
@@ -793,5 +803,15 @@ int Run() {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   orb::bench::ConfigureLikeOrbd();
+  const std::string serve_echo = absl::GetFlag(FLAGS_serve_echo);
+  if (!serve_echo.empty()) {
+    orb::bench::ServerModel model;
+    if (!orb::bench::ParseServerModel(serve_echo, &model)) {
+      std::fprintf(stderr, "--serve_echo: '%s' is neither 'callback' nor 'sync'\n",
+                   serve_echo.c_str());
+      return 1;
+    }
+    return orb::bench::ServeEchoUntilStdinCloses(model, orb::bench::kMaxMessageBytes);
+  }
   return orb::bench::Run();
 }
