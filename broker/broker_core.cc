@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -336,6 +337,7 @@ struct BrokerCore::Impl {
     return absl::OkStatus();
   }
 
+  // REQUIRES: CheckName(name) is OK.
   absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
                                             policy::Op kind, absl::string_view name) const {
     // Every refusal before the decision is audited as "rejected".
@@ -347,8 +349,6 @@ struct BrokerCore::Impl {
       }
       return status;
     };
-    absl::Status checked = CheckName(name);
-    if (!checked.ok()) return rejected(checked);
     const TypeInfo& type = *op.target.type;
     const MemberBinding* member = type.FindMember(op.view, name);
     if (member == nullptr) {
@@ -538,6 +538,42 @@ struct BrokerCore::Impl {
     }
   }
 
+  // Values a request brings in, each with the words its errors use for it.
+  using IncomingValues = std::vector<std::pair<std::string, const v1::Value*>>;
+  using CollectValues = absl::FunctionRef<absl::Status(IncomingValues*)>;
+  using Touch = absl::FunctionRef<absl::Status(const MemberBinding&, Object*, Invocation&)>;
+
+  static absl::Status NoValues(IncomingValues*) { return absl::OkStatus(); }
+
+  // The one path of GetAttr, SetAttr, DelAttr and Call: session and handle
+  // (the request path in broker_core.h), the deferral of a member that may
+  // block, the name, the incoming values (`collect` lists them, or refuses
+  // the request), both gates, then `touch` runs the member; handles it
+  // exports are filled into *out. Refusals before the gates are audited as
+  // "rejected".
+  absl::Status GatedOp(const RequestContext& ctx, policy::Op kind, absl::string_view session_id,
+                       absl::string_view handle_id, absl::string_view name,
+                       CollectValues collect, v1::Value* out, Touch touch) {
+    Op op;
+    absl::Status s = Begin(ctx, session_id, handle_id, &op);
+    if (s.ok() && Defer(ctx, op, kind, name)) return absl::OkStatus();
+    // The name first: the values' errors quote it.
+    if (s.ok()) s = CheckName(name);
+    IncomingValues values;
+    if (s.ok()) s = collect(&values);
+    if (s.ok() && !values.empty()) s = ValidateValues(op, values);
+    if (!s.ok()) return Rejected(ctx, op, kind, session_id, handle_id, name, s);
+    absl::StatusOr<const MemberBinding*> member = Gate(ctx, op, kind, name);
+    if (!member.ok()) return member.status();
+    return RunMember(ctx, op, **member, kind, out,
+                     [&](Object* self, Invocation& inv) { return touch(**member, self, inv); });
+  }
+
+  // True when the core deferred this call (see RequestContext).
+  static bool Deferred(const RequestContext& ctx) {
+    return ctx.defer_blocking != nullptr && *ctx.defer_blocking;
+  }
+
   // Constant after construction.
   const std::shared_ptr<const TypeRegistry> registry;
   const std::shared_ptr<Object> root;
@@ -694,105 +730,65 @@ absl::Status BrokerCore::KeepAlive(const RequestContext& ctx, const v1::KeepAliv
 
 absl::Status BrokerCore::GetAttr(const RequestContext& ctx, const v1::GetAttrRequest& req,
                                  v1::GetAttrResponse* resp) {
-  Impl::Op op;
-  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) {
-    return impl_->Rejected(ctx, op, policy::Op::kGetAttr, req.session(), req.handle(),
-                           req.name(), s);
-  }
-  if (impl_->Defer(ctx, op, policy::Op::kGetAttr, req.name())) return absl::OkStatus();
-  absl::StatusOr<const MemberBinding*> member =
-      impl_->Gate(ctx, op, policy::Op::kGetAttr, req.name());
-  if (!member.ok()) return member.status();
   v1::Value value;
-  s = impl_->RunMember(ctx, op, **member, policy::Op::kGetAttr, &value,
-                       [&](Object* self, Invocation& inv) {
-                         return (*member)->get(self, inv, &value);
-                       });
-  if (!s.ok()) return s;
-  *resp->mutable_value() = std::move(value);
-  return absl::OkStatus();
+  absl::Status s = impl_->GatedOp(
+      ctx, policy::Op::kGetAttr, req.session(), req.handle(), req.name(), Impl::NoValues, &value,
+      [&](const MemberBinding& m, Object* self, Invocation& inv) {
+        return m.get(self, inv, &value);
+      });
+  if (s.ok() && !Impl::Deferred(ctx)) *resp->mutable_value() = std::move(value);
+  return s;
 }
 
 absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrRequest& req,
                                  v1::SetAttrResponse*) {
-  Impl::Op op;
-  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (s.ok() && impl_->Defer(ctx, op, policy::Op::kSetAttr, req.name())) return absl::OkStatus();
-  // The name is checked first: the value's errors quote it.
-  if (s.ok()) s = Impl::CheckName(req.name());
-  if (s.ok()) {
-    s = impl_->ValidateValues(op, {{absl::StrCat("value of '", req.name(), "'"), &req.value()}});
-  }
-  if (!s.ok()) {
-    return impl_->Rejected(ctx, op, policy::Op::kSetAttr, req.session(), req.handle(),
-                           req.name(), s);
-  }
-  absl::StatusOr<const MemberBinding*> member =
-      impl_->Gate(ctx, op, policy::Op::kSetAttr, req.name());
-  if (!member.ok()) return member.status();
-  return impl_->RunMember(ctx, op, **member, policy::Op::kSetAttr, nullptr,
-                          [&](Object* self, Invocation& inv) {
-                            return (*member)->set(self, inv, req.value());
-                          });
+  return impl_->GatedOp(
+      ctx, policy::Op::kSetAttr, req.session(), req.handle(), req.name(),
+      [&](Impl::IncomingValues* values) {
+        values->emplace_back(absl::StrCat("value of '", req.name(), "'"), &req.value());
+        return absl::OkStatus();
+      },
+      nullptr,
+      [&](const MemberBinding& m, Object* self, Invocation& inv) {
+        return m.set(self, inv, req.value());
+      });
 }
 
 absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrRequest& req,
                                  v1::DelAttrResponse*) {
-  Impl::Op op;
-  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) {
-    return impl_->Rejected(ctx, op, policy::Op::kDelAttr, req.session(), req.handle(),
-                           req.name(), s);
-  }
-  if (impl_->Defer(ctx, op, policy::Op::kDelAttr, req.name())) return absl::OkStatus();
-  absl::StatusOr<const MemberBinding*> member =
-      impl_->Gate(ctx, op, policy::Op::kDelAttr, req.name());
-  if (!member.ok()) return member.status();
-  return impl_->RunMember(ctx, op, **member, policy::Op::kDelAttr, nullptr,
-                          [&](Object* self, Invocation& inv) {
-                            return (*member)->del(self, inv);
-                          });
+  return impl_->GatedOp(
+      ctx, policy::Op::kDelAttr, req.session(), req.handle(), req.name(), Impl::NoValues,
+      nullptr, [&](const MemberBinding& m, Object* self, Invocation& inv) {
+        return m.del(self, inv);
+      });
 }
 
 absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& req,
                               v1::CallResponse* resp) {
-  Impl::Op op;
-  absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
-  if (!s.ok()) {
-    return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
-                           s);
-  }
-  if (impl_->Defer(ctx, op, policy::Op::kCall, req.name())) return absl::OkStatus();
-  std::vector<std::pair<std::string, const v1::Value*>> values;
-  values.reserve(static_cast<size_t>(req.args_size()) + req.kwargs_size());
-  for (int i = 0; i < req.args_size(); ++i) {
-    values.emplace_back(absl::StrCat("argument ", i), &req.args(i));
-  }
-  for (const auto& [key, value] : req.kwargs()) {
-    if (key.size() > kMaxNameBytes || !IsValidUtf8(key)) {
-      return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
-                             ArgumentError(absl::StrCat("a keyword must be UTF-8 of at most ",
-                                                        kMaxNameBytes, " bytes")));
-    }
-    values.emplace_back(absl::StrCat("argument '", key, "'"), &value);
-  }
-  s = impl_->ValidateValues(op, values);
-  if (!s.ok()) {
-    return impl_->Rejected(ctx, op, policy::Op::kCall, req.session(), req.handle(), req.name(),
-                           s);
-  }
-  absl::StatusOr<const MemberBinding*> member = impl_->Gate(ctx, op, policy::Op::kCall, req.name());
-  if (!member.ok()) return member.status();
   v1::Value result;
   const CallArgs args{req.args(), req.kwargs()};
-  s = impl_->RunMember(ctx, op, **member, policy::Op::kCall, &result,
-                       [&](Object* self, Invocation& inv) {
-                         return (*member)->call(self, inv, args, &result);
-                       });
-  if (!s.ok()) return s;
-  *resp->mutable_result() = std::move(result);
-  return absl::OkStatus();
+  absl::Status s = impl_->GatedOp(
+      ctx, policy::Op::kCall, req.session(), req.handle(), req.name(),
+      [&](Impl::IncomingValues* values) -> absl::Status {
+        values->reserve(static_cast<size_t>(req.args_size()) + req.kwargs_size());
+        for (int i = 0; i < req.args_size(); ++i) {
+          values->emplace_back(absl::StrCat("argument ", i), &req.args(i));
+        }
+        for (const auto& [key, value] : req.kwargs()) {
+          if (key.size() > kMaxNameBytes || !IsValidUtf8(key)) {
+            return ArgumentError(
+                absl::StrCat("a keyword must be UTF-8 of at most ", kMaxNameBytes, " bytes"));
+          }
+          values->emplace_back(absl::StrCat("argument '", key, "'"), &value);
+        }
+        return absl::OkStatus();
+      },
+      &result,
+      [&](const MemberBinding& m, Object* self, Invocation& inv) {
+        return m.call(self, inv, args, &result);
+      });
+  if (s.ok() && !Impl::Deferred(ctx)) *resp->mutable_result() = std::move(result);
+  return s;
 }
 
 absl::Status BrokerCore::Release(const RequestContext& ctx, const v1::ReleaseRequest& req,
