@@ -22,14 +22,28 @@ namespace {
 // stays small whatever the caller sent.
 constexpr size_t kMaxIdShown = 64;
 
-absl::Status HandleNotFound(absl::string_view id) {
-  const std::string shown =
-      id.size() <= kMaxIdShown
-          ? absl::CHexEscape(id)
-          : absl::StrCat(absl::CHexEscape(id.substr(0, kMaxIdShown)), "...(", id.size(),
-                         " bytes)");
+// An id as error messages show it: escaped, and cut short when long (it is
+// the peer's text).
+std::string ShownId(absl::string_view id) {
+  return id.size() <= kMaxIdShown
+             ? absl::CHexEscape(id)
+             : absl::StrCat(absl::CHexEscape(id.substr(0, kMaxIdShown)), "...(", id.size(),
+                            " bytes)");
+}
+
+absl::Status HandleNotFound(absl::string_view id, absl::string_view consequence = "") {
   return OrbError(absl::StatusCode::kNotFound,
-                  absl::StrCat("handle '", shown, "' not found in this session"),
+                  absl::StrCat("handle '", ShownId(id), "' not found in this session",
+                               consequence),
+                  "HANDLE_NOT_FOUND", "handle");
+}
+
+// Release names a handle more often than the session holds it.
+absl::Status OverReleased(absl::string_view id, uint64_t held, uint64_t asked) {
+  return OrbError(absl::StatusCode::kNotFound,
+                  absl::StrCat("handle '", ShownId(id), "' is held ", held, " time",
+                               held == 1 ? "" : "s", " in this session, but the request releases it ",
+                               asked, " times; nothing was released"),
                   "HANDLE_NOT_FOUND", "handle");
 }
 
@@ -181,9 +195,9 @@ absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& id
     absl::flat_hash_map<absl::string_view, uint64_t> wanted;
     for (const std::string& id : ids) {
       auto it = by_id_.find(id);
-      if (it == by_id_.end() || ++wanted[id] > (*it)->references) {
-        return HandleNotFound(id);
-      }
+      if (it == by_id_.end()) return HandleNotFound(id, "; nothing was released");
+      const uint64_t asked = ++wanted[id];
+      if (asked > (*it)->references) return OverReleased(id, (*it)->references, asked);
     }
     for (const auto& [id, count] : wanted) {
       auto it = by_id_.find(id);

@@ -299,7 +299,9 @@ std::vector<Row> Rows() {
   });
   add("release_foreign_handle", C::NOT_FOUND, "not found in this session",
       [](World& w) { return w.attacker.Release({w.bystander_entry.id()}); });
-  add("release_one_reference_twice", C::NOT_FOUND, "not found in this session",
+  add("release_one_reference_twice", C::NOT_FOUND,
+      "is held 1 time in this session, but the request releases it 2 times; nothing was "
+      "released",
       [](World& w) { return w.attacker.Release({w.own_entry.id(), w.own_entry.id()}); });
   add("release_already_released", C::NOT_FOUND, "not found in this session",
       [](World& w) { return w.attacker.Release({w.prepared.id()}); },
