@@ -252,14 +252,16 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
   EXPECT_FALSE(late.Open().ok());
 }
 
+// A registry holding test.Gadget and test.Dial.
+std::shared_ptr<TypeRegistry> GadgetRegistry() {
+  auto registry = std::make_shared<TypeRegistry>();
+  EXPECT_TRUE(RegisterGadget(*registry).ok());
+  return registry;
+}
+
 // A broker with one member thread and no queue.
 class MemberPool : public ::testing::Test {
  protected:
-  static std::shared_ptr<TypeRegistry> Registry() {
-    auto registry = std::make_shared<TypeRegistry>();
-    EXPECT_TRUE(RegisterGadget(*registry).ok());
-    return registry;
-  }
   static service::ServerOptions OneThreadNoQueue() {
     service::ServerOptions options;
     options.max_member_threads = 1;
@@ -268,7 +270,7 @@ class MemberPool : public ::testing::Test {
   }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
                     CompileOrDie(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
 };
 
@@ -340,11 +342,6 @@ TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
 // have two calls on them at once.
 class MemberCallsPerIdentity : public ::testing::Test {
  protected:
-  static std::shared_ptr<TypeRegistry> Registry() {
-    auto registry = std::make_shared<TypeRegistry>();
-    EXPECT_TRUE(RegisterGadget(*registry).ok());
-    return registry;
-  }
   // A client of its own gadget (so that no call queues behind another on
   // one kSerialized object).
   std::unique_ptr<GadgetClient> NewClient(const std::string& token) {
@@ -360,7 +357,7 @@ class MemberCallsPerIdentity : public ::testing::Test {
   void TearDown() override { board_->Release(); }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
                     CompileOrDie(GadgetPolicy(kEveryoneRuns,
                                               "limits { max_member_calls_per_identity: 2 }"))};
 };

@@ -25,26 +25,30 @@ using ::testing::HasSubstr;
 
 using Slot = MemberCallQuota::Slot;
 
+// A slot the test expects to get (a failure, and an empty slot, otherwise).
+Slot Take(MemberCallQuota& quota, absl::string_view key, uint32_t limit) {
+  absl::StatusOr<Slot> slot = quota.Acquire(key, limit);
+  EXPECT_THAT(slot.status(), IsOk()) << key;
+  return slot.ok() ? *std::move(slot) : Slot();
+}
+
 TEST(MemberCallQuota, CountsEachSlotUntilItIsReleased) {
   MemberCallQuota quota;
-  absl::StatusOr<Slot> first = quota.Acquire("user:bob", 3);
-  absl::StatusOr<Slot> second = quota.Acquire("user:bob", 3);
-  ASSERT_THAT(first.status(), IsOk());
-  ASSERT_THAT(second.status(), IsOk());
-  EXPECT_TRUE(first->held());
+  Slot first = Take(quota, "user:bob", 3);
+  Slot second = Take(quota, "user:bob", 3);
+  EXPECT_TRUE(first.held());
   EXPECT_EQ(quota.held("user:bob"), 2u);
-  first->Release();
-  EXPECT_FALSE(first->held());
+  first.Release();
+  EXPECT_FALSE(first.held());
   EXPECT_EQ(quota.held("user:bob"), 1u);
-  first->Release();  // a second release gives nothing back
+  first.Release();  // a second release gives nothing back
   EXPECT_EQ(quota.held("user:bob"), 1u);
 }
 
 TEST(MemberCallQuota, ADestroyedSlotGivesItsPlaceBack) {
   MemberCallQuota quota;
   {
-    absl::StatusOr<Slot> slot = quota.Acquire("anonymous", 1);
-    ASSERT_THAT(slot.status(), IsOk());
+    Slot slot = Take(quota, "anonymous", 1);
     EXPECT_EQ(quota.held("anonymous"), 1u);
   }
   EXPECT_EQ(quota.held("anonymous"), 0u);
@@ -53,9 +57,7 @@ TEST(MemberCallQuota, ADestroyedSlotGivesItsPlaceBack) {
 
 TEST(MemberCallQuota, AMovedSlotIsCountedOnce) {
   MemberCallQuota quota;
-  absl::StatusOr<Slot> acquired = quota.Acquire("user:bob", 2);
-  ASSERT_THAT(acquired.status(), IsOk());
-  Slot moved = *std::move(acquired);
+  Slot moved = Take(quota, "user:bob", 2);
   Slot assigned;
   EXPECT_FALSE(assigned.held());
   assigned = std::move(moved);
@@ -63,10 +65,9 @@ TEST(MemberCallQuota, AMovedSlotIsCountedOnce) {
   EXPECT_TRUE(assigned.held());
   EXPECT_EQ(quota.held("user:bob"), 1u);
   // Assigning over a held slot gives the old place back.
-  absl::StatusOr<Slot> other = quota.Acquire("user:bob", 2);
-  ASSERT_THAT(other.status(), IsOk());
+  Slot other = Take(quota, "user:bob", 2);
   EXPECT_EQ(quota.held("user:bob"), 2u);
-  assigned = *std::move(other);
+  assigned = std::move(other);
   EXPECT_EQ(quota.held("user:bob"), 1u);
   assigned.Release();
   EXPECT_EQ(quota.held("user:bob"), 0u);
@@ -74,10 +75,8 @@ TEST(MemberCallQuota, AMovedSlotIsCountedOnce) {
 
 TEST(MemberCallQuota, TheCallOverTheLimitIsRefusedAndChangesNothing) {
   MemberCallQuota quota;
-  absl::StatusOr<Slot> a = quota.Acquire("user:bob", 2);
-  absl::StatusOr<Slot> b = quota.Acquire("user:bob", 2);
-  ASSERT_THAT(a.status(), IsOk());
-  ASSERT_THAT(b.status(), IsOk());
+  Slot a = Take(quota, "user:bob", 2);
+  Slot b = Take(quota, "user:bob", 2);
   absl::StatusOr<Slot> c = quota.Acquire("user:bob", 2);
   EXPECT_THAT(c.status(),
               StatusIs(absl::StatusCode::kResourceExhausted,
@@ -91,18 +90,14 @@ TEST(MemberCallQuota, TheCallOverTheLimitIsRefusedAndChangesNothing) {
   EXPECT_EQ(info->gate(), "quota");
   EXPECT_EQ(quota.held("user:bob"), 2u);
   // One finishes: the next call is accepted.
-  a->Release();
+  a.Release();
   EXPECT_THAT(quota.Acquire("user:bob", 2).status(), IsOk());
 }
 
 TEST(MemberCallQuota, ALoweredLimitRefusesNewCallsAndKeepsTheCountedOnes) {
   MemberCallQuota quota;
   std::vector<Slot> slots;
-  for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<Slot> slot = quota.Acquire("user:bob", 3);
-    ASSERT_THAT(slot.status(), IsOk());
-    slots.push_back(*std::move(slot));
-  }
+  for (int i = 0; i < 3; ++i) slots.push_back(Take(quota, "user:bob", 3));
   EXPECT_THAT(quota.Acquire("user:bob", 1).status(),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("already has 3 calls running or waiting")));
@@ -117,14 +112,11 @@ TEST(MemberCallQuota, ALoweredLimitRefusesNewCallsAndKeepsTheCountedOnes) {
 
 TEST(MemberCallQuota, IdentitiesAreCountedIndependently) {
   MemberCallQuota quota;
-  absl::StatusOr<Slot> bob = quota.Acquire("user:bob", 1);
-  ASSERT_THAT(bob.status(), IsOk());
+  Slot bob = Take(quota, "user:bob", 1);
   EXPECT_THAT(quota.Acquire("user:bob", 1).status(),
               StatusIs(absl::StatusCode::kResourceExhausted));
-  absl::StatusOr<Slot> alice = quota.Acquire("user:alice", 1);
-  absl::StatusOr<Slot> anonymous = quota.Acquire("anonymous", 1);
-  EXPECT_THAT(alice.status(), IsOk());
-  EXPECT_THAT(anonymous.status(), IsOk());
+  Slot alice = Take(quota, "user:alice", 1);
+  Slot anonymous = Take(quota, "anonymous", 1);
   EXPECT_EQ(quota.held("user:bob"), 1u);
   EXPECT_EQ(quota.held("user:alice"), 1u);
   EXPECT_EQ(quota.held("anonymous"), 1u);
@@ -134,8 +126,7 @@ TEST(MemberCallQuota, IdentitiesAreCountedIndependently) {
 TEST(MemberCallQuota, IdentitiesWithNoCallsAreNotKept) {
   MemberCallQuota quota;
   for (int i = 0; i < 1000; ++i) {
-    absl::StatusOr<Slot> slot = quota.Acquire(absl::StrCat("user:u", i), 4);
-    ASSERT_THAT(slot.status(), IsOk());
+    Slot slot = Take(quota, absl::StrCat("user:u", i), 4);
     EXPECT_EQ(quota.identities(), 1u);
   }
   EXPECT_EQ(quota.identities(), 0u);
