@@ -65,6 +65,8 @@ class MemberCallQuota {
   };
 
   MemberCallQuota() = default;
+  // REQUIRES: no Slot of this quota is still held.
+  ~MemberCallQuota() ABSL_LOCKS_EXCLUDED(mu_);
   MemberCallQuota(const MemberCallQuota&) = delete;
   MemberCallQuota& operator=(const MemberCallQuota&) = delete;
 
