@@ -70,6 +70,7 @@ constexpr LimitBound kLimitBounds[] = {
     {"max_value_elements", 1, 100'000'000},
     {"max_message_bytes", 1024, 2'147'483'647},
     {"session_ttl_seconds", 1, 7 * 24 * 60 * 60},
+    {"max_member_calls_per_identity", 1, 1'000'000},
 };
 
 // Where a message sits in the policy text: its parse-info subtree and the
@@ -1158,6 +1159,9 @@ LoadResult PolicyCompiler::Finish() {
     if (l.max_value_elements() != 0) limits.max_value_elements = l.max_value_elements();
     if (l.max_message_bytes() != 0) limits.max_message_bytes = l.max_message_bytes();
     if (l.session_ttl_seconds() != 0) limits.session_ttl_seconds = l.session_ttl_seconds();
+    if (l.max_member_calls_per_identity() != 0) {
+      limits.max_member_calls_per_identity = l.max_member_calls_per_identity();
+    }
 
     for (int i = 0; i < policy_.type_size(); ++i) {
       const orb::v1::TypePolicy& type = policy_.type(i);

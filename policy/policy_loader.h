@@ -43,6 +43,7 @@ struct Limits {
   uint32_t max_value_elements = 100000;
   uint64_t max_message_bytes = 4 * 1024 * 1024;
   uint32_t session_ttl_seconds = 300;
+  uint32_t max_member_calls_per_identity = 64;
 };
 
 // What a policy says about one type.

@@ -110,10 +110,25 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     }
   }
   request_context.defer_blocking = nullptr;
+  // From here until it has run, the call counts against its identity, so
+  // that one identity cannot take every member thread and queue slot. The
+  // limit is the call's own policy snapshot's.
+  absl::StatusOr<MemberCallQuota::Slot> counted =
+      member_calls_.Acquire(request_context.identity.OwnerKey(),
+                            request_context.policy->limits().max_member_calls_per_identity);
+  if (!counted.ok()) {
+    reactor->Finish(ToGrpcStatus(counted.status()));
+    return reactor;
+  }
+  // A task that is refused below, or never runs, gives its slot back when
+  // it is destroyed.
   auto run = [core = core_, method, finish, request = std::move(request),
-              request_context = std::move(request_context)]() mutable {
+              request_context = std::move(request_context), slot = *std::move(counted)]() mutable {
     Response response;
     absl::Status result = (core->*method)(request_context, request, &response);
+    // Before the answer: a client that has its answer may call again at
+    // once, and the service (and its quota) is not destroyed until then.
+    slot.Release();
     finish(result, response);
   };
   if (!members_->Submit(std::move(run))) {

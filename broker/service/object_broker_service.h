@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "broker/broker_core.h"
+#include "broker/service/member_call_quota.h"
 #include "broker/service/worker_pool.h"
 #include "orb/v1/broker.grpc.pb.h"
 
@@ -36,8 +37,9 @@ using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
 // limit by name.
 inline constexpr int kRequestParseRecursionLimit = 1024;
 
-// Thread safety: all methods may run concurrently; the service holds no
-// mutable state of its own.
+// Thread safety: all methods may run concurrently; the service's only
+// mutable state is the count of member-thread calls per identity
+// (MemberCallQuota, itself thread-safe).
 class ObjectBrokerService final : public RawBrokerService {
  public:
   // REQUIRES: core (and members, when not null) outlive the service.
@@ -45,7 +47,10 @@ class ObjectBrokerService final : public RawBrokerService {
   // certificate (see ExtractCredentials). `members`: where GetAttr, SetAttr,
   // DelAttr and Call on a member that may block run (MemberBinding::
   // may_block; parsing, authentication and members that never block stay on
-  // gRPC's thread); null runs every member inline on gRPC's thread.
+  // gRPC's thread); null runs every member inline on gRPC's thread. A call
+  // handed to `members` counts against its identity until it has run; one
+  // identity holds at most its policy's max_member_calls_per_identity of
+  // them, and further ones are refused (RESOURCE_EXHAUSTED, IDENTITY_BUSY).
   explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
                                WorkerPool* members = nullptr)
       : core_(core), peer_certificates_verified_(peer_certificates_verified), members_(members) {}
@@ -75,6 +80,10 @@ class ObjectBrokerService final : public RawBrokerService {
   BrokerCore* const core_;
   const bool peer_certificates_verified_;
   WorkerPool* const members_;
+  // Calls of each identity handed to `members_` and not yet answered. A
+  // call's slot is given back just before its answer is sent, and the
+  // server waits for every answer before it destroys the service.
+  MemberCallQuota member_calls_;
 };
 
 }  // namespace orb::service

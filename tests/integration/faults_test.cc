@@ -7,11 +7,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/broker_fixture.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
 
@@ -23,16 +25,18 @@ using std::chrono::milliseconds;
 
 constexpr char kEveryoneRuns[] = R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })";
 
-// One client: its own channel, session and (optionally) its own gadget.
+// One client: its own channel, session and (optionally) its own gadget;
+// anonymous, or the user whose bearer token it sends.
 class GadgetClient {
  public:
-  explicit GadgetClient(const std::string& address)
+  explicit GadgetClient(const std::string& address, std::string token = "")
       : stub_(v1::ObjectBroker::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        token_(std::move(token)) {}
 
   grpc::Status Open() {
     v1::OpenSessionResponse response;
-    grpc::Status status = OpenSession(*stub_, "", &response);
+    grpc::Status status = OpenSession(*stub_, token_, &response);
     session_ = response.session();
     gadget_ = response.root().id();
     return status;
@@ -65,7 +69,7 @@ class GadgetClient {
     v1::CallResponse response;
     std::unique_ptr<grpc::ClientContext> own;
     if (context == nullptr) {
-      own = Context("", deadline);
+      own = Context(token_, deadline);
       context = own.get();
     }
     grpc::Status status = stub_->Call(context, request, &response);
@@ -87,6 +91,7 @@ class GadgetClient {
 
  private:
   std::unique_ptr<v1::ObjectBroker::Stub> stub_;
+  const std::string token_;
   std::string session_;
   std::string gadget_;
 };
@@ -247,14 +252,16 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
   EXPECT_FALSE(late.Open().ok());
 }
 
+// A registry holding test.Gadget and test.Dial.
+std::shared_ptr<TypeRegistry> GadgetRegistry() {
+  auto registry = std::make_shared<TypeRegistry>();
+  EXPECT_TRUE(RegisterGadget(*registry).ok());
+  return registry;
+}
+
 // A broker with one member thread and no queue.
 class MemberPool : public ::testing::Test {
  protected:
-  static std::shared_ptr<TypeRegistry> Registry() {
-    auto registry = std::make_shared<TypeRegistry>();
-    EXPECT_TRUE(RegisterGadget(*registry).ok());
-    return registry;
-  }
   static service::ServerOptions OneThreadNoQueue() {
     service::ServerOptions options;
     options.max_member_threads = 1;
@@ -263,7 +270,7 @@ class MemberPool : public ::testing::Test {
   }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
                     CompileOrDie(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
 };
 
@@ -329,6 +336,137 @@ TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
   board->Release();
   call.join();
   EXPECT_TRUE(held.ok()) << held.error_message();
+}
+
+// A broker with plenty of member threads whose policy lets each identity
+// have two calls on them at once.
+class MemberCallsPerIdentity : public ::testing::Test {
+ protected:
+  // A client of its own gadget (so that no call queues behind another on
+  // one kSerialized object).
+  std::unique_ptr<GadgetClient> NewClient(const std::string& token) {
+    auto client = std::make_unique<GadgetClient>(broker_.address(), token);
+    EXPECT_TRUE(client->Open().ok());
+    EXPECT_TRUE(client->SpawnOwnGadget().ok());
+    return client;
+  }
+  // Starts a wait() that blocks until the switchboard is released.
+  std::thread StartWait(GadgetClient& client, grpc::Status* status) {
+    return std::thread([&client, status] { *status = client.Call("wait", {}, nullptr); });
+  }
+  void TearDown() override { board_->Release(); }
+
+  std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
+  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
+                    CompileOrDie(GadgetPolicy(kEveryoneRuns,
+                                              "limits { max_member_calls_per_identity: 2 }"))};
+};
+
+void ExpectIdentityBusy(const grpc::Status& status) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("this identity already has 2 calls running or waiting on the broker's "
+                        "member threads"));
+  EXPECT_THAT(status.error_message(), HasSubstr("max_member_calls_per_identity is 2"));
+  EXPECT_EQ(ErrorInfoOf(status).reason(), "IDENTITY_BUSY");
+  EXPECT_EQ(ErrorInfoOf(status).gate(), "quota");
+}
+
+TEST_F(MemberCallsPerIdentity, OneUserAtTheLimitIsRefusedWhileOthersAreServed) {
+  ASSERT_TRUE(broker_.started());
+  auto bob_first = NewClient(kBobToken);
+  auto bob_second = NewClient(kBobToken);
+  auto bob_third = NewClient(kBobToken);
+  auto alice_waiting = NewClient(kAliceToken);
+  auto alice = NewClient(kAliceToken);
+  GadgetClient bob_dial(broker_.address(), kBobToken);
+  ASSERT_TRUE(bob_dial.Open().ok());
+  ASSERT_TRUE(bob_dial.SwitchToOwnDial().ok());
+
+  grpc::Status bob_waits[2];
+  std::thread bob_calls[2] = {StartWait(*bob_first, &bob_waits[0]),
+                              StartWait(*bob_second, &bob_waits[1])};
+  EXPECT_TRUE(board_->AwaitStarted(2));
+
+  // bob's third call to a member that may block is refused at once, on
+  // another session and gadget of his as well.
+  const auto start = std::chrono::steady_clock::now();
+  ExpectIdentityBusy(bob_third->Call("wait", {}, nullptr, milliseconds(3000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ExpectIdentityBusy(bob_third->Ping());
+  EXPECT_EQ(board_->started(), 2) << "a refused call ran its member";
+  // What runs no member on a member thread is not counted: a NonBlocking
+  // member, and opening a session.
+  v1::Value seven;
+  grpc::Status read = bob_dial.Call("read", {}, &seven);
+  EXPECT_TRUE(read.ok()) << read.error_message();
+  EXPECT_EQ(seven.int_value(), 7);
+  GadgetClient bob_fourth(broker_.address(), kBobToken);
+  EXPECT_TRUE(bob_fourth.Open().ok());
+
+  // alice has a count of her own: her blocking call starts, and her calls to
+  // members that may block keep being answered.
+  grpc::Status alice_wait;
+  std::thread alice_call = StartWait(*alice_waiting, &alice_wait);
+  EXPECT_TRUE(board_->AwaitStarted(3));
+  for (int i = 0; i < 5; ++i) {
+    grpc::Status ping = alice->Ping();
+    EXPECT_TRUE(ping.ok()) << ping.error_message();
+  }
+  v1::Value slept;
+  grpc::Status nap = alice->Call("nap", {Int(5)}, &slept);
+  EXPECT_TRUE(nap.ok()) << nap.error_message();
+  EXPECT_EQ(slept.string_value(), "slept");
+
+  board_->Release();
+  for (std::thread& t : bob_calls) t.join();
+  alice_call.join();
+  for (const grpc::Status& s : bob_waits) EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(alice_wait.ok()) << alice_wait.error_message();
+
+  // bob's calls have their answers, so their places are free again.
+  grpc::Status again = bob_third->Ping();
+  EXPECT_TRUE(again.ok()) << again.error_message();
+  v1::Value released;
+  grpc::Status wait_again = bob_third->Call("wait", {}, &released);
+  EXPECT_TRUE(wait_again.ok()) << wait_again.error_message();
+  EXPECT_EQ(released.string_value(), "released");
+}
+
+TEST_F(MemberCallsPerIdentity, AnonymousCallersShareOneCount) {
+  ASSERT_TRUE(broker_.started());
+  auto first = NewClient("");
+  auto second = NewClient("");
+  auto third = NewClient("");
+  auto bob = NewClient(kBobToken);
+  grpc::Status waits[2];
+  std::thread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
+  EXPECT_TRUE(board_->AwaitStarted(2));
+  ExpectIdentityBusy(third->Ping());
+  grpc::Status ping = bob->Ping();
+  EXPECT_TRUE(ping.ok()) << ping.error_message();
+  board_->Release();
+  for (std::thread& t : calls) t.join();
+  for (const grpc::Status& s : waits) EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(third->Ping().ok());
+}
+
+TEST_F(MemberCallsPerIdentity, AReloadedPolicyChangesTheLimitForNewCalls) {
+  ASSERT_TRUE(broker_.started());
+  auto first = NewClient(kBobToken);
+  auto second = NewClient(kBobToken);
+  auto third = NewClient(kBobToken);
+  grpc::Status waits[2];
+  std::thread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
+  EXPECT_TRUE(board_->AwaitStarted(2));
+  ExpectIdentityBusy(third->Ping());
+  broker_.core().SetPolicy(CompileOrDie(
+      GadgetPolicy(kEveryoneRuns, "limits { max_member_calls_per_identity: 3 }")));
+  grpc::Status ping = third->Ping();
+  EXPECT_TRUE(ping.ok()) << ping.error_message();
+  board_->Release();
+  for (std::thread& t : calls) t.join();
+  for (const grpc::Status& s : waits) EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 }  // namespace

@@ -271,6 +271,10 @@ std::vector<Broken> BrokenPolicies() {
        3, "limits.max_value_depth 65 is out of range: write 1..64, or 0 for the default"},
       {"max_message_bytes too small", "limits {\n  max_message_bytes: 10\n}\n", 2,
        "limits.max_message_bytes 10 is out of range"},
+      {"max_member_calls_per_identity above a million",
+       "limits {\n  session_ttl_seconds: 60\n  max_member_calls_per_identity: 1000001\n}\n", 3,
+       "limits.max_member_calls_per_identity 1000001 is out of range: write 1..1000000, or 0 "
+       "for the default"},
       {"default_permission reserved", "\ndefault_permission: \"ALL_PERMISSIONS\"\n", 2,
        "'ALL_PERMISSIONS' is reserved and cannot be used as a permission name in "
        "default_permission"},
@@ -556,6 +560,7 @@ TEST(PolicyLoader, LimitsDefaultsAndOverrides) {
   EXPECT_EQ(defaults->limits().max_value_elements, 100000u);
   EXPECT_EQ(defaults->limits().max_message_bytes, 4u * 1024 * 1024);
   EXPECT_EQ(defaults->limits().session_ttl_seconds, 300u);
+  EXPECT_EQ(defaults->limits().max_member_calls_per_identity, 64u);
   EXPECT_FALSE(defaults->debug_authorization());
   EXPECT_FALSE(defaults->authenticator().allow_anonymous());
 
@@ -567,6 +572,19 @@ TEST(PolicyLoader, LimitsDefaultsAndOverrides) {
   EXPECT_EQ(custom->limits().max_message_bytes, 65536u);
   EXPECT_EQ(custom->limits().session_ttl_seconds, 60u);
   EXPECT_EQ(custom->limits().max_handles_per_session, 10000u);
+  EXPECT_EQ(custom->limits().max_member_calls_per_identity, 64u);
+}
+
+TEST(PolicyLoader, MaxMemberCallsPerIdentityIsReadAndZeroKeepsTheDefault) {
+  PolicyPtr two = CompileOk("limits { max_member_calls_per_identity: 2 }");
+  ASSERT_NE(two, nullptr);
+  EXPECT_EQ(two->limits().max_member_calls_per_identity, 2u);
+  PolicyPtr most = CompileOk("limits { max_member_calls_per_identity: 1000000 }");
+  ASSERT_NE(most, nullptr);
+  EXPECT_EQ(most->limits().max_member_calls_per_identity, 1000000u);
+  PolicyPtr zero = CompileOk("limits { max_member_calls_per_identity: 0 }");
+  ASSERT_NE(zero, nullptr);
+  EXPECT_EQ(zero->limits().max_member_calls_per_identity, 64u);
 }
 
 TEST(PolicyLoader, AuthenticatorComesFromThePolicy) {
