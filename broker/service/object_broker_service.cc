@@ -51,6 +51,7 @@ template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, bool runs_members,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
+  CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
   absl::Status status = ParseRequest(*in, &request);
@@ -111,7 +112,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   }
   request_context.defer_blocking = nullptr;
   auto run = [core = core_, method, finish, request = std::move(request),
-              request_context = std::move(request_context)]() mutable {
+              request_context = std::move(request_context),
+              in_flight = std::move(in_flight)]() mutable {
     Response response;
     absl::Status result = (core->*method)(request_context, request, &response);
     finish(result, response);
