@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "policy/authn.h"
 #include "tests/integration/gadget.h"
@@ -70,6 +71,127 @@ TEST(OrbdOps, SigtermDrainsACallInFlightThenExitsZero) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result().string_value(), "slept");
   EXPECT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
+  RunCommand("rm -rf '" + dir + "'");
+}
+
+// A grpc.health.v1.Health/Watch stream for service "", open until
+// destroyed; the constructor returns once the first answer has arrived.
+class HealthWatch {
+ public:
+  explicit HealthWatch(const std::shared_ptr<grpc::Channel>& channel) : stub_(channel) {
+    call_ = stub_.PrepareCall(&context_, "/grpc.health.v1.Health/Watch", &queue_);
+    call_->StartCall(this);
+    grpc::Slice empty("");  // HealthCheckRequest{service: ""} has no bytes
+    grpc::ByteBuffer request(&empty, 1);
+    answered_ = Step() && (call_->Write(request, this), Step()) &&
+                (call_->WritesDone(this), Step()) && (call_->Read(&answer_, this), Step());
+  }
+  ~HealthWatch() {
+    context_.TryCancel();
+    grpc::Status status;
+    call_->Finish(&status, this);
+    Step();
+    queue_.Shutdown();
+    void* tag;
+    bool ok;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
+  bool answered() const { return answered_; }
+
+ private:
+  bool Step() {
+    void* tag;
+    bool ok = false;
+    return queue_.Next(&tag, &ok) && ok;
+  }
+
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  grpc::CompletionQueue queue_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  grpc::ByteBuffer answer_;
+  bool answered_ = false;
+};
+
+// Sends SIGTERM; returns orbd's exit code and sets *took to the time it
+// took to exit.
+int StopAndTime(ChildOrbd& orbd, absl::Duration* took) {
+  const absl::Time signalled = absl::Now();
+  orbd.Signal(SIGTERM);
+  const int code = orbd.WaitForExit();
+  *took = absl::Now() - signalled;
+  return code;
+}
+
+TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
+  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0",
+                          "--policy=" + std::string(ORB_SOURCE_DIR) +
+                              "/examples/blog/policy.textproto",
+                          "--shutdown-grace-seconds=10"});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  // One call, then the channel stays open and connected, with nothing in
+  // flight: the client does not read from it until it makes another call.
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::ObjectBroker::NewStub(channel);
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(OpenSession(*stub, kBobToken, &session).ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
+  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+  EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
+}
+
+TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
+  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0",
+                          "--policy=" + std::string(ORB_SOURCE_DIR) +
+                              "/examples/blog/policy.textproto",
+                          "--shutdown-grace-seconds=10"});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  // A load balancer's watch: a stream that never ends by itself.
+  HealthWatch watch(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(watch.answered());
+
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
+  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+}
+
+TEST(OrbdOps, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
+  std::string dir = MakeTempDir();
+  const std::string policy = dir + "/gadget.textproto";
+  WriteWholeFile(policy, GadgetPolicy(
+                             R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })"));
+  ChildOrbd orbd(OrbdGadget(), {"--listen=127.0.0.1:0", "--service=gadget",
+                                "--policy=" + policy, "--shutdown-grace-seconds=1"});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  auto stub = v1::ObjectBroker::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(OpenSession(*stub, "", &session).ok());
+
+  grpc::Status status;
+  std::thread call([&] {
+    v1::CallRequest request;
+    request.set_session(session.session());
+    request.set_handle(session.root().id());
+    request.set_name("wait");  // until released, which nobody does
+    v1::CallResponse response;
+    status = stub->Call(Context("", std::chrono::seconds(30)).get(), request, &response);
+  });
+  absl::SleepFor(absl::Milliseconds(400));  // the wait is under way
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
+  call.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_GE(took, absl::Milliseconds(900)) << "the call was cancelled before the grace ended";
+  EXPECT_LT(took, absl::Seconds(5));
   EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
   RunCommand("rm -rf '" + dir + "'");
 }
