@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker/service/protobuf_log_limit.h"
 #include "grpc/grpc.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -106,6 +107,9 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   // Both are process-wide switches that must be set before a builder runs.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Process-wide too, and idempotent: a peer must not be able to write a
+  // log line per request (protobuf_log_limit.h).
+  InstallProtobufLogLimit();
 
   std::unique_ptr<OrbServer> server(new OrbServer(core, options.expiry_sweep_interval));
   // With a client CA the handshake verifies every client certificate

@@ -56,7 +56,8 @@ struct ServerOptions {
 // Thread safety: Shutdown() and Wait() may be called from any thread.
 class OrbServer {
  public:
-  // Starts serving `core` (which must outlive the server). Errors:
+  // Starts serving `core` (which must outlive the server). The first Start
+  // in a process also installs InstallProtobufLogLimit(). Errors:
   // INVALID_ARGUMENT for unreadable TLS files or a bad address,
   // UNAVAILABLE when the address cannot be bound (e.g. in use).
   static absl::StatusOr<std::unique_ptr<OrbServer>> Start(BrokerCore* core,
