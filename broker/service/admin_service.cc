@@ -65,6 +65,7 @@ absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServerContext* context,
                                                             const v1::GetPolicyInfoRequest*,
                                                             v1::PolicyInfo* response) {
+  const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   policy::Identity identity;
   absl::Status status = Authorize(context, "GetPolicyInfo", kPolicyViewPermission, &identity);
@@ -85,6 +86,7 @@ grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServer
 grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerContext* context,
                                                            const v1::ReloadPolicyRequest*,
                                                            v1::ReloadPolicyResponse* response) {
+  const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   policy::Identity identity;
   absl::Status status = Authorize(context, "ReloadPolicy", kPolicyReloadPermission, &identity);

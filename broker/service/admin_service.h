@@ -8,6 +8,7 @@
 
 #include "broker/broker_core.h"
 #include "broker/policy_reloader.h"
+#include "broker/service/calls_in_flight.h"
 #include "orb/v1/admin.grpc.pb.h"
 
 namespace orb::service {
@@ -15,12 +16,16 @@ namespace orb::service {
 // Thread safety: all methods may run concurrently.
 class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
  public:
-  // REQUIRES: core (and reloader, when not null) outlive the service.
-  // Without a reloader, ReloadPolicy answers UNIMPLEMENTED (after the
-  // permission check) and GetPolicyInfo reports the core's policy only.
-  BrokerAdminService(BrokerCore* core, PolicyReloader* reloader,
-                     bool peer_certificates_verified)
-      : core_(core), reloader_(reloader), peer_certificates_verified_(peer_certificates_verified) {}
+  // REQUIRES: core (and reloader and calls, when not null) outlive the
+  // service. Without a reloader, ReloadPolicy answers UNIMPLEMENTED (after
+  // the permission check) and GetPolicyInfo reports the core's policy only.
+  // `calls`: counts each call until it is answered (for a drain).
+  BrokerAdminService(BrokerCore* core, PolicyReloader* reloader, bool peer_certificates_verified,
+                     CallsInFlight* calls = nullptr)
+      : core_(core),
+        reloader_(reloader),
+        peer_certificates_verified_(peer_certificates_verified),
+        calls_(calls) {}
 
   grpc::ServerUnaryReactor* GetPolicyInfo(grpc::CallbackServerContext* context,
                                           const v1::GetPolicyInfoRequest* request,
@@ -37,6 +42,7 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
   BrokerCore* const core_;
   PolicyReloader* const reloader_;
   const bool peer_certificates_verified_;
+  CallsInFlight* const calls_;
 };
 
 }  // namespace orb::service

@@ -51,6 +51,7 @@ template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, bool runs_members,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
+  CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
   absl::Status status = ParseRequest(*in, &request);
@@ -123,7 +124,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   // A task that is refused below, or never runs, gives its slot back when
   // it is destroyed.
   auto run = [core = core_, method, finish, request = std::move(request),
-              request_context = std::move(request_context), slot = *std::move(counted)]() mutable {
+              request_context = std::move(request_context), slot = *std::move(counted),
+              in_flight = std::move(in_flight)]() mutable {
     Response response;
     absl::Status result = (core->*method)(request_context, request, &response);
     // Before the answer: a client that has its answer may call again at

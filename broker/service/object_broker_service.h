@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "broker/broker_core.h"
+#include "broker/service/calls_in_flight.h"
 #include "broker/service/member_call_quota.h"
 #include "broker/service/worker_pool.h"
 #include "orb/v1/broker.grpc.pb.h"
@@ -42,8 +43,8 @@ inline constexpr int kRequestParseRecursionLimit = 1024;
 // (MemberCallQuota, itself thread-safe).
 class ObjectBrokerService final : public RawBrokerService {
  public:
-  // REQUIRES: core (and members, when not null) outlive the service.
-  // `peer_certificates_verified`: the server verifies every client
+  // REQUIRES: core (and members and calls, when not null) outlive the
+  // service. `peer_certificates_verified`: the server verifies every client
   // certificate (see ExtractCredentials). `members`: where GetAttr, SetAttr,
   // DelAttr and Call on a member that may block run (MemberBinding::
   // may_block; parsing, authentication and members that never block stay on
@@ -51,9 +52,13 @@ class ObjectBrokerService final : public RawBrokerService {
   // handed to `members` counts against its identity until it has run; one
   // identity holds at most its policy's max_member_calls_per_identity of
   // them, and further ones are refused (RESOURCE_EXHAUSTED, IDENTITY_BUSY).
+  // `calls`: counts each call until it is answered (for a drain).
   explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
-                               WorkerPool* members = nullptr)
-      : core_(core), peer_certificates_verified_(peer_certificates_verified), members_(members) {}
+                               WorkerPool* members = nullptr, CallsInFlight* calls = nullptr)
+      : core_(core),
+        peer_certificates_verified_(peer_certificates_verified),
+        members_(members),
+        calls_(calls) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -80,6 +85,7 @@ class ObjectBrokerService final : public RawBrokerService {
   BrokerCore* const core_;
   const bool peer_certificates_verified_;
   WorkerPool* const members_;
+  CallsInFlight* const calls_;
   // Calls of each identity handed to `members_` and not yet answered. A
   // call's slot is given back just before its answer is sent, and the
   // server waits for every answer before it destroys the service.

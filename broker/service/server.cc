@@ -1,11 +1,14 @@
 #include "broker/service/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker/service/protobuf_log_limit.h"
+#include "grpc/grpc.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -104,6 +107,9 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   // Both are process-wide switches that must be set before a builder runs.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Process-wide too, and idempotent: a peer must not be able to write a
+  // log line per request (protobuf_log_limit.h).
+  InstallProtobufLogLimit();
 
   std::unique_ptr<OrbServer> server(new OrbServer(core, options.expiry_sweep_interval));
   // With a client CA the handshake verifies every client certificate
@@ -114,10 +120,10 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
     server->member_pool_ = std::make_unique<WorkerPool>(options.max_member_threads,
                                                         options.max_queued_member_calls);
   }
-  server->service_ =
-      std::make_unique<ObjectBrokerService>(core, verified, server->member_pool_.get());
-  server->admin_service_ =
-      std::make_unique<BrokerAdminService>(core, options.policy_reloader, verified);
+  server->service_ = std::make_unique<ObjectBrokerService>(
+      core, verified, server->member_pool_.get(), &server->calls_);
+  server->admin_service_ = std::make_unique<BrokerAdminService>(core, options.policy_reloader,
+                                                                verified, &server->calls_);
 
   grpc::ServerBuilder builder;
   // Without this, a second server could bind the same port silently.
@@ -159,8 +165,36 @@ void OrbServer::Shutdown(absl::Duration grace) {
     if (stopping_) return;
     stopping_ = true;
   }
+  const absl::Time deadline = absl::Now() + grace;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // gRPC's Server::Shutdown(deadline) alone waits for every connection to
+  // go away (see calls_in_flight.h): an idle one closes only when its
+  // client answers the GOAWAY ping, and health Watch and reflection streams
+  // never end by themselves, so with either it would wait out the whole
+  // grace. The drain is therefore done in three steps.
+  //
+  // 1. No new calls or connections from now on; every connection is sent
+  //    GOAWAY. This is the first half of what Server::Shutdown does, through
+  //    gRPC's C API on the same server; shutdown may be begun more than
+  //    once, and each caller's queue is told when it completes.
+  grpc_completion_queue* shutdown_queue = grpc_completion_queue_create_for_next(nullptr);
+  grpc_server_shutdown_and_notify(server_->c_server(), shutdown_queue, &calls_);
+  // 2. Calls in flight run until they have been answered or the grace ends.
+  // 3. gRPC's shutdown: returns once every connection is gone, and at its
+  //    deadline closes the connections that remain, cancelling what still
+  //    runs on them. Once every call has been answered, that deadline is
+  //    only kSettle away (within the grace): time for gRPC to send the last
+  //    answers and for active clients to close their connections, after
+  //    which what remains is idle connections and waiting streams.
+  constexpr absl::Duration kSettle = absl::Milliseconds(100);
+  const bool answered = calls_.AwaitNone(deadline);
+  server_->Shutdown(absl::ToChronoTime(answered ? std::min(deadline, absl::Now() + kSettle)
+                                                : deadline));
+  grpc_completion_queue_shutdown(shutdown_queue);
+  while (grpc_completion_queue_next(shutdown_queue, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr)
+             .type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(shutdown_queue);
   if (sweeper_.joinable()) sweeper_.join();
 }
 

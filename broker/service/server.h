@@ -17,6 +17,7 @@
 #include "broker/broker_core.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/admin_service.h"
+#include "broker/service/calls_in_flight.h"
 #include "broker/service/object_broker_service.h"
 #include "broker/service/worker_pool.h"
 #include "grpcpp/generic/async_generic_service.h"
@@ -55,7 +56,8 @@ struct ServerOptions {
 // Thread safety: Shutdown() and Wait() may be called from any thread.
 class OrbServer {
  public:
-  // Starts serving `core` (which must outlive the server). Errors:
+  // Starts serving `core` (which must outlive the server). The first Start
+  // in a process also installs InstallProtobufLogLimit(). Errors:
   // INVALID_ARGUMENT for unreadable TLS files or a bad address,
   // UNAVAILABLE when the address cannot be bound (e.g. in use).
   static absl::StatusOr<std::unique_ptr<OrbServer>> Start(BrokerCore* core,
@@ -66,8 +68,11 @@ class OrbServer {
   int port() const { return port_; }
   const std::string& address() const { return address_; }
 
-  // Marks the server NOT_SERVING, stops accepting calls, lets calls in
-  // flight finish for up to `grace`, then cancels the rest. Idempotent.
+  // Marks the server NOT_SERVING, stops accepting calls and connections,
+  // lets calls in flight finish for up to `grace`, then cancels the rest.
+  // Returns as soon as no call is left: connections without a call, health
+  // Watch streams and reflection streams are closed then, without waiting
+  // for their clients. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5)) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until the server has shut down.
@@ -80,6 +85,7 @@ class OrbServer {
   BrokerCore* const core_;
   const absl::Duration sweep_interval_;
   // Declared before the services and the server: destroyed after them.
+  CallsInFlight calls_;
   std::unique_ptr<WorkerPool> member_pool_;
   std::unique_ptr<ObjectBrokerService> service_;
   std::unique_ptr<BrokerAdminService> admin_service_;

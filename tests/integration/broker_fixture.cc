@@ -178,6 +178,17 @@ grpc::Status RawCall(const std::string& address, const std::string& method,
   return status;
 }
 
+std::string LengthDelimited(int field, const std::string& bytes) {
+  std::string out(1, static_cast<char>((field << 3) | 2));
+  size_t n = bytes.size();
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+  return out + bytes;
+}
+
 bool IsServing(const std::string& address) {
   // HealthCheckRequest{service: ""} encodes to no bytes; SERVING is 08 01.
   // A few tries: a request the transport refused (e.g. oversized metadata)

@@ -108,6 +108,10 @@ grpc::Status RawCall(const std::string& address, const std::string& method,
                      const std::string& request, std::string* response,
                      const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
+// Protobuf wire form of one length-delimited field (number `field` < 16),
+// for messages the typed API would not build (strings that are not UTF-8).
+std::string LengthDelimited(int field, const std::string& bytes);
+
 // True when the server's grpc.health.v1 status (service "") is SERVING.
 bool IsServing(const std::string& address);
 

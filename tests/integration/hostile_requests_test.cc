@@ -125,19 +125,6 @@ v1::Value HandleValue(const v1::HandleRef& ref) {
   return v;
 }
 
-// Protobuf wire form of one length-delimited field, for messages the typed
-// API would not build (strings that are not UTF-8).
-std::string LengthDelimited(int field, const std::string& bytes) {
-  std::string out(1, static_cast<char>((field << 3) | 2));
-  size_t n = bytes.size();
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-  return out + bytes;
-}
-
 const std::string kNotUtf8 = "ti\xff\xfetle";  // 0xFF never occurs in UTF-8
 
 // ---------------------------------------------------------------- world

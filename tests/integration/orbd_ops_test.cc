@@ -1,5 +1,6 @@
 // The orbd daemon as an operator runs it: SIGHUP reloads, SIGTERM drains
-// calls in flight and exits 0, and no log line (audit log, stderr with
+// calls in flight (idle connections and waiting streams do not hold it)
+// and exits 0, and no log line (audit log, stderr with
 // --debug-authorization) ever holds a credential or a whole session or
 // handle id.
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "policy/authn.h"
 #include "tests/integration/gadget.h"
@@ -39,39 +41,172 @@ std::unique_ptr<grpc::ClientContext> TicketContext(const std::string& ticket) {
   return context;
 }
 
-TEST(OrbdOps, SigtermDrainsACallInFlightThenExitsZero) {
-  std::string dir = MakeTempDir();
-  const std::string policy = dir + "/gadget.textproto";
-  WriteWholeFile(policy, GadgetPolicy(
-                             R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })"));
-  ChildOrbd orbd(OrbdGadget(), {"--listen=127.0.0.1:0", "--service=gadget",
-                                "--policy=" + policy, "--shutdown-grace-seconds=10"});
-  const std::string address = orbd.WaitForAddress();
-  ASSERT_FALSE(address.empty()) << orbd.log();
-  auto stub = v1::ObjectBroker::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  v1::OpenSessionResponse session;
-  ASSERT_TRUE(OpenSession(*stub, "", &session).ok());
+// orbd_gadget serving a gadget every caller may run, and an anonymous
+// session on it.
+class OrbdDrain : public ::testing::Test {
+ protected:
+  ~OrbdDrain() override { RunCommand("rm -rf '" + dir_ + "'"); }
 
+  // Starts orbd_gadget with `grace_seconds` and opens the session.
+  void StartGadget(const std::string& grace_seconds) {
+    const std::string policy = dir_ + "/gadget.textproto";
+    WriteWholeFile(policy, GadgetPolicy(
+                               R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })"));
+    orbd_ = std::make_unique<ChildOrbd>(
+        OrbdGadget(), std::vector<std::string>{"--listen=127.0.0.1:0", "--service=gadget",
+                                               "--policy=" + policy,
+                                               "--shutdown-grace-seconds=" + grace_seconds});
+    const std::string address = orbd_->WaitForAddress();
+    ASSERT_FALSE(address.empty()) << orbd_->log();
+    stub_ = v1::ObjectBroker::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    ASSERT_TRUE(OpenSession(*stub_, "", &session_).ok());
+  }
+
+  // Calls the gadget's `name` on a thread of its own; the answer goes to
+  // *status and *response. The call has 30 s.
+  std::thread CallInBackground(const std::string& name, std::vector<v1::Value> args,
+                               grpc::Status* status, v1::CallResponse* response) {
+    v1::CallRequest request;
+    request.set_session(session_.session());
+    request.set_handle(session_.root().id());
+    request.set_name(name);
+    for (v1::Value& arg : args) *request.add_args() = std::move(arg);
+    return std::thread([this, request, status, response] {
+      *status = stub_->Call(Context("", std::chrono::seconds(30)).get(), request, response);
+    });
+  }
+
+  ChildOrbd& orbd() { return *orbd_; }
+
+ private:
+  const std::string dir_ = MakeTempDir();
+  std::unique_ptr<ChildOrbd> orbd_;
+  std::unique_ptr<v1::ObjectBroker::Stub> stub_;
+  v1::OpenSessionResponse session_;
+};
+
+TEST_F(OrbdDrain, SigtermDrainsACallInFlightThenExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(StartGadget("10"));
   grpc::Status status;
   v1::CallResponse response;
-  std::thread call([&] {
-    v1::CallRequest request;
-    request.set_session(session.session());
-    request.set_handle(session.root().id());
-    request.set_name("nap");
-    request.add_args()->set_int_value(1500);
-    status = stub->Call(Context().get(), request, &response);
-  });
+  v1::Value ms;
+  ms.set_int_value(1500);
+  std::thread call = CallInBackground("nap", {ms}, &status, &response);
   absl::SleepFor(absl::Milliseconds(400));  // the nap is under way
-  orbd.Signal(SIGTERM);
-  ASSERT_TRUE(orbd.WaitForLog("draining calls in flight")) << orbd.log();
+  orbd().Signal(SIGTERM);
+  ASSERT_TRUE(orbd().WaitForLog("draining calls in flight")) << orbd().log();
   call.join();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result().string_value(), "slept");
-  EXPECT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  EXPECT_EQ(orbd().WaitForExit(), 0) << orbd().log();
+  EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
+}
+
+// A grpc.health.v1.Health/Watch stream for service "", open until
+// destroyed; the constructor returns once the first answer has arrived.
+class HealthWatch {
+ public:
+  explicit HealthWatch(const std::shared_ptr<grpc::Channel>& channel) : stub_(channel) {
+    call_ = stub_.PrepareCall(&context_, "/grpc.health.v1.Health/Watch", &queue_);
+    call_->StartCall(this);
+    grpc::Slice empty("");  // HealthCheckRequest{service: ""} has no bytes
+    grpc::ByteBuffer request(&empty, 1);
+    answered_ = Step() && (call_->Write(request, this), Step()) &&
+                (call_->WritesDone(this), Step()) && (call_->Read(&answer_, this), Step());
+  }
+  ~HealthWatch() {
+    context_.TryCancel();
+    grpc::Status status;
+    call_->Finish(&status, this);
+    Step();
+    queue_.Shutdown();
+    void* tag;
+    bool ok;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
+  bool answered() const { return answered_; }
+
+ private:
+  bool Step() {
+    void* tag;
+    bool ok = false;
+    return queue_.Next(&tag, &ok) && ok;
+  }
+
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  grpc::CompletionQueue queue_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  grpc::ByteBuffer answer_;
+  bool answered_ = false;
+};
+
+// Sends SIGTERM; returns orbd's exit code and sets *took to the time it
+// took to exit.
+int StopAndTime(ChildOrbd& orbd, absl::Duration* took) {
+  const absl::Time signalled = absl::Now();
+  orbd.Signal(SIGTERM);
+  const int code = orbd.WaitForExit();
+  *took = absl::Now() - signalled;
+  return code;
+}
+
+// orbd's arguments for the demo blog on a free port, then `more`.
+std::vector<std::string> DemoArgs(const std::vector<std::string>& more) {
+  std::vector<std::string> args = {
+      "--listen=127.0.0.1:0",
+      "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
+  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  // One call, then the channel stays open and connected, with nothing in
+  // flight: the client does not read from it until it makes another call.
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::ObjectBroker::NewStub(channel);
+  v1::OpenSessionResponse session;
+  ASSERT_TRUE(OpenSession(*stub, kBobToken, &session).ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
+  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
   EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
-  RunCommand("rm -rf '" + dir + "'");
+}
+
+TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
+  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+  // A load balancer's watch: a stream that never ends by itself.
+  HealthWatch watch(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(watch.answered());
+
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
+  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+}
+
+TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
+  ASSERT_NO_FATAL_FAILURE(StartGadget("1"));
+  grpc::Status status;
+  v1::CallResponse response;
+  // wait() runs until released, which nobody does.
+  std::thread call = CallInBackground("wait", {}, &status, &response);
+  absl::SleepFor(absl::Milliseconds(400));  // the wait is under way
+  absl::Duration took;
+  EXPECT_EQ(StopAndTime(orbd(), &took), 0) << orbd().log();
+  call.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_GE(took, absl::Milliseconds(900)) << "the call was cancelled before the grace ended";
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
 }
 
 TEST(OrbdOps, SighupReloadsAndAnInvalidFileKeepsTheOldPolicy) {
