@@ -309,20 +309,14 @@ struct BrokerCore::Impl {
     return absl::OkStatus();
   }
 
-  // Both gates for (op, name) on the handle, before the member is touched.
-  // Returns the member to use. Errors: NOT_FOUND (missing or not exposed,
-  // one wording), INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the
-  // member cannot do this operation), PERMISSION_DENIED (ACL),
-  // FAILED_PRECONDITION (detached lineage).
-  // True (and *ctx.defer_blocking set) when the caller cannot block and the
-  // member `name` of the handle's view may: see RequestContext. Only a name
-  // the OLP exposes for this operation is deferred: a hidden name must be
-  // answered exactly like an absent one, in time too (a deferred call takes
-  // a thread hand-off longer).
-  bool Defer(const RequestContext& ctx, const Op& op, policy::Op kind,
-             absl::string_view name) const {
+  // True (and *ctx.defer_blocking set) when the caller cannot block and
+  // `member` (the handle's view's member `name`, or null) may: see
+  // RequestContext. Only a name the OLP exposes for this operation is
+  // deferred: a hidden name must be answered exactly like an absent one, in
+  // time too (a deferred call takes a thread hand-off longer).
+  bool Defer(const RequestContext& ctx, const Op& op, policy::Op kind, absl::string_view name,
+             const MemberBinding* member) const {
     if (ctx.defer_blocking == nullptr) return false;
-    const MemberBinding* member = op.target.type->FindMember(op.view, name);
     if (member == nullptr || !member->may_block) return false;
     if (!EffectiveOlp(op)->Exposes(op.view, kind, name)) return false;
     *ctx.defer_blocking = true;
@@ -337,9 +331,15 @@ struct BrokerCore::Impl {
     return absl::OkStatus();
   }
 
+  // Both gates for (op, name) on the handle, before the member is touched.
+  // `member` is the handle's view's member `name`, or null. OK means the
+  // member may run. Errors: NOT_FOUND (missing or not exposed, one wording),
+  // INVALID_ARGUMENT (WRONG_MEMBER_KIND: exposed, but the member cannot do
+  // this operation), PERMISSION_DENIED (ACL), FAILED_PRECONDITION (detached
+  // lineage).
   // REQUIRES: CheckName(name) is OK.
-  absl::StatusOr<const MemberBinding*> Gate(const RequestContext& ctx, const Op& op,
-                                            policy::Op kind, absl::string_view name) const {
+  absl::Status Gate(const RequestContext& ctx, const Op& op, policy::Op kind,
+                    absl::string_view name, const MemberBinding* member) const {
     // Every refusal before the decision is audited as "rejected".
     const auto rejected = [&](absl::Status status, absl::string_view decision = "rejected",
                               std::string reason = "") -> absl::Status {
@@ -350,7 +350,6 @@ struct BrokerCore::Impl {
       return status;
     };
     const TypeInfo& type = *op.target.type;
-    const MemberBinding* member = type.FindMember(op.view, name);
     if (member == nullptr) {
       return rejected(NameNotFound(type, op.view, name), "not_exposed",
                       "the type has no such member");
@@ -422,8 +421,7 @@ struct BrokerCore::Impl {
                     : std::string(),
                 refusal, std::move(explain));
     }
-    if (!refusal.ok()) return refusal;
-    return member;
+    return refusal;
   }
 
   static std::string WrongKindMessage(const TypeInfo& type, const MemberBinding& m,
@@ -556,17 +554,19 @@ struct BrokerCore::Impl {
                        CollectValues collect, v1::Value* out, Touch touch) {
     Op op;
     absl::Status s = Begin(ctx, session_id, handle_id, &op);
-    if (s.ok() && Defer(ctx, op, kind, name)) return absl::OkStatus();
+    // Looked up once for the deferral and the gates.
+    const MemberBinding* member = s.ok() ? op.target.type->FindMember(op.view, name) : nullptr;
+    if (s.ok() && Defer(ctx, op, kind, name, member)) return absl::OkStatus();
     // The name first: the values' errors quote it.
     if (s.ok()) s = CheckName(name);
     IncomingValues values;
     if (s.ok()) s = collect(&values);
     if (s.ok() && !values.empty()) s = ValidateValues(op, values);
     if (!s.ok()) return Rejected(ctx, op, kind, session_id, handle_id, name, s);
-    absl::StatusOr<const MemberBinding*> member = Gate(ctx, op, kind, name);
-    if (!member.ok()) return member.status();
-    return RunMember(ctx, op, **member, kind, out,
-                     [&](Object* self, Invocation& inv) { return touch(**member, self, inv); });
+    s = Gate(ctx, op, kind, name, member);
+    if (!s.ok()) return s;
+    return RunMember(ctx, op, *member, kind, out,
+                     [&](Object* self, Invocation& inv) { return touch(*member, self, inv); });
   }
 
   // True when the core deferred this call (see RequestContext).
