@@ -22,11 +22,9 @@
 //   - afterwards the server still reports SERVING, and the standing
 //     sessions of anonymous, bob and alice still answer their owners.
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +36,7 @@
 #include "broker/service/object_broker_service.h"
 #include "broker/type_registry.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "tests/testing/raw_unary_call.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "orb/v1/broker.pb.h"
@@ -141,32 +140,8 @@ class Fixture {
     grpc::ClientContext context;
     if (!authorization.empty()) context.AddMetadata("authorization", authorization);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Slice slice(request);
-    grpc::ByteBuffer in(&slice, 1);
-    grpc::ByteBuffer out;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
     Result result;
-    // Publishes what this thread wrote so far to the callback's thread in a
-    // way ThreadSanitizer sees: gRPC hands the call over in uninstrumented
-    // code.
-    { std::lock_guard<std::mutex> publish(mu); }
-    stub_->UnaryCall(&context, method, grpc::StubOptions(), &in, &out, [&](grpc::Status s) {
-      std::lock_guard<std::mutex> lock(mu);
-      result.status = std::move(s);
-      done = true;
-      cv.notify_one();
-    });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
-    if (result.status.ok()) {
-      std::vector<grpc::Slice> slices;
-      if (!out.Dump(&slices).ok()) Finding("cannot read a response");
-      for (const grpc::Slice& s : slices) {
-        result.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
-    }
+    result.status = orb::testing::RawUnaryCall(*stub_, &context, method, request, &result.response);
     return result;
   }
 

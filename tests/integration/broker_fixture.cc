@@ -4,11 +4,10 @@
 #include <thread>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 
 #include "absl/status/status.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "tests/testing/raw_unary_call.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -146,36 +145,7 @@ grpc::Status RawCall(const std::string& address, const std::string& method,
   grpc::ClientContext context;
   for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  grpc::Slice slice(request);
-  grpc::ByteBuffer in(&slice, 1);
-  grpc::ByteBuffer out;
-  // std::mutex and a condition variable: ThreadSanitizer sees them (see
-  // tests/static/check_visible_locks.sh).
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  // Publishes what this thread wrote so far to the callback's thread in a
-  // way ThreadSanitizer sees: gRPC hands the call over in uninstrumented
-  // code.
-  { std::lock_guard<std::mutex> publish(mu); }
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &in, &out, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    status = std::move(s);
-    done = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  if (status.ok() && response != nullptr) {
-    response->clear();
-    std::vector<grpc::Slice> slices;
-    if (!out.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "unreadable response");
-    for (const grpc::Slice& s : slices) {
-      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  return status;
+  return RawUnaryCall(stub, &context, method, request, response);
 }
 
 std::string LengthDelimited(int field, const std::string& bytes) {
