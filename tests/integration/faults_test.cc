@@ -282,31 +282,30 @@ class MemberPool : public ::testing::Test {
     return status;
   }
 
+  void SetUp() override { ASSERT_TRUE(broker_.started()); }
+
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
   OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
                     CompileOrDie(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
 };
 
 TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
-  OpsBroker& broker = broker_;
-  Switchboard* board = board_.get();
-  ASSERT_TRUE(broker.started());
-  GadgetClient blocker(broker.address());
-  GadgetClient other(broker.address());
+  GadgetClient blocker(broker_.address());
+  GadgetClient other(broker_.address());
   ASSERT_TRUE(blocker.Open().ok());
   ASSERT_TRUE(blocker.SpawnOwnGadget().ok());
   ASSERT_TRUE(other.Open().ok());
   grpc::Status blocked;
   std::thread call([&] { blocked = blocker.Call("wait", {}, nullptr); });
-  ASSERT_TRUE(board->AwaitStarted(1));
+  ASSERT_TRUE(board_->AwaitStarted(1));
   grpc::Status busy = other.Ping();
   EXPECT_EQ(busy.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(busy.error_message(), HasSubstr("busy"));
   // Paths that run no member stay available.
   v1::OpenSessionResponse session;
-  auto stub = v1::ObjectBroker::NewStub(broker.PlaintextChannel());
+  auto stub = v1::ObjectBroker::NewStub(broker_.PlaintextChannel());
   EXPECT_TRUE(OpenSession(*stub, "", &session).ok());
-  board->Release();
+  board_->Release();
   call.join();
   EXPECT_TRUE(blocked.ok());
   grpc::Status again = WhileBusy([&] { return other.Ping(); });
@@ -314,19 +313,16 @@ TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
 }
 
 TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
-  OpsBroker& broker = broker_;
-  Switchboard* board = board_.get();
-  ASSERT_TRUE(broker.started());
-  GadgetClient holder(broker.address());
-  GadgetClient reader(broker.address());
-  GadgetClient pinger(broker.address());
+  GadgetClient holder(broker_.address());
+  GadgetClient reader(broker_.address());
+  GadgetClient pinger(broker_.address());
   for (GadgetClient* c : {&holder, &reader, &pinger}) ASSERT_TRUE(c->Open().ok());
   ASSERT_TRUE(WhileBusy([&] { return holder.SwitchToOwnDial(); }).ok());
   ASSERT_TRUE(WhileBusy([&] { return reader.SwitchToOwnDial(); }).ok());
   // hold() may block: it takes the only member thread.
   grpc::Status held;
   std::thread call([&] { held = holder.Call("hold", {}, nullptr); });
-  ASSERT_TRUE(board->AwaitStarted(1));
+  ASSERT_TRUE(board_->AwaitStarted(1));
   // read() is NonBlocking: answered on gRPC's thread all the same ...
   for (int i = 0; i < 20; ++i) {
     v1::Value value;
@@ -340,7 +336,7 @@ TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
   // So is hold() on the reader's dial: whether a call is handed off depends
   // on the member, not on the object.
   EXPECT_EQ(reader.Call("hold", {}, nullptr).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  board->Release();
+  board_->Release();
   call.join();
   EXPECT_TRUE(held.ok()) << held.error_message();
 }
