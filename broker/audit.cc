@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "policy/sync.h"
 #include "broker/value_codec.h"
@@ -20,6 +21,37 @@ std::string RedactId(absl::string_view id) {
   // A prefix of the hash: 48 bits tell sessions apart in a log, and the
   // 128-bit id cannot be recovered from them.
   return policy::Sha256Hex(absl::StrCat("orb.id:", id)).substr(0, 12);
+}
+
+std::string RedactIdsInText(absl::string_view text) {
+  constexpr size_t kIdHexDigits = 32;
+  std::string out;
+  size_t copied = 0;  // text[0, copied) is in `out` already
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && absl::ascii_isxdigit(static_cast<unsigned char>(text[end]))) {
+      ++end;
+    }
+    if (end - i >= kIdHexDigits) {
+      absl::StrAppend(&out, text.substr(copied, i - copied), "<id:",
+                      RedactId(text.substr(i, end - i)), ">");
+      copied = end;
+    }
+    i = end;
+  }
+  if (copied == 0) return std::string(text);
+  absl::StrAppend(&out, text.substr(copied));
+  return out;
+}
+
+void RedactIdsInRecord(AuditRecord* record) {
+  record->name = RedactIdsInText(record->name);
+  record->reason = RedactIdsInText(record->reason);
 }
 
 std::string JsonEscape(absl::string_view in) {

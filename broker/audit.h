@@ -58,6 +58,19 @@ struct AuditRecord {
 // the first 12 hex digits of SHA-256("orb.id:" + id). "" for "".
 std::string RedactId(absl::string_view id);
 
+// `text` with every run of 32 or more hex digits (the shape of a session
+// or handle id, whatever surrounds it) replaced by "<id:" + RedactId(run) +
+// ">": the same reference the records' session and handle fields carry.
+// For free text that may quote what a caller sent (an error message naming
+// the handle id it was given, a member name): a caller who learned a
+// victim's id must not be able to have it written to the log. Returns
+// `text` unchanged (one copy) when it holds no such run.
+std::string RedactIdsInText(absl::string_view text);
+
+// Applies RedactIdsInText to the record's free-text fields (name, reason).
+// Every record goes through this before it is written anywhere.
+void RedactIdsInRecord(AuditRecord* record);
+
 // The record as one line of JSON (no trailing newline). Strings are JSON
 // escaped; bytes that are not UTF-8 are written C-escaped, so every line is
 // valid UTF-8 JSON with no raw control character.

@@ -107,6 +107,27 @@ struct Lineage {
 
 }  // namespace
 
+// Everything one gated operation works with.
+struct OpTarget {
+  policy::PolicyPtr policy;
+  policy::Limits limits;
+  std::shared_ptr<Session> session;
+  HandleTarget target;
+  policy::View view = policy::View::kInstance;
+  absl::string_view handle_id;  // as the request names it; empty once deferred
+};
+
+// A decision whose member has not run yet (see DeferredCall).
+struct DeferredCall::State {
+  OpTarget op;
+  const MemberBinding* member = nullptr;  // lives in the immutable registry
+};
+
+DeferredCall::DeferredCall() = default;
+DeferredCall::~DeferredCall() = default;
+DeferredCall::DeferredCall(DeferredCall&&) noexcept = default;
+DeferredCall& DeferredCall::operator=(DeferredCall&&) noexcept = default;
+
 struct BrokerCore::Impl {
   Impl(std::shared_ptr<const TypeRegistry> registry_in, std::shared_ptr<Object> root_in,
        policy::PolicyPtr policy_in, Options options_in)
@@ -118,15 +139,7 @@ struct BrokerCore::Impl {
                  &live_handles),
         policy(std::move(policy_in)) {}
 
-  // Everything one gated operation works with.
-  struct Op {
-    policy::PolicyPtr policy;
-    policy::Limits limits;
-    std::shared_ptr<Session> session;
-    HandleTarget target;
-    policy::View view = policy::View::kInstance;
-    absl::string_view handle_id;  // as the request names it
-  };
+  using Op = OpTarget;
 
   bool auditing() const { return static_cast<bool>(options.audit); }
 
@@ -156,6 +169,7 @@ struct BrokerCore::Impl {
     r.reason = reason.empty() && !status.ok() ? std::string(status.message()) : std::move(reason);
     policy::PolicyPtr p = op.policy != nullptr ? op.policy : CurrentPolicy();
     r.policy_revision = p != nullptr ? p->revision() : 0;
+    RedactIdsInRecord(&r);
     options.audit(r);
   }
 
@@ -309,20 +323,6 @@ struct BrokerCore::Impl {
     return absl::OkStatus();
   }
 
-  // True (and *ctx.defer_blocking set) when the caller cannot block and
-  // `member` (the handle's view's member `name`, or null) may: see
-  // RequestContext. Only a name the OLP exposes for this operation is
-  // deferred: a hidden name must be answered exactly like an absent one, in
-  // time too (a deferred call takes a thread hand-off longer).
-  bool Defer(const RequestContext& ctx, const Op& op, policy::Op kind, absl::string_view name,
-             const MemberBinding* member) const {
-    if (ctx.defer_blocking == nullptr) return false;
-    if (member == nullptr || !member->may_block) return false;
-    if (!EffectiveOlp(op)->Exposes(op.view, kind, name)) return false;
-    *ctx.defer_blocking = true;
-    return true;
-  }
-
   static absl::Status CheckName(absl::string_view name) {
     if (name.size() > kMaxNameBytes || !IsValidUtf8(name)) {
       return ArgumentError(absl::StrCat("a member name must be UTF-8 of at most ", kMaxNameBytes,
@@ -355,19 +355,17 @@ struct BrokerCore::Impl {
                       "the type has no such member");
     }
     policy::OlpPtr olp = EffectiveOlp(op);
-    if (!member->Supports(kind)) {
-      // Existence is per operation: a name the OLP does not expose for THIS
-      // operation does not exist for it, even if another operation exposes
-      // it (getattr on a callable method, delattr on a readable property).
-      // Only a name exposed for this very operation (e.g. through "*") but
-      // unable to do it gets the clearer WRONG_MEMBER_KIND.
-      if (!olp->Exposes(op.view, kind, name)) {
-        return rejected(NameNotFound(type, op.view, name), "not_exposed",
-                        "the member cannot do this operation and it is not exposed for it");
-      }
-      return rejected(OrbError(absl::StatusCode::kInvalidArgument,
-                               WrongKindMessage(type, *member, kind), "WRONG_MEMBER_KIND",
-                               "olp"));
+    // Existence is per operation: a name the OLP does not expose for THIS
+    // operation does not exist for it, even if another operation exposes it
+    // (getattr on a callable method, delattr on a readable property). A name
+    // exposed for this very operation (e.g. through "*") but unable to do it
+    // gets the clearer WRONG_MEMBER_KIND, and only once the ACL has let the
+    // caller through: the kind of a member is not told to a caller who may
+    // not use the name.
+    const bool supports = member->Supports(kind);
+    if (!supports && !olp->Exposes(op.view, kind, name)) {
+      return rejected(NameNotFound(type, op.view, name), "not_exposed",
+                      "the member cannot do this operation and it is not exposed for it");
     }
     Lineage lineage;
     absl::Status s = BuildLineage(op, &lineage);
@@ -387,8 +385,9 @@ struct BrokerCore::Impl {
     if (debug && options.debug_log) {
       // The session appears only as its audit reference: an id is a
       // capability and never goes to a log.
+      // Nor one the caller quoted in the name.
       options.debug_log(absl::StrCat("session=", RedactId(op.session->id()), " peer=", ctx.peer,
-                                     " ", explain));
+                                     " ", RedactIdsInText(explain)));
     }
     absl::Status refusal;
     switch (decision.outcome) {
@@ -410,12 +409,17 @@ struct BrokerCore::Impl {
         break;
       }
       case policy::GateOutcome::kAllowed:
+        if (!supports) {
+          refusal = OrbError(absl::StatusCode::kInvalidArgument,
+                             WrongKindMessage(type, *member, kind), "WRONG_MEMBER_KIND", "olp");
+        }
         break;
     }
     if (auditing()) {
       static constexpr absl::string_view kDecisionNames[] = {"not_exposed", "denied", "allowed"};
       AuditGate(ctx, op, kind, op.session->id(), op.handle_id, name,
-                kDecisionNames[static_cast<int>(decision.outcome)],
+                supports ? kDecisionNames[static_cast<int>(decision.outcome)]
+                         : absl::string_view("rejected"),
                 decision.permission != policy::kNoSymbol
                     ? std::string(policy::SymbolTable::Global().Name(decision.permission))
                     : std::string(),
@@ -544,19 +548,25 @@ struct BrokerCore::Impl {
   static absl::Status NoValues(IncomingValues*) { return absl::OkStatus(); }
 
   // The one path of GetAttr, SetAttr, DelAttr and Call: session and handle
-  // (the request path in broker_core.h), the deferral of a member that may
-  // block, the name, the incoming values (`collect` lists them, or refuses
-  // the request), both gates, then `touch` runs the member; handles it
-  // exports are filled into *out. Refusals before the gates are audited as
-  // "rejected".
+  // (the request path in broker_core.h), the name, the incoming values
+  // (`collect` lists them, or refuses the request), both gates, then `touch`
+  // runs the member; handles it exports are filled into *out. Refusals
+  // before the gates are audited as "rejected". A member that may block is
+  // handed back to the caller after the gates when it asked for that, and
+  // run when it comes back (see DeferredCall).
   absl::Status GatedOp(const RequestContext& ctx, policy::Op kind, absl::string_view session_id,
                        absl::string_view handle_id, absl::string_view name,
                        CollectValues collect, v1::Value* out, Touch touch) {
+    if (ctx.defer != nullptr && ctx.defer->pending()) {
+      // The second half of a deferred call: decided already.
+      std::unique_ptr<DeferredCall::State> decided = std::move(ctx.defer->state_);
+      const MemberBinding& member = *decided->member;
+      return RunMember(ctx, decided->op, member, kind, out,
+                       [&](Object* self, Invocation& inv) { return touch(member, self, inv); });
+    }
     Op op;
     absl::Status s = Begin(ctx, session_id, handle_id, &op);
-    // Looked up once for the deferral and the gates.
     const MemberBinding* member = s.ok() ? op.target.type->FindMember(op.view, name) : nullptr;
-    if (s.ok() && Defer(ctx, op, kind, name, member)) return absl::OkStatus();
     // The name first: the values' errors quote it.
     if (s.ok()) s = CheckName(name);
     IncomingValues values;
@@ -565,13 +575,21 @@ struct BrokerCore::Impl {
     if (!s.ok()) return Rejected(ctx, op, kind, session_id, handle_id, name, s);
     s = Gate(ctx, op, kind, name, member);
     if (!s.ok()) return s;
+    if (ctx.defer != nullptr && member->may_block) {
+      auto decided = std::make_unique<DeferredCall::State>();
+      decided->op = std::move(op);
+      decided->op.handle_id = absl::string_view();  // points into this request
+      decided->member = member;
+      ctx.defer->state_ = std::move(decided);
+      return absl::OkStatus();
+    }
     return RunMember(ctx, op, *member, kind, out,
                      [&](Object* self, Invocation& inv) { return touch(*member, self, inv); });
   }
 
-  // True when the core deferred this call (see RequestContext).
+  // True when the core handed this call back undone (see DeferredCall).
   static bool Deferred(const RequestContext& ctx) {
-    return ctx.defer_blocking != nullptr && *ctx.defer_blocking;
+    return ctx.defer != nullptr && ctx.defer->pending();
   }
 
   // Constant after construction.
@@ -635,6 +653,7 @@ void BrokerCore::Audit(AuditRecord record) const {
     policy::PolicyPtr p = impl_->CurrentPolicy();
     if (p != nullptr) record.policy_revision = p->revision();
   }
+  RedactIdsInRecord(&record);
   impl_->options.audit(record);
 }
 

@@ -75,6 +75,39 @@ class TypeRegistry;
 // The payload key under which errors carry a serialized orb.v1.ErrorInfo.
 inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/orb.v1.ErrorInfo";
 
+// A GetAttr/SetAttr/DelAttr/Call that the core decided on a thread that
+// must not block and handed back so that its member, which may block, runs
+// on another thread.
+//
+// The caller points RequestContext::defer at an empty DeferredCall. Only
+// when both gates allowed the operation (its audit record written) and the
+// member may block (MemberBinding::may_block) does the core store the
+// decision here and return OK with the response untouched; every refusal,
+// and every member that never blocks, is answered at once as usual, so a
+// call that will be refused never takes a member thread. The caller then
+// makes the same call again, with the same request, on a thread that may
+// block and with `defer` pointing at this object: the core runs the member
+// under the stored decision (no second lookup, gate or audit record) and
+// fills the response. The decision holds the session, handle target and
+// policy snapshot it was made under.
+//
+// Thread-safety: one call at a time; may move between threads.
+class DeferredCall {
+ public:
+  DeferredCall();
+  ~DeferredCall();
+  DeferredCall(DeferredCall&&) noexcept;
+  DeferredCall& operator=(DeferredCall&&) noexcept;
+
+  // True between the core's decision and the run of the member.
+  bool pending() const { return state_ != nullptr; }
+
+ private:
+  friend class BrokerCore;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Everything the core needs to know about one incoming call.
 struct RequestContext {
   policy::Identity identity;  // already authenticated by the adapter
@@ -87,17 +120,11 @@ struct RequestContext {
   // call under it, so a call never mixes two policies across a reload. When
   // null, the core takes its current policy as the call starts.
   policy::PolicyPtr policy;
-  // For a caller on a thread that must not block (gRPC's own). When set,
-  // GetAttr/SetAttr/DelAttr/Call on a member that may block
-  // (MemberBinding::may_block) and that the OLP exposes for the operation
-  // do nothing: the core sets *defer_blocking to true and returns OK with
-  // the response untouched, after the session and handle lookups but before
-  // any other check, decision or audit record (a hidden name is never
-  // deferred, so it is answered like an absent one, in time too). The caller then makes the same call again on a
-  // thread that may block, with defer_blocking null. Calls that run no
-  // member, and members that never block, are answered as usual.
-  bool* defer_blocking = nullptr;
+  // For a caller on a thread that must not block (gRPC's own); see
+  // DeferredCall. Null: members run on the calling thread.
+  DeferredCall* defer = nullptr;
 };
+
 
 class BrokerCore {
  public:

@@ -28,7 +28,8 @@ void PolicyReloader::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
-absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view trigger) {
+absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view trigger,
+                                                              const policy::Identity* actor) {
   // Compiled before the lock: a slow file system delays no other reload's
   // bookkeeping, and the revision is checked against what runs at swap time.
   absl::StatusOr<policy::PolicyPtr> loaded = policy::LoadPolicyFile(path_);
@@ -55,6 +56,10 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   record.event = "admin";
   record.op = "reload_policy";
   record.name = std::string(trigger);
+  if (actor != nullptr) {
+    record.userid = actor->userid;
+    record.authn = actor->method;
+  }
   if (!status.ok()) {
     Log(absl::StrCat("policy reload (", trigger, ") refused; still running revision ",
                      running_revision, ":"));

@@ -64,12 +64,16 @@ class PolicyReloader {
     uint64_t previous_revision = 0;
     bool text_changed = false;
   };
-  // Reloads the file. `trigger` says who asked, for the log ("SIGHUP",
-  // "admin RPC by alice"). Errors: NOT_FOUND (unreadable file),
+  // Reloads the file. `trigger` says what asked, for the log and the audit
+  // record's name ("SIGHUP", "admin_rpc"); `actor`, when not null, is the
+  // identity that asked (its userid goes into the record's `user`).
+  // Errors: NOT_FOUND (unreadable file),
   // INVALID_ARGUMENT (does not compile; the message lists each problem as
   // file:line: message), FAILED_PRECONDITION (revision). On error the
   // running policy is unchanged.
-  absl::StatusOr<Result> Reload(absl::string_view trigger) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Result> Reload(absl::string_view trigger,
+                                const policy::Identity* actor = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   PolicyInfo info() const ABSL_LOCKS_EXCLUDED(mu_);
   const std::string& path() const { return path_; }

@@ -298,8 +298,24 @@ absl::StatusOr<std::unique_ptr<const Authenticator>> Authenticator::Create(
 absl::StatusOr<Identity> Authenticator::Authenticate(const CallCredentials& credentials,
                                                      absl::Time now) const {
   const Impl& impl = *impl_;
+  if (!credentials.miscased_header.empty()) {
+    return Unauthenticated(absl::StrCat(
+        "the call carries the header '", credentials.miscased_header,
+        "': header names are lower case in gRPC, and a header that reads as a credential is "
+        "never ignored; send it as 'authorization'"));
+  }
+  if (credentials.authorization_count > 1) {
+    return Unauthenticated(absl::StrCat("the call carries ", credentials.authorization_count,
+                                        " authorization headers; send exactly one credential"));
+  }
+  const bool has_header = credentials.has_authorization || !credentials.authorization.empty();
+  if (has_header && impl.mtls_enabled && credentials.peer.verified) {
+    return Unauthenticated(
+        "the call carries two credentials, an authorization header and a client certificate; "
+        "send one (drop the header to be the certificate's user)");
+  }
   absl::string_view header = absl::StripAsciiWhitespace(credentials.authorization);
-  if (header.empty() && (credentials.has_authorization || !credentials.authorization.empty())) {
+  if (header.empty() && has_header) {
     return Unauthenticated(
         absl::StrCat("empty authorization header: expected 'Bearer <token>' or 'Ticket <ticket>' (",
                      impl.AcceptedSchemes(), ")"));

@@ -31,6 +31,15 @@ struct CallCredentials {
   // empty one: a header that is present decides alone, so an empty one is
   // refused rather than read as "no credentials".
   bool has_authorization = false;
+  // How many `authorization` entries the call carried. More than one is
+  // refused: a proxy that appends its own header must not let the first
+  // one through unseen.
+  size_t authorization_count = 0;
+  // A metadata key that equals, ignoring case, a header orb reads for
+  // identity (`authorization`) but is not spelled in lower case, e.g.
+  // "Authorization" sent over raw HTTP/2. Such a call is refused, never
+  // read as anonymous. Empty when there is none.
+  std::string miscased_header;
   // A client certificate that the TLS layer has verified against the
   // configured CA. Empty fields when there is none.
   struct PeerCertificate {
@@ -60,9 +69,11 @@ class Authenticator {
   //   - "Ticket <t>" with a valid signature and unexpired: that user;
   //   - a verified peer certificate (when mtls is configured): its userid;
   //   - nothing at all: anonymous if allow_anonymous, else UNAUTHENTICATED.
-  // An authorization header, when present, decides alone (a client
-  // certificate is then not consulted); a certificate is used only when mtls
-  // is configured, and is ignored otherwise. Userids that the users table
+  // One credential per call: two `authorization` entries, or an
+  // authorization header together with a verified client certificate when
+  // mtls is configured, are UNAUTHENTICATED, and so is a miscased identity
+  // header (see CallCredentials). A certificate is a credential only when
+  // mtls is configured, and is ignored otherwise. Userids that the users table
   // does not list authenticate with no groups. `now` is the clock tickets
   // are checked against.
   // Errors: UNAUTHENTICATED with a message that names what was wrong

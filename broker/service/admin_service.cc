@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker/errors.h"
@@ -28,6 +29,21 @@ void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
   out->set_last_error(info.last_error);
 }
 
+// Audit records spell every op in lower snake case ("reload_policy"), as
+// the core's (getattr) and the reloader's do; messages keep the RPC's name.
+std::string AuditOpName(absl::string_view rpc) {
+  std::string op;
+  for (char c : rpc) {
+    if (absl::ascii_isupper(static_cast<unsigned char>(c))) {
+      if (!op.empty()) op += '_';
+      op += absl::ascii_tolower(static_cast<unsigned char>(c));
+    } else {
+      op += c;
+    }
+  }
+  return op;
+}
+
 }  // namespace
 
 absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
@@ -37,7 +53,7 @@ absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
   AuditRecord record;
   record.event = "admin";
   record.peer = context->peer();
-  record.op = std::string(rpc);
+  record.op = AuditOpName(rpc);
   record.permission = std::string(permission);
   record.policy_revision = policy->revision();
   absl::StatusOr<policy::Identity> who = policy->authenticator().Authenticate(
@@ -95,9 +111,7 @@ grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerC
         "this broker was given its policy without a file, so it has nothing to reload");
   }
   if (status.ok()) {
-    const std::string who = identity.userid.empty() ? "anonymous" : identity.userid;
-    absl::StatusOr<PolicyReloader::Result> result =
-        reloader_->Reload(absl::StrCat("admin RPC by ", who));
+    absl::StatusOr<PolicyReloader::Result> result = reloader_->Reload("admin_rpc", &identity);
     if (result.ok()) {
       ToProto(result->info, response->mutable_info());
       response->set_previous_revision(result->previous_revision);

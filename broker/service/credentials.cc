@@ -4,10 +4,16 @@
 #include <vector>
 
 #include "grpc/grpc_security_constants.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "grpcpp/security/auth_context.h"
 
 namespace orb::service {
 namespace {
+
+// The one metadata entry orb reads for identity. Routing headers, when orb
+// reads them, are checked the same way (see CallCredentials).
+constexpr absl::string_view kAuthorizationHeader = "authorization";
 
 std::vector<std::string> PropertyValues(const grpc::AuthContext& auth, const char* name) {
   std::vector<std::string> values;
@@ -22,11 +28,22 @@ std::vector<std::string> PropertyValues(const grpc::AuthContext& auth, const cha
 policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& context,
                                            bool peer_certificates_verified) {
   policy::CallCredentials credentials;
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it != metadata.end()) {
-    credentials.has_authorization = true;
-    credentials.authorization.assign(it->second.data(), it->second.size());
+  // Every entry is looked at: a second `authorization`, or one spelled in
+  // another case (raw HTTP/2 can send "Authorization" and gRPC passes it
+  // through), must be refused, never skipped.
+  for (const auto& [key, value] : context.client_metadata()) {
+    const absl::string_view name(key.data(), key.size());
+    if (!absl::EqualsIgnoreCase(name, kAuthorizationHeader)) continue;
+    if (name != kAuthorizationHeader) {
+      if (credentials.miscased_header.empty()) {
+        credentials.miscased_header = absl::CHexEscape(name);
+      }
+      continue;
+    }
+    if (credentials.authorization_count++ == 0) {
+      credentials.has_authorization = true;
+      credentials.authorization.assign(value.data(), value.size());
+    }
   }
   if (!peer_certificates_verified) return credentials;
 

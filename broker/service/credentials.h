@@ -8,7 +8,8 @@
 
 namespace orb::service {
 
-// Reads the `authorization` metadata entry and, when `peer_certificates_verified`
+// Reads every `authorization` metadata entry (counting them, and noting a
+// key that is `authorization` in another case) and, when `peer_certificates_verified`
 // and the peer presented a client certificate, the certificate's subject CN
 // and subjectAltNames (peer.verified set). Pass true only when the server's
 // TLS layer refuses every certificate its client CA does not verify (the

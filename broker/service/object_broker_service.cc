@@ -89,9 +89,10 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   if (core_->records_peers(policy.get())) request_context.peer = context->peer();
   request_context.policy = std::move(policy);
 
-  // Members that never block are answered here, on gRPC's thread. The core
-  // defers a member that may block (nothing done yet), and the call then
-  // runs again, whole, on a member thread.
+  // Decided here, on gRPC's thread, whatever the member: a refusal is
+  // answered at once and never takes a member thread. Only an allowed
+  // member that may block is handed back by the core (DeferredCall) and
+  // runs on a member thread.
   const auto finish = [reactor, out](const absl::Status& result, const Response& response) {
     if (result.ok()) {
       bool own_buffer = false;
@@ -100,17 +101,16 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
       reactor->Finish(ToGrpcStatus(result));
     }
   };
-  bool deferred = false;
-  if (runs_members && members_ != nullptr) request_context.defer_blocking = &deferred;
+  DeferredCall deferred;
+  if (runs_members && members_ != nullptr) request_context.defer = &deferred;
   {
     Response response;
     absl::Status result = (core_->*method)(request_context, request, &response);
-    if (!deferred) {
+    if (!deferred.pending()) {
       finish(result, response);
       return reactor;
     }
   }
-  request_context.defer_blocking = nullptr;
   // From here until it has run, the call counts against its identity, so
   // that one identity cannot take every member thread and queue slot. The
   // limit is the call's own policy snapshot's.
@@ -124,8 +124,9 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   // A task that is refused below, or never runs, gives its slot back when
   // it is destroyed.
   auto run = [core = core_, method, finish, request = std::move(request),
-              request_context = std::move(request_context), slot = *std::move(counted),
-              in_flight = std::move(in_flight)]() mutable {
+              request_context = std::move(request_context), deferred = std::move(deferred),
+              slot = *std::move(counted), in_flight = std::move(in_flight)]() mutable {
+    request_context.defer = &deferred;
     Response response;
     absl::Status result = (core->*method)(request_context, request, &response);
     // Before the answer: a client that has its answer may call again at

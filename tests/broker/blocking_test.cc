@@ -1,7 +1,8 @@
 // Which members may block (TypeBuilder::NonBlocking, MemberBinding::may_block)
 // and how the core defers them for a caller that must not block
-// (RequestContext::defer_blocking): nothing runs, nothing is decided, and a
-// hidden name is answered like an absent one.
+// (RequestContext::defer, DeferredCall): both gates decide first, only an
+// allowed member that may block is handed back, and it runs when the call
+// comes back; a refused or hidden name is answered at once.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -138,6 +139,11 @@ policy::OlpPtr MeterOlp() {
   b.Expose(View::kInstance, Op::kGetAttr, "gain", Lock::NoPermissionRequired());
   b.Expose(View::kInstance, Op::kSetAttr, "gain", Lock::NoPermissionRequired());
   b.Expose(View::kInstance, Op::kCall, "measure", Lock::NoPermissionRequired());
+  // Exposed, but the ACL grants `tune` to alice only.
+  b.Expose(View::kInstance, Op::kCall, "tune", Lock::Permission("tune"));
+  // Every other name is readable with `tune`: `measure` through "*" is a
+  // name exposed for getattr that cannot be read.
+  b.Expose(View::kInstance, Op::kGetAttr, "*", Lock::Permission("tune"));
   return b.Build();
 }
 
@@ -147,6 +153,8 @@ void RegisterMeter(TypeRegistry& r) {
       .Property("gain", &Meter::Gain, &Meter::SetGain)
       .Method("measure", &Meter::Measure)
       .Method("calibrate", &Meter::Measure)
+      .Method("tune", &Meter::Measure)
+      .Acl({policy::AceSpec::Allow("alice", "tune")})
       .Olp(MeterOlp())
       .Concurrency(Concurrency::kThreadSafe)
       .NonBlocking({"read"});
@@ -155,50 +163,84 @@ void RegisterMeter(TypeRegistry& r) {
 
 class DeferTest : public ::testing::Test {
  protected:
-  DeferTest() : meter_(std::make_shared<Meter>()), h_(kBasePolicy, RegisterMeter, meter_),
-                bob_(h_, Bob()) {
+  DeferTest()
+      : meter_(std::make_shared<Meter>()),
+        h_(kBasePolicy, RegisterMeter, meter_),
+        bob_(h_, Bob()),
+        alice_(h_, Alice()) {
     bob_.Open();
-    bob_.ctx().defer_blocking = &deferred_;
+    bob_.ctx().defer = &deferred_;
+    alice_.Open();
   }
   std::shared_ptr<Meter> meter_;
   Harness h_;
   Client bob_;
-  bool deferred_ = false;
+  Client alice_;
+  DeferredCall deferred_;
 };
 
-TEST_F(DeferTest, AMemberThatMayBlockIsDeferredUntouched) {
+TEST_F(DeferTest, AMemberThatMayBlockIsDecidedThenHandedBackUntouched) {
   absl::StatusOr<v1::Value> result = bob_.Call(bob_.root(), "measure");
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_TRUE(deferred_);
+  EXPECT_TRUE(deferred_.pending());
   EXPECT_EQ(result->kind_case(), v1::Value::KIND_NOT_SET);  // the response is untouched
   EXPECT_EQ(meter_->measures.load(), 0);
 
-  deferred_ = false;
-  EXPECT_TRUE(bob_.Set(bob_.root(), "gain", Int(3)).ok());
-  EXPECT_TRUE(deferred_);
-  EXPECT_EQ(meter_->Gain(), 1);
-
-  // Again on a thread that may block: it runs.
-  bob_.ctx().defer_blocking = nullptr;
+  // The same call again, with the decision: the member runs.
   result = bob_.Call(bob_.root(), "measure");
   ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(deferred_.pending());
   EXPECT_EQ(result->int_value(), 7);
   EXPECT_EQ(meter_->measures.load(), 1);
+
+  EXPECT_TRUE(bob_.Set(bob_.root(), "gain", Int(3)).ok());
+  EXPECT_TRUE(deferred_.pending());
+  EXPECT_EQ(meter_->Gain(), 1);
+  EXPECT_TRUE(bob_.Set(bob_.root(), "gain", Int(3)).ok());
+  EXPECT_FALSE(deferred_.pending());
+  EXPECT_EQ(meter_->Gain(), 3);
+}
+
+TEST_F(DeferTest, ADeniedCallIsAnsweredAtOnceAndNeverHandedBack) {
+  absl::Status denied = bob_.Call(bob_.root(), "tune").status();
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_FALSE(deferred_.pending());
+  EXPECT_EQ(meter_->measures.load(), 0);
+  // Allowed for alice: handed back.
+  alice_.ctx().defer = &deferred_;
+  EXPECT_TRUE(alice_.Call(alice_.root(), "tune").ok());
+  EXPECT_TRUE(deferred_.pending());
+}
+
+TEST_F(DeferTest, TheMemberKindIsToldOnlyToACallerTheAclLetsThrough) {
+  // `measure` is exposed for getattr (through "*", lock `tune`) but is a
+  // method. bob does not hold `tune`: he is denied like for any name.
+  absl::Status bob = bob_.Get(bob_.root(), "measure").status();
+  EXPECT_THAT(bob, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(Reason(bob), "ACL_DENIED");
+  EXPECT_THAT(bob_.Get(bob_.root(), "no_such_name_but_wildcarded").status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  // alice holds it: she learns the kind.
+  absl::Status alice = alice_.Get(alice_.root(), "measure").status();
+  EXPECT_THAT(alice, StatusIs(absl::StatusCode::kInvalidArgument,
+                              "method 'measure' of 'test.Meter' cannot be read; call it instead"));
+  EXPECT_EQ(Reason(alice), "WRONG_MEMBER_KIND");
+  EXPECT_EQ(meter_->measures.load(), 0);
 }
 
 TEST_F(DeferTest, ANonBlockingMemberRunsAtOnce) {
   absl::StatusOr<v1::Value> value = bob_.Get(bob_.root(), "read");
   ASSERT_TRUE(value.ok()) << value.status();
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
   EXPECT_EQ(value->int_value(), 42);
   EXPECT_EQ(meter_->reads.load(), 1);
 }
 
 TEST_F(DeferTest, AHiddenNameIsAnsweredLikeAnAbsentOneNotDeferred) {
   absl::Status hidden = bob_.Call(bob_.root(), "calibrate").status();
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
   absl::Status absent = bob_.Call(bob_.root(), "calibrat").status();
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
   EXPECT_THAT(hidden, StatusIs(absl::StatusCode::kNotFound,
                                "'test.Meter' object has no attribute 'calibrate'"));
   EXPECT_THAT(absent, StatusIs(absl::StatusCode::kNotFound,
@@ -206,7 +248,7 @@ TEST_F(DeferTest, AHiddenNameIsAnsweredLikeAnAbsentOneNotDeferred) {
   EXPECT_EQ(Reason(hidden), Reason(absent));
   // Exposed for getattr/setattr, not for delattr: not deferred either.
   EXPECT_THAT(bob_.Del(bob_.root(), "gain"), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
   EXPECT_EQ(meter_->measures.load(), 0);
 }
 
@@ -214,10 +256,10 @@ TEST_F(DeferTest, ErrorsBeforeTheMemberAreAnsweredAtOnce) {
   v1::HandleRef unknown;
   unknown.set_id("0123456789abcdef0123456789abcdef");
   EXPECT_THAT(bob_.Call(unknown, "measure").status(), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
   bob_.set_session("no-such-session");
   EXPECT_THAT(bob_.Call(bob_.root(), "measure").status(), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_FALSE(deferred_);
+  EXPECT_FALSE(deferred_.pending());
 }
 
 }  // namespace

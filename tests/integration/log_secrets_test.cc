@@ -196,5 +196,127 @@ TEST(LogSecrets, NoCredentialOrKeyReachesAnyLogLine) {
   }
 }
 
+// A caller who learned another session's ids sends them back in every
+// place a request can carry text: as its handle, its session, a member
+// name, a handle argument, ids to release, padded with more hex digits.
+// orbd's output and its audit log must then hold none of the ids the
+// broker issued in the run, and say where they were redacted.
+class IdCaller {
+ public:
+  IdCaller(const std::string& address, std::string token)
+      : stub_(v1::ObjectBroker::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        token_(std::move(token)) {}
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token_);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return context;
+  }
+  v1::OpenSessionResponse Open() {
+    v1::OpenSessionResponse opened;
+    EXPECT_TRUE(stub_->OpenSession(Context().get(), v1::OpenSessionRequest(), &opened).ok());
+    return opened;
+  }
+  grpc::Status GetAttr(const std::string& session, const std::string& handle,
+                       const std::string& name) {
+    v1::GetAttrRequest request;
+    request.set_session(session);
+    request.set_handle(handle);
+    request.set_name(name);
+    v1::GetAttrResponse response;
+    return stub_->GetAttr(Context().get(), request, &response);
+  }
+  grpc::Status Call(const std::string& session, const std::string& handle,
+                    const std::string& name, const std::vector<v1::Value>& args,
+                    v1::Value* result = nullptr) {
+    v1::CallRequest request;
+    request.set_session(session);
+    request.set_handle(handle);
+    request.set_name(name);
+    for (const v1::Value& a : args) *request.add_args() = a;
+    v1::CallResponse response;
+    grpc::Status status = stub_->Call(Context().get(), request, &response);
+    if (result != nullptr) *result = response.result();
+    return status;
+  }
+  grpc::Status Release(const std::string& session, const std::vector<std::string>& ids) {
+    v1::ReleaseRequest request;
+    request.set_session(session);
+    for (const std::string& id : ids) request.add_handles(id);
+    v1::ReleaseResponse response;
+    return stub_->Release(Context().get(), request, &response);
+  }
+  grpc::Status Close(const std::string& session) {
+    v1::CloseSessionRequest request;
+    request.set_session(session);
+    v1::CloseSessionResponse response;
+    return stub_->CloseSession(Context().get(), request, &response);
+  }
+
+ private:
+  std::unique_ptr<v1::ObjectBroker::Stub> stub_;
+  std::string token_;
+};
+
+TEST(LogSecrets, NoWholeSessionOrHandleIdReachesAnyLogLineOrAuditRecord) {
+  const std::string policy_path = std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto";
+  const std::string dir = MakeTempDir();
+  const std::string audit_path = dir + "/audit.jsonl";
+  std::string log;
+  std::vector<std::string> issued;
+  {
+    LoggedOrbd orbd({"--listen=127.0.0.1:0", "--service=blog", "--policy=" + policy_path,
+                     "--debug_authorization", "--audit-log=" + audit_path});
+    const std::string address = orbd.WaitForAddress();
+    ASSERT_FALSE(address.empty()) << orbd.StopAndReadLog();
+
+    IdCaller alice(address, kAliceToken);
+    IdCaller bob(address, kBobToken);
+    const v1::OpenSessionResponse victim = alice.Open();
+    v1::Value entry;
+    v1::Value title, body;
+    title.set_string_value("t");
+    body.set_string_value("b");
+    ASSERT_TRUE(alice.Call(victim.session(), victim.root().id(), "add_entry", {title, body}, &entry)
+                    .ok());
+    const std::string entry_id = entry.handle().id();
+    const v1::OpenSessionResponse attacker = bob.Open();
+    issued = {victim.session(), victim.root().id(), entry_id, attacker.session(),
+              attacker.root().id()};
+    for (const std::string& id : issued) ASSERT_EQ(id.size(), 32u) << "ids are 32 hex digits";
+
+    for (const std::string& stolen : {victim.session(), victim.root().id(), entry_id}) {
+      // Each is refused; the messages sent back may quote what bob sent.
+      EXPECT_FALSE(bob.GetAttr(attacker.session(), stolen, "title").ok());
+      EXPECT_FALSE(bob.GetAttr(attacker.session(), stolen + "00", "title").ok());
+      EXPECT_FALSE(bob.GetAttr(attacker.session(), "x" + stolen + "y", "title").ok());
+      EXPECT_FALSE(bob.GetAttr(stolen, attacker.root().id(), "title").ok());
+      EXPECT_FALSE(bob.GetAttr(attacker.session(), attacker.root().id(), stolen).ok());
+      EXPECT_FALSE(bob.Call(attacker.session(), attacker.root().id(), stolen, {}).ok());
+      v1::Value ref;
+      ref.mutable_handle()->set_id(stolen);
+      EXPECT_FALSE(bob.Call(attacker.session(), attacker.root().id(), "entry", {ref}).ok());
+      EXPECT_FALSE(bob.Release(attacker.session(), {stolen}).ok());
+      EXPECT_FALSE(bob.Close(stolen).ok());
+    }
+    // The victim's own work goes on.
+    EXPECT_TRUE(alice.GetAttr(victim.session(), entry_id, "title").ok());
+    log = orbd.StopAndReadLog();
+  }
+  const std::string audit = ReadFile(audit_path);
+  RunCommand("rm -rf " + dir);
+  EXPECT_THAT(log, HasSubstr("orbd: authz: "));
+  // The records are there, and say where an id was redacted.
+  EXPECT_THAT(audit, HasSubstr("\"decision\":\"rejected\""));
+  EXPECT_THAT(audit, HasSubstr("<id:"));
+  ASSERT_EQ(issued.size(), 5u);
+  for (const std::string& id : issued) {
+    EXPECT_THAT(log, Not(HasSubstr(id))) << "orbd's output holds an id the broker issued";
+    EXPECT_THAT(audit, Not(HasSubstr(id))) << "the audit log holds an id the broker issued";
+  }
+}
+
 }  // namespace
 }  // namespace orb::testing

@@ -22,6 +22,7 @@ namespace orb::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kAliceToken[] = "alice-demo-token";
 constexpr char kBobToken[] = "bob-demo-token";
@@ -294,7 +295,15 @@ TEST_F(ReloadTest, TheAdminRpcReloadsOnlyWithThePermission) {
   ASSERT_TRUE(AdminInfo(kAliceToken, &info).ok());
   EXPECT_EQ(info.revision(), 2u);
   EXPECT_THAT(info.last_error(), HasSubstr("bogus"));
-  EXPECT_THAT(Logs(), HasSubstr("\"op\":\"ReloadPolicy\""));
+  // Every record of a reload spells the op one way and names its actor.
+  const std::string logs = Logs();
+  EXPECT_THAT(logs, Not(HasSubstr("\"op\":\"ReloadPolicy\"")));
+  EXPECT_THAT(logs, HasSubstr("\"user\":\"alice\",\"authn\":\"bearer\",\"op\":"
+                              "\"reload_policy\",\"name\":\"admin_rpc\",\"decision\":\"allowed\""));
+  EXPECT_THAT(logs, HasSubstr("\"user\":\"alice\",\"authn\":\"bearer\",\"op\":"
+                              "\"reload_policy\",\"name\":\"admin_rpc\",\"decision\":\"rejected\""));
+  EXPECT_THAT(logs, HasSubstr("\"op\":\"get_policy_info\""));
+  EXPECT_THAT(logs, Not(HasSubstr("admin RPC by")));
 }
 
 TEST_F(ReloadTest, APolicyWithoutAdminRefusesEveryAdminCall) {

@@ -236,15 +236,17 @@ TEST_F(TlsTest, AMappedCertificateBecomesItsUserAndAnUnmappedOneIsRefused) {
   EXPECT_THAT(status.error_message(), HasSubstr("not mapped"));
 }
 
-TEST_F(TlsTest, ABearerHeaderDecidesAloneOverACertificate) {
-  // docs/policy.md: an authorization header, when present, decides alone.
+TEST_F(TlsTest, ABearerHeaderWithAVerifiedCertificateIsTwoCredentialsAndRefused) {
+  // docs/policy.md: one credential per call.
   auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
   auto bob = Stub(*broker, certs_->Client("bob"));
+  grpc::Status status = Open(*bob, nullptr, kAliceToken);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("two credentials"));
+  // The certificate alone still works, and so does a wrong token not.
   std::string userid;
-  ASSERT_TRUE(Open(*bob, &userid, kAliceToken).ok());
-  EXPECT_EQ(userid, "alice");
-  EXPECT_TRUE(SetTitle(*bob, "bob's connection, alice's token", kAliceToken).ok());
-  // A wrong token is refused even though the certificate is good.
+  ASSERT_TRUE(Open(*bob, &userid).ok());
+  EXPECT_EQ(userid, "bob");
   auto alice = Stub(*broker, certs_->Client("alice"));
   EXPECT_EQ(Open(*alice, nullptr, "not-a-token").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

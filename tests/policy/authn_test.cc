@@ -393,15 +393,43 @@ TEST(Mtls, UnverifiedOrUnconfiguredCertificateIsNotUsed) {
   EXPECT_FALSE(identity->authenticated());
 }
 
-TEST(Mtls, AuthorizationHeaderWinsOverCertificate) {
+TEST(OneCredential, HeaderWithAVerifiedCertificateIsRefused) {
   auto authn = Make(DemoPolicy());
   CallCredentials both = Peer("alice");
   both.authorization = std::string("Bearer ") + kBobToken;
-  auto identity = authn->Authenticate(both, kNow);
-  ASSERT_THAT(identity, IsOk());
-  EXPECT_EQ(identity->userid, "bob");
+  both.has_authorization = true;
+  both.authorization_count = 1;
+  EXPECT_THAT(authn->Authenticate(both, kNow),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("two credentials")));
   both.authorization = "Bearer wrong";
   EXPECT_THAT(authn->Authenticate(both, kNow), StatusIs(absl::StatusCode::kUnauthenticated));
+  // Without the header, the certificate alone authenticates.
+  EXPECT_EQ(authn->Authenticate(Peer("alice"), kNow)->userid, "alice");
+}
+
+TEST(OneCredential, TwoAuthorizationEntriesAreRefusedWhateverTheFirst) {
+  auto authn = Make(DemoPolicy());
+  // A valid token first, then a wrong one, a Basic header, a ticket.
+  CallCredentials two = Header(std::string("Bearer ") + kAliceToken);
+  two.has_authorization = true;
+  two.authorization_count = 2;
+  auto refused = authn->Authenticate(two, kNow);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnauthenticated,
+                                HasSubstr("2 authorization headers")));
+  EXPECT_THAT(std::string(refused.status().message()), Not(HasSubstr(kAliceToken)));
+}
+
+TEST(OneCredential, AMiscasedAuthorizationHeaderIsRefusedNotAnonymous) {
+  auto authn = Make(DemoPolicy());  // allows anonymous callers
+  CallCredentials miscased;
+  miscased.miscased_header = "Authorization";
+  EXPECT_THAT(authn->Authenticate(miscased, kNow),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("'Authorization'")));
+  // Also next to a valid lower-case header.
+  miscased.authorization = std::string("Bearer ") + kAliceToken;
+  miscased.has_authorization = true;
+  miscased.authorization_count = 1;
+  EXPECT_THAT(authn->Authenticate(miscased, kNow), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST(Create, RefusesMalformedSecretsWithoutNamingThem) {

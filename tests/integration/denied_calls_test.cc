@@ -1,0 +1,117 @@
+// Calls that the gates refuse never take a member thread or the caller's
+// member-call quota: both gates decide on gRPC's thread, and only an
+// allowed member that may block is handed to the member threads
+// (DeferredCall). One identity flooding the broker with denied calls on a
+// blocking type leaves the member threads to the others.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/integration/gadget.h"
+#include "tests/integration/ops_fixture.h"
+
+namespace orb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Only alice may run gadget methods; bob is refused by the ACL.
+constexpr char kAliceRuns[] =
+    R"(ace { action: ALLOW principal: "alice" permission: "run" })";
+
+// A gadget call as `token`, on the handle `gadget` of `session`.
+grpc::Status CallGadget(v1::ObjectBroker::Stub& stub, const std::string& token,
+                        const std::string& session, const std::string& gadget,
+                        const std::string& method, v1::Value* result = nullptr) {
+  v1::CallRequest request;
+  request.set_session(session);
+  request.set_handle(gadget);
+  request.set_name(method);
+  v1::CallResponse response;
+  grpc::Status status =
+      stub.Call(Context(token, std::chrono::milliseconds(10000)).get(), request, &response);
+  if (result != nullptr) *result = response.result();
+  return status;
+}
+
+class DeniedCallsTest : public ::testing::Test {
+ protected:
+  // Two member threads, a queue of one, one member call at a time per
+  // identity: a single denied call that reached the member threads would
+  // make bob's next ones IDENTITY_BUSY and alice's second call BROKER_BUSY.
+  static service::ServerOptions TwoThreads() {
+    service::ServerOptions options;
+    options.max_member_threads = 2;
+    options.max_queued_member_calls = 1;
+    return options;
+  }
+  static std::shared_ptr<TypeRegistry> Registry() {
+    auto registry = std::make_shared<TypeRegistry>();
+    EXPECT_TRUE(RegisterGadget(*registry).ok());
+    return registry;
+  }
+
+  std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
+  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+                    CompileOrDie(GadgetPolicy(
+                        kAliceRuns, "limits { max_member_calls_per_identity: 2 }")),
+                    TwoThreads()};
+};
+
+TEST_F(DeniedCallsTest, AFloodOfDeniedCallsLeavesTheMemberThreadsToOthers) {
+  ASSERT_TRUE(broker_.started());
+  auto stub = v1::ObjectBroker::NewStub(broker_.PlaintextChannel());
+  v1::OpenSessionResponse alice, bob;
+  ASSERT_TRUE(OpenSession(*stub, kAliceToken, &alice).ok());
+  ASSERT_TRUE(OpenSession(*stub, kBobToken, &bob).ok());
+  // alice's own gadget for the blocking call, so that her second call does
+  // not wait for it on one serialized object.
+  v1::Value own;
+  ASSERT_TRUE(CallGadget(*stub, kAliceToken, alice.session(), alice.root().id(), "spawn", &own)
+                  .ok());
+
+  // alice's wait() holds one member thread until released.
+  grpc::Status waited;
+  std::thread wait([&] {
+    waited = CallGadget(*stub, kAliceToken, alice.session(), own.handle().id(), "wait");
+  });
+  const bool wait_started = board_->AwaitStarted(1);
+
+  // bob sends 32 calls to the same blocking method at once: each is denied
+  // by the ACL, none is refused as busy.
+  constexpr int kDenied = 32;
+  std::vector<grpc::Status> denied(kDenied);
+  std::vector<std::thread> flood;
+  for (int i = 0; i < kDenied; ++i) {
+    flood.emplace_back([&, i] {
+      denied[i] = CallGadget(*stub, kBobToken, bob.session(), bob.root().id(), "wait");
+    });
+  }
+  for (std::thread& t : flood) t.join();
+
+  // alice's next call on the same blocking type finds the other thread.
+  v1::Value pong;
+  grpc::Status ping =
+      CallGadget(*stub, kAliceToken, alice.session(), alice.root().id(), "ping", &pong);
+  const int started_while_waiting = board_->started();
+  board_->Release();
+  wait.join();
+
+  ASSERT_TRUE(wait_started);
+  for (int i = 0; i < kDenied; ++i) {
+    EXPECT_EQ(denied[i].error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << "call " << i << ": " << denied[i].error_message();
+    EXPECT_THAT(denied[i].error_message(), HasSubstr("needs permission 'run'"));
+  }
+  EXPECT_TRUE(ping.ok()) << ping.error_message();
+  EXPECT_EQ(pong.string_value(), "pong");
+  EXPECT_EQ(started_while_waiting, 1) << "a denied call ran its member";
+  EXPECT_TRUE(waited.ok()) << waited.error_message();
+}
+
+}  // namespace
+}  // namespace orb::testing
