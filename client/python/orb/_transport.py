@@ -150,23 +150,32 @@ class UnaryTransport:
 
     def unary(self, method: str, request: Any, timeout: Optional[float], step: str = "") -> Any:
         """One RPC by name (session management, Release, ListHandles)."""
-        try:
-            return self._rpc[method](request, timeout=timeout, metadata=self._metadata)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e, step or method) from None
+        return self._send(method, request, timeout, step or method)
 
     def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
         """Runs `ops` in order; `deadline` is absolute (time.monotonic())."""
         results: List[Any] = []
         for op in ops:
             method, request = _request(op, session, _resolve(op, results))
-            try:
-                response = self._rpc[method](request, timeout=_remaining(deadline, op),
-                                             metadata=self._metadata)
-            except grpc.RpcError as e:
-                raise from_rpc_error(e, op.step()) from None
-            results.append(_result(op, response))
+            results.append(_result(op, self._send(method, request,
+                                                  _remaining(deadline, op), op.step())))
         return results
+
+    def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+        # grpc's blocking call (2-3x faster than .future()) raises
+        # KeyboardInterrupt from inside and cancels the call when its call
+        # object is freed; the interrupt is re-raised outside the except
+        # block so that the traceback, which holds that object, is dropped
+        # first and the broker sees the cancellation at once.
+        interrupted = False
+        try:
+            return self._rpc[method](request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e, step) from None
+        except KeyboardInterrupt:
+            interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
 
     def close(self) -> None:
         self._channel.close()
