@@ -27,7 +27,7 @@ from . import _common
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Connection", "Proxy", "Method", "TLS", "deadline", "describe", "restrict",
+    "connect", "Connection", "Proxy", "Method", "TLS", "deadline", "describe", "restrict", "type_name",
     "Description", "MemberInfo", "OrbError", "NameNotFound", "NotFound", "PermissionDenied",
     "Unauthenticated", "InvalidArgument", "DeadlineExceeded", "ResourceExhausted",
     "FailedPrecondition", "RemoteError", "Unavailable", "Cancelled", "ConnectionClosed",
@@ -41,6 +41,15 @@ def describe(proxy: Proxy) -> Description:
     it now (one Describe). ``print(orb.describe(p))`` shows a table."""
     _check_proxy(proxy, "describe")
     return proxy._orb_conn._describe(proxy)
+
+
+def type_name(proxy: Any) -> str:
+    """The registered type name of a proxy's object, e.g. ``"demo.Entry"``
+    (no call: the broker sent it with the handle). Works for orb.aio proxies."""
+    ref = getattr(proxy, "_orb_ref", None)
+    if ref is None:
+        raise TypeError(f"orb.type_name() takes an orb proxy, not {type(proxy).__name__}")
+    return ref.type_name
 
 
 def restrict(proxy: Proxy, *, getattr: Optional[Sequence[str]] = None,

@@ -15,6 +15,7 @@ Errors come back as `OrbError`s naming the step that failed.
 """
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -165,8 +166,9 @@ class UnaryTransport:
         # grpc's blocking call (2-3x faster than .future()) raises
         # KeyboardInterrupt from inside and cancels the call when its call
         # object is freed; the interrupt is re-raised outside the except
-        # block so that the traceback, which holds that object, is dropped
-        # first and the broker sees the cancellation at once.
+        # block, after a collection, so that the traceback and any cycle
+        # holding that object are gone and the broker sees the
+        # cancellation at once.
         interrupted = False
         try:
             return self._rpc[method](request, timeout=timeout, metadata=self._metadata)
@@ -175,6 +177,7 @@ class UnaryTransport:
         except KeyboardInterrupt:
             interrupted = True
         if interrupted:
+            gc.collect()
             raise KeyboardInterrupt
 
     def close(self) -> None:

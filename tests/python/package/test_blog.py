@@ -3,10 +3,12 @@ operations, handles as proxies, class handles, dir/repr/describe/restrict,
 errors, deadlines, threads, GC release and bad input."""
 import concurrent.futures
 import gc
+import linecache
 import signal
 import subprocess
 import sys
 import threading
+import time
 import _thread
 
 import grpc
@@ -247,10 +249,22 @@ def test_a_deadline_in_flight_is_deadline_exceeded(fake):
 def test_keyboard_interrupt_cancels_the_call_in_flight(fake):
     servicer, address = fake
     with orb.connect(address, timeout=60) as conn:
-        def interrupt_when_started():
+        main = threading.main_thread().ident
+
+        def interrupt_when_waiting():
+            # Interrupts once the call is started and the main thread waits
+            # in grpc's poll (an interrupt while grpc starts the call leaves
+            # it to run to its deadline: a grpcio limit, docs/python.md).
             servicer.slow_started.wait(10)
+            while True:
+                frame = sys._current_frames().get(main)
+                if frame is not None and frame.f_code.co_name == "_blocking" and \
+                        "next_event" in linecache.getline(frame.f_code.co_filename,
+                                                          frame.f_lineno):
+                    break
+                time.sleep(0.001)
             _thread.interrupt_main()
-        threading.Thread(target=interrupt_when_started, daemon=True).start()
+        threading.Thread(target=interrupt_when_waiting, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
             conn.root.slow
         assert servicer.cancelled.wait(10), "the broker never saw the call cancelled"
