@@ -26,6 +26,7 @@ import time
 
 import grpc
 import rpyc
+import rpyc.utils.factory
 
 import orb
 from orb.v1 import broker_pb2, value_pb2
@@ -112,8 +113,11 @@ def rows(address, rpyc_port, n):
     first = blog.add_entry("first", "x")  # entry-1 in a fresh orbd is bob's
     first_name = "entry-1"
     dir(blog)  # the connection learns demo.Blog's methods (one Describe)
-    rconn = rpyc.connect("127.0.0.1", rpyc_port, config={"allow_public_attrs": True,
-                                                         "allow_setattr": True})
+    # TCP_NODELAY on RPyC's client socket (rpyc.connect leaves Nagle on, and
+    # then a call that returns a new object waits ~40 ms for a delayed ACK).
+    rconn = rpyc.utils.factory.connect_stream(
+        rpyc.SocketStream.connect("127.0.0.1", rpyc_port, nodelay=True),
+        config={"allow_public_attrs": True, "allow_setattr": True})
     rblog = rconn.root.blog
     rfirst = rblog.add_entry("first", "x")
     # Each side writes the title of bob's own entry (bob may not retitle
