@@ -17,6 +17,7 @@ SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 CLIENT_SNIPPETS = [
     "examples/python/gen_stubs.sh",
     "examples/python/blog_session.py",
+    "examples/python/blog_orb.py",
     "examples/node/blog_session.js",
     "examples/shell/buf-curl-session.sh",
     "examples/shell/grpcurl-session.sh",

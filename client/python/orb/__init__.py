@@ -1,0 +1,69 @@
+"""orb: transparent Python proxies for the live C++ objects an orb broker
+serves, every operation gated by the broker's Object Lock Profiles and ACLs.
+
+    import orb
+
+    with orb.connect("127.0.0.1:50051", token="bob-demo-token") as conn:
+        blog = conn.root
+        print(blog.title)                          # GetAttr
+        entry = blog.add_entry("Hello", "world")   # Call → a proxy
+        entry.title = "Hello again"                # SetAttr
+        del entry.body                             # DelAttr
+
+The tutorial is docs/python.md; ``orb.aio`` is the asyncio client.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Union
+
+from ._common import TLS, Description, MemberInfo, deadline
+from ._client import Connection, Method, Proxy, connect
+from ._errors import (Cancelled, ConnectionClosed, DeadlineExceeded, EncodeError,
+                      FailedPrecondition, InvalidArgument, NameNotFound, NotFound, OrbError,
+                      PermissionDenied, RemoteError, ResourceExhausted, Unauthenticated,
+                      Unavailable)
+from . import _common
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "connect", "Connection", "Proxy", "Method", "TLS", "deadline", "describe", "restrict", "type_name",
+    "Description", "MemberInfo", "OrbError", "NameNotFound", "NotFound", "PermissionDenied",
+    "Unauthenticated", "InvalidArgument", "DeadlineExceeded", "ResourceExhausted",
+    "FailedPrecondition", "RemoteError", "Unavailable", "Cancelled", "ConnectionClosed",
+    "EncodeError",
+]
+
+
+def describe(proxy: Proxy) -> Description:
+    """The handle's type, view (instance or class), whether it is restricted,
+    and each exposed name with the lock it needs and whether the caller holds
+    it now (one Describe). ``print(orb.describe(p))`` shows a table."""
+    _check_proxy(proxy, "describe")
+    return proxy._orb_conn._describe(proxy)
+
+
+def type_name(proxy: Any) -> str:
+    """The registered type name of a proxy's object, e.g. ``"demo.Entry"``
+    (no call: the broker sent it with the handle). Works for orb.aio proxies."""
+    ref = getattr(proxy, "_orb_ref", None)
+    if ref is None:
+        raise TypeError(f"orb.type_name() takes an orb proxy, not {type(proxy).__name__}")
+    return ref.type_name
+
+
+def restrict(proxy: Proxy, *, getattr: Optional[Sequence[str]] = None,
+             setattr: Optional[Sequence[str]] = None, delattr: Optional[Sequence[str]] = None,
+             call: Optional[Sequence[str]] = None) -> Proxy:
+    """A new proxy to the same object that exposes only the names given per
+    operation (an operation not named keeps nothing). The broker makes it: a
+    restricted handle can be passed to less trusted code, which cannot widen
+    it. Names outside the original's exposure are refused by the broker."""
+    _check_proxy(proxy, "restrict")
+    return proxy._orb_conn._restrict(proxy, _common.restrict_keep(getattr, setattr, delattr, call))
+
+
+def _check_proxy(obj: Any, what: str) -> None:
+    if type(obj) is not Proxy:
+        raise TypeError(f"orb.{what}() takes an orb proxy, not {type(obj).__name__} "
+                        "(for orb.aio proxies use orb.aio.{what})")

@@ -1,0 +1,319 @@
+"""The blocking client: Connection, Proxy and Method.
+
+Thread-safe: one Connection may be used from many threads at once (gRPC's
+channel is; the release queue is a deque; the method cache is replaced, not
+mutated). Handles are released when their proxy is garbage-collected: the
+proxy's id goes into a queue that a background thread sends in one Release
+every RELEASE_INTERVAL (or at once when it grows long); the same thread
+renews the session's lease while the connection is idle.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import weakref
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import grpc
+
+from . import _common
+from ._errors import ConnectionClosed, EncodeError, NameNotFound
+from ._transport import Op, UnaryTransport
+from ._values import decode, encode
+from .v1 import broker_pb2, value_pb2
+
+
+class Proxy:
+    """A remote object. ``p.name`` reads an attribute (GetAttr), ``p.name =
+    v`` writes it (SetAttr), ``del p.name`` deletes it (DelAttr) and
+    ``p.method(*args, **kwargs)`` calls a method (Call; fetching ``p.method``
+    sends nothing once the type is known). ``dir(p)`` lists the names the
+    caller may use now. Two proxies are equal when they name the same handle
+    of the same connection."""
+
+    __slots__ = ("_orb_conn", "_orb_ref", "_orb_restricted", "__weakref__")
+
+    def __init__(self, conn: "Connection", ref: value_pb2.HandleRef,
+                 restricted: bool = False) -> None:
+        object.__setattr__(self, "_orb_conn", conn)
+        object.__setattr__(self, "_orb_ref", ref)
+        object.__setattr__(self, "_orb_restricted", restricted)
+
+    def __getattr__(self, name: str) -> Any:
+        if _common.is_python_probe(name):
+            raise AttributeError(name)
+        return self._orb_conn._getattr(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._orb_conn._setattr(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._orb_conn._delattr(self, name)
+
+    def __dir__(self) -> List[str]:
+        return self._orb_conn._describe(self).allowed()
+
+    def __repr__(self) -> str:
+        ref = self._orb_ref
+        kind = "class " if ref.is_class else ""
+        extra = " restricted" if self._orb_restricted else ""
+        return f"<orb.Proxy {kind}{ref.type_name} #{_common.short_id(ref.id)}{extra}>"
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is Proxy and other._orb_conn is self._orb_conn
+                and other._orb_ref.id == self._orb_ref.id)
+
+    def __hash__(self) -> int:
+        return hash(self._orb_ref.id)
+
+    def __reduce__(self):
+        raise TypeError("an orb proxy cannot be pickled: its handle is valid only in its session")
+
+    def __del__(self) -> None:
+        try:
+            self._orb_conn._drop(self._orb_ref.id)
+        except Exception:  # interpreter shutdown, half-built proxy
+            pass
+
+
+class Method:
+    """A bound remote method; calling it is one Call."""
+
+    __slots__ = ("_proxy", "_name")
+
+    def __init__(self, proxy: Proxy, name: str) -> None:
+        self._proxy = proxy
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._proxy._orb_conn._call(self._proxy, self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<orb.Method {self._proxy._orb_ref.type_name}.{self._name}>"
+
+
+class Connection:
+    """A session with a broker (from orb.connect). Use it as a context
+    manager or call close(); closing releases every handle of the session.
+
+    Attributes: ``root`` (the root object's proxy), ``userid`` (empty when
+    anonymous), ``principals``, ``features``, ``lease_seconds``, ``timeout``
+    (the default deadline of every operation, seconds or None)."""
+
+    def __init__(self, transport: UnaryTransport, opened: broker_pb2.OpenSessionResponse,
+                 timeout: Optional[float]) -> None:
+        self._transport = transport
+        self._session = opened.session
+        self.timeout = timeout
+        self.userid: str = opened.userid
+        self.principals: Tuple[str, ...] = tuple(opened.principals)
+        self.features: Tuple[str, ...] = tuple(opened.features)
+        self.lease_seconds: int = opened.lease_seconds
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._releases: collections.deque = collections.deque()
+        self._methods: Dict[Any, FrozenSet[str]] = {}  # method names per (type, view)
+        self._last_call = time.monotonic()
+        self._stop = threading.Event()
+        self.root: Proxy = Proxy(self, opened.root)
+        self._housekeeper = threading.Thread(target=_housekeeping, args=(weakref.ref(self),
+                                             self._stop), name="orb-housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    # --- public ---------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Closes the session (every handle is released) and the channel.
+        Idempotent; proxies of a closed connection raise orb.ConnectionClosed."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        if self._housekeeper is not threading.current_thread():
+            self._housekeeper.join()
+        self._releases.clear()
+        try:
+            self._transport.unary("CloseSession",
+                                  broker_pb2.CloseSessionRequest(session=self._session),
+                                  timeout=self.timeout or 10.0)
+        except Exception:
+            pass  # the session then ends with its lease
+        finally:
+            self._transport.close()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def flush(self) -> int:
+        """Sends the queued releases now; returns how many were released."""
+        ids = []
+        while self._releases:
+            try:
+                ids.append(self._releases.popleft())
+            except IndexError:
+                break
+        if not ids or self._closed:
+            return 0
+        r = self._transport.unary("Release", broker_pb2.ReleaseRequest(
+            session=self._session, handles=ids), timeout=self.timeout)
+        return r.released
+
+    def list_handles(self) -> List[broker_pb2.HandleInfo]:
+        """The session's handles as the broker counts them (orb.v1.HandleInfo)."""
+        self._check_open()
+        return list(self._transport.unary("ListHandles", broker_pb2.ListHandlesRequest(
+            session=self._session), timeout=self.timeout).handles)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        who = self.userid or "anonymous"
+        return f"<orb.Connection {state} as {who}>"
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed:
+                self._stop.set()
+                self._transport.close()  # the session ends with its lease
+        except Exception:
+            pass
+
+    # --- used by Proxy and Method ------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConnectionClosed("the connection is closed")
+
+    def _run(self, ops: Sequence[Op]) -> List[Any]:
+        if self._closed:
+            raise ConnectionClosed("the connection is closed", step=ops[-1].step())
+        self._last_call = time.monotonic()
+        return self._transport.run(self._session, ops,
+                                   _common.absolute_deadline(self.timeout))
+
+    def _make_proxy(self, ref: value_pb2.HandleRef) -> Proxy:
+        return Proxy(self, ref)
+
+    def _handle_of(self, obj: Any) -> Optional[value_pb2.HandleRef]:
+        if type(obj) is not Proxy:
+            return None
+        if obj._orb_conn is not self:
+            raise EncodeError("a proxy of another connection cannot be sent: handles are "
+                              "valid only in their own session")
+        return obj._orb_ref
+
+    def _encode(self, obj: Any, path: str) -> value_pb2.Value:
+        return encode(obj, self._handle_of, 0, path)
+
+    def _method_key(self, proxy: Proxy) -> Any:
+        ref = proxy._orb_ref
+        return ref.id if proxy._orb_restricted else (ref.type_name, ref.is_class)
+
+    def _getattr(self, proxy: Proxy, name: str) -> Any:
+        methods = self._methods.get(self._method_key(proxy))
+        if methods is not None and name in methods:
+            return Method(proxy, name)
+        try:
+            (value,) = self._run((Op("getattr", proxy._orb_ref.id, name),))
+        except NameNotFound:
+            # Not an attribute: a method? Describe once per type and view.
+            if methods is None and name in self._describe(proxy).methods():
+                return Method(proxy, name)
+            raise
+        return decode(value, self._make_proxy)
+
+    def _setattr(self, proxy: Proxy, name: str, value: Any) -> None:
+        self._run((Op("setattr", proxy._orb_ref.id, name,
+                      value=self._encode(value, name)),))
+
+    def _delattr(self, proxy: Proxy, name: str) -> None:
+        self._run((Op("delattr", proxy._orb_ref.id, name),))
+
+    def _call(self, proxy: Proxy, name: str, args: tuple, kwargs: dict) -> Any:
+        op = Op("call", proxy._orb_ref.id, name,
+                args=[self._encode(a, f"{name}() argument {i + 1}") for i, a in enumerate(args)],
+                kwargs={k: self._encode(v, f"{name}() argument {k!r}")
+                        for k, v in kwargs.items()} if kwargs else None,
+                label=f"call {name!r}")
+        (result,) = self._run((op,))
+        return decode(result, self._make_proxy)
+
+    def _describe(self, proxy: Proxy) -> _common.Description:
+        (r,) = self._run((Op("describe", proxy._orb_ref.id),))
+        d = _common.Description.from_response(r)
+        self._methods[self._method_key(proxy)] = d.methods()
+        return d
+
+    def _restrict(self, proxy: Proxy, keep: dict) -> Proxy:
+        (ref,) = self._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
+        return Proxy(self, ref, restricted=True)
+
+    def _drop(self, handle_id: str) -> None:
+        if not self._closed:
+            self._releases.append(handle_id)
+
+
+def _housekeeping(conn_ref: "weakref.ref[Connection]", stop: threading.Event) -> None:
+    """Sends queued releases and renews the lease until the connection is
+    closed or collected. Errors are left to the next call to report."""
+    while not stop.wait(_common.RELEASE_INTERVAL):
+        conn = conn_ref()
+        if conn is None:
+            return
+        try:
+            if conn._releases:
+                conn.flush()
+            idle = time.monotonic() - conn._last_call
+            if conn.lease_seconds and idle > conn.lease_seconds / 3:
+                conn._last_call = time.monotonic()
+                conn._transport.unary("KeepAlive", broker_pb2.KeepAliveRequest(
+                    session=conn._session), timeout=10.0)
+        except Exception:
+            pass
+        del conn
+
+
+def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] = None,
+            tls: _common.TlsArg = None, timeout: Optional[float] = 30.0,
+            client_name: str = "orb-python") -> Connection:
+    """Opens a session with the broker at `target` ("host:port").
+
+    Args:
+        token: a bearer token (sent as ``authorization: Bearer``).
+        ticket: a signed ticket (``authorization: Ticket``); not with token.
+        tls: None/False for plaintext, True for TLS with the system's roots,
+            an orb.TLS (CA, client certificate for mTLS, server name) or
+            grpc.ChannelCredentials.
+        timeout: the default deadline of every operation in seconds (None:
+            none); ``with orb.deadline(s):`` narrows it.
+        client_name: shown in the broker's logs.
+
+    Raises orb.Unauthenticated for bad credentials and orb.Unavailable when
+    the broker cannot be reached.
+    """
+    metadata = _common.credentials_metadata(token, ticket)
+    creds, options = _common.channel_setup(tls)
+    channel = (grpc.secure_channel(target, creds, options) if creds is not None
+               else grpc.insecure_channel(target, options))
+    transport = UnaryTransport(channel, metadata)
+    try:
+        opened = transport.unary("OpenSession",
+                                 broker_pb2.OpenSessionRequest(client_name=client_name),
+                                 timeout=_timeout_now(timeout), step="open session")
+    except BaseException:
+        transport.close()
+        raise
+    return Connection(transport, opened, timeout)
+
+
+def _timeout_now(default: Optional[float]) -> Optional[float]:
+    end = _common.absolute_deadline(default)
+    return None if end is None else max(0.0, end - time.monotonic())

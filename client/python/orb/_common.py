@@ -1,0 +1,171 @@
+"""What the blocking and the asyncio clients share: deadlines, credentials,
+Describe answers as Python objects, and the housekeeping intervals."""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import grpc
+
+# How often queued releases are sent (seconds); and a lease is renewed when
+# a third of it passed without a call.
+RELEASE_INTERVAL = 0.2
+RELEASE_BATCH = 256  # a release queue this long is sent at once
+
+_deadline: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar(
+    "orb_deadline", default=None)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every orb operation inside the block (in this thread or task) must
+    finish within `seconds` from now, together; nested blocks take the
+    earlier end. An operation past it raises orb.DeadlineExceeded.
+
+        with orb.deadline(2.0):
+            entry = blog.add_entry("a", "b")
+            print(entry.title)
+    """
+    if seconds < 0:
+        raise ValueError("orb.deadline: seconds must be >= 0")
+    end = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(end if current is None else min(current, end))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def absolute_deadline(default_timeout: Optional[float]) -> Optional[float]:
+    """The monotonic end for an operation starting now."""
+    end = _deadline.get()
+    if default_timeout is not None:
+        default_end = time.monotonic() + default_timeout
+        end = default_end if end is None else min(end, default_end)
+    return end
+
+
+@dataclass(frozen=True)
+class TLS:
+    """TLS settings for orb.connect(tls=...). Paths to PEM files: `ca`
+    verifies the broker (None: the system's roots); `cert` and `key` are
+    the client's certificate for mutual TLS; `server_name` overrides the
+    name checked in the broker's certificate."""
+    ca: Optional[str] = None
+    cert: Optional[str] = None
+    key: Optional[str] = None
+    server_name: Optional[str] = None
+
+
+TlsArg = Union[None, bool, TLS, grpc.ChannelCredentials]
+
+
+def _read(path: Optional[str]) -> Optional[bytes]:
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def channel_setup(tls: TlsArg) -> Tuple[Optional[grpc.ChannelCredentials], list]:
+    """(credentials or None for plaintext, channel options)."""
+    options = [("grpc.primary_user_agent", "orb-python/0.1")]
+    if tls is None or tls is False:
+        return None, options
+    if tls is True:
+        return grpc.ssl_channel_credentials(), options
+    if isinstance(tls, grpc.ChannelCredentials):
+        return tls, options
+    if isinstance(tls, TLS):
+        if (tls.cert is None) != (tls.key is None):
+            raise ValueError("orb.TLS: cert and key go together (mutual TLS)")
+        if tls.server_name:
+            options.append(("grpc.ssl_target_name_override", tls.server_name))
+        return grpc.ssl_channel_credentials(_read(tls.ca), _read(tls.key), _read(tls.cert)), options
+    raise TypeError(f"tls must be None, a bool, orb.TLS or grpc.ChannelCredentials, "
+                    f"not {type(tls).__name__}")
+
+
+def credentials_metadata(token: Optional[str], ticket: Optional[str]) -> List[Tuple[str, str]]:
+    if token is not None and ticket is not None:
+        raise ValueError("orb.connect: pass token or ticket, not both")
+    if token is not None:
+        return [("authorization", f"Bearer {token}")]
+    if ticket is not None:
+        return [("authorization", f"Ticket {ticket}")]
+    return []
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """One exposed name for one operation, with what it needs and whether
+    the caller holds it now."""
+    op: str
+    name: str
+    lock: str
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class Description:
+    """orb.describe(proxy): the handle's type, view and effective rights."""
+    type_name: str
+    is_class: bool
+    view: str
+    restricted: bool
+    members: Tuple[MemberInfo, ...] = field(default=())
+    olp: Tuple[Tuple[str, str, str, str], ...] = field(default=())  # (view, op, name, lock)
+
+    @classmethod
+    def from_response(cls, r) -> "Description":
+        return cls(r.type_name, r.is_class, r.view, r.restricted,
+                   tuple(MemberInfo(m.op, m.name, m.lock, m.allowed) for m in r.members),
+                   tuple((e.view, e.op, e.name, e.lock) for e in r.olp))
+
+    def allowed(self, op: Optional[str] = None) -> List[str]:
+        """The names the caller may use now (for one op, or any)."""
+        return sorted({m.name for m in self.members if m.allowed and (op is None or m.op == op)})
+
+    def methods(self) -> frozenset:
+        """Names exposed as calls and not as attributes on this view."""
+        calls = {m.name for m in self.members if m.op == "call"}
+        return frozenset(calls - {m.name for m in self.members if m.op == "getattr"})
+
+    def __str__(self) -> str:
+        head = f"{'class' if self.is_class else 'instance'} of {self.type_name}"
+        if self.restricted:
+            head += " (restricted)"
+        lines = [head]
+        for m in sorted(self.members, key=lambda m: (m.name, m.op)):
+            lines.append(f"  {'+' if m.allowed else '-'} {m.op:8} {m.name:20} {m.lock}")
+        return "\n".join(lines)
+
+
+def restrict_keep(getattr: Optional[Sequence[str]], setattr: Optional[Sequence[str]],
+                  delattr: Optional[Sequence[str]], call: Optional[Sequence[str]]) -> dict:
+    keep = {}
+    for op, names in (("getattr", getattr), ("setattr", setattr), ("delattr", delattr),
+                      ("call", call)):
+        if names is None:
+            continue
+        if isinstance(names, str):
+            raise TypeError(f"orb.restrict: {op}= takes a list of names, not one string")
+        keep[op] = list(names)
+    return keep
+
+
+def short_id(handle_id: str) -> str:
+    """The first characters of a handle id, enough to tell handles apart in
+    a repr without printing a whole (secret) id."""
+    return handle_id[:6]
+
+
+def is_python_probe(name: str) -> bool:
+    """Names Python, IPython and pickle look up on any object: answered
+    locally (AttributeError), never sent."""
+    return (name.startswith("__") and name.endswith("__")) or name.startswith(
+        ("_ipython_", "_repr_")) or name in ("_fields", "_asdict", "_orb_conn", "_orb_ref")

@@ -1,0 +1,217 @@
+"""The transport seam: the only module that sends operations to the broker.
+
+The proxy layer describes what it wants as a *plan*: a list of `Op`s in
+which an op's target is a handle id or `Ref(i)`, "the object op i of this
+plan returned". A transport runs a plan and returns one result per op.
+
+Today's transports (`UnaryTransport`, `AioUnaryTransport`) send one unary
+RPC of orb.v1.ObjectBroker per op, resolving each `Ref` from the previous
+answers: a chain such as ``blog.entry("x").title`` costs one round trip per
+step. A transport over Batch or the streaming session would send the whole
+plan at once and report ``one_round_trip = True``; the proxy layer does not
+change, it already hands whole chains to `run`.
+
+Errors come back as `OrbError`s naming the step that failed.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import grpc
+
+from ._errors import DeadlineExceeded, InvalidArgument, from_rpc_error
+from .v1 import broker_pb2, value_pb2
+
+_SERVICE = "/orb.v1.ObjectBroker/"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The handle returned by op `index` of the same plan."""
+    index: int
+
+
+Target = Union[str, Ref]
+
+
+@dataclass
+class Op:
+    """One gated operation. `kind` is "getattr", "setattr", "delattr",
+    "call", "describe" or "restrict"."""
+    kind: str
+    target: Target
+    name: str = ""
+    value: Optional[value_pb2.Value] = None
+    args: Sequence[value_pb2.Value] = ()
+    kwargs: Optional[Dict[str, value_pb2.Value]] = None
+    keep: Optional[Dict[str, List[str]]] = None  # restrict: op → names
+    label: str = field(default="", compare=False)  # for error messages
+
+    def step(self) -> str:
+        if self.label:
+            return self.label
+        return f"{self.kind} {self.name!r}" if self.name else self.kind
+
+
+# method → (request type, response type)
+_METHODS = {
+    "OpenSession": (broker_pb2.OpenSessionRequest, broker_pb2.OpenSessionResponse),
+    "CloseSession": (broker_pb2.CloseSessionRequest, broker_pb2.CloseSessionResponse),
+    "KeepAlive": (broker_pb2.KeepAliveRequest, broker_pb2.KeepAliveResponse),
+    "GetAttr": (broker_pb2.GetAttrRequest, broker_pb2.GetAttrResponse),
+    "SetAttr": (broker_pb2.SetAttrRequest, broker_pb2.SetAttrResponse),
+    "DelAttr": (broker_pb2.DelAttrRequest, broker_pb2.DelAttrResponse),
+    "Call": (broker_pb2.CallRequest, broker_pb2.CallResponse),
+    "Release": (broker_pb2.ReleaseRequest, broker_pb2.ReleaseResponse),
+    "ListHandles": (broker_pb2.ListHandlesRequest, broker_pb2.ListHandlesResponse),
+    "Describe": (broker_pb2.DescribeRequest, broker_pb2.DescribeResponse),
+    "Restrict": (broker_pb2.RestrictRequest, broker_pb2.RestrictResponse),
+}
+
+
+def _multicallables(channel) -> Dict[str, Any]:
+    return {name: channel.unary_unary(_SERVICE + name,
+                                      request_serializer=req.SerializeToString,
+                                      response_deserializer=resp.FromString)
+            for name, (req, resp) in _METHODS.items()}
+
+
+def _request(op: Op, session: str, handle: str) -> Tuple[str, Any]:
+    """The unary method and request that carry `op` on `handle`."""
+    k = op.kind
+    if k == "getattr":
+        return "GetAttr", broker_pb2.GetAttrRequest(session=session, handle=handle, name=op.name)
+    if k == "call":
+        return "Call", broker_pb2.CallRequest(session=session, handle=handle, name=op.name,
+                                              args=op.args, kwargs=op.kwargs)
+    if k == "setattr":
+        return "SetAttr", broker_pb2.SetAttrRequest(session=session, handle=handle,
+                                                    name=op.name, value=op.value)
+    if k == "delattr":
+        return "DelAttr", broker_pb2.DelAttrRequest(session=session, handle=handle, name=op.name)
+    if k == "describe":
+        return "Describe", broker_pb2.DescribeRequest(session=session, handle=handle)
+    if k == "restrict":
+        return "Restrict", broker_pb2.RestrictRequest(session=session, handle=handle,
+                                                      **(op.keep or {}))
+    raise ValueError(f"unknown operation kind {k!r}")
+
+
+def _result(op: Op, response: Any) -> Any:
+    """What `run` returns for `op`: a Value (getattr, call), a HandleRef
+    (restrict), the DescribeResponse, or None (setattr, delattr)."""
+    k = op.kind
+    if k == "getattr":
+        return response.value
+    if k == "call":
+        return response.result
+    if k == "restrict":
+        return response.handle
+    if k == "describe":
+        return response
+    return None
+
+
+def _resolve(op: Op, results: List[Any]) -> str:
+    if isinstance(op.target, str):
+        return op.target
+    earlier = results[op.target.index]
+    if isinstance(earlier, value_pb2.HandleRef):
+        return earlier.id
+    if isinstance(earlier, value_pb2.Value) and earlier.WhichOneof("kind") == "handle":
+        return earlier.handle.id
+    raise InvalidArgument(f"the result of step {op.target.index + 1} is not an object",
+                          step=op.step())
+
+
+def _remaining(deadline: Optional[float], op: Op) -> Optional[float]:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DeadlineExceeded("the deadline passed before the operation was sent",
+                               code=grpc.StatusCode.DEADLINE_EXCEEDED, reason="DEADLINE_EXCEEDED",
+                               gate="deadline", step=op.step())
+    return left
+
+
+class UnaryTransport:
+    """Runs plans over the unary RPCs, one round trip per op (thread-safe:
+    gRPC channels and multicallables are)."""
+
+    one_round_trip = False
+
+    def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]]) -> None:
+        self._channel = channel
+        self._metadata = tuple(metadata)
+        self._rpc = _multicallables(channel)
+
+    def unary(self, method: str, request: Any, timeout: Optional[float], step: str = "") -> Any:
+        """One RPC by name (session management, Release, ListHandles)."""
+        return self._send(method, request, timeout, step or method)
+
+    def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
+        """Runs `ops` in order; `deadline` is absolute (time.monotonic())."""
+        results: List[Any] = []
+        for op in ops:
+            method, request = _request(op, session, _resolve(op, results))
+            results.append(_result(op, self._send(method, request,
+                                                  _remaining(deadline, op), op.step())))
+        return results
+
+    def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+        # grpc's blocking call (2-3x faster than .future()) raises
+        # KeyboardInterrupt from inside and cancels the call when its call
+        # object is freed; the interrupt is re-raised outside the except
+        # block, after a collection, so that the traceback and any cycle
+        # holding that object are gone and the broker sees the
+        # cancellation at once.
+        interrupted = False
+        try:
+            return self._rpc[method](request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e, step) from None
+        except KeyboardInterrupt:
+            interrupted = True
+        if interrupted:
+            gc.collect()
+            raise KeyboardInterrupt
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class AioUnaryTransport:
+    """The same over grpc.aio, for orb.aio."""
+
+    one_round_trip = False
+
+    def __init__(self, channel: "grpc.aio.Channel", metadata: Sequence[Tuple[str, str]]) -> None:
+        self._channel = channel
+        self._metadata = tuple(metadata)
+        self._rpc = _multicallables(channel)
+
+    async def unary(self, method: str, request: Any, timeout: Optional[float],
+                    step: str = "") -> Any:
+        try:
+            return await self._rpc[method](request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e, step or method) from None
+
+    async def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
+        results: List[Any] = []
+        for op in ops:
+            method, request = _request(op, session, _resolve(op, results))
+            try:
+                response = await self._rpc[method](request, timeout=_remaining(deadline, op),
+                                                   metadata=self._metadata)
+            except grpc.RpcError as e:
+                raise from_rpc_error(e, op.step()) from None
+            results.append(_result(op, response))
+        return results
+
+    async def close(self) -> None:
+        await self._channel.close()

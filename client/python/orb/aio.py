@@ -1,0 +1,346 @@
+"""orb for asyncio.
+
+    import orb.aio
+
+    async with orb.aio.connect("127.0.0.1:50051", token="bob-demo-token") as conn:
+        blog = conn.root
+        print(await blog.title)                      # GetAttr
+        entry = await blog.add_entry("a", "b")       # Call → an AioProxy
+        print(await blog.entry("entry-1").title)     # a chain, sent as one plan
+        await orb.aio.setattr(entry, "title", "x")   # SetAttr
+        await orb.aio.delattr(entry, "body")         # DelAttr
+
+The shape, and why: reading an attribute is I/O, so it must be awaited, and
+Python's ``p.x = v`` and ``del p.x`` cannot be awaited at all. So ``p.name``
+is a *pending* operation, sent by nothing until awaited: ``await p.name``
+reads it, ``await p.name(args)`` calls it (one Call, no GetAttr first), and
+``p.a(x).b`` extends the pending chain, so the whole chain is handed to the
+transport at once (one round trip where the broker offers Batch; one per
+step over unary calls today). Writes and deletes, which have no awaitable
+Python syntax, are the functions ``orb.aio.setattr`` / ``orb.aio.delattr``,
+mirroring the builtins; ``orb.aio.getattr`` exists for symmetry.
+
+Handles are released when their proxy is collected (batched by a
+background task); the lease is renewed while the connection is open.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
+
+import grpc
+import grpc.aio
+
+from . import _common
+from ._common import Description, deadline  # noqa: F401  (orb.aio.deadline)
+from ._errors import ConnectionClosed, EncodeError
+from ._transport import AioUnaryTransport, Op, Ref
+from ._values import decode, encode
+from .v1 import broker_pb2, value_pb2
+
+__all__ = ["connect", "AioConnection", "AioProxy", "Pending", "getattr", "setattr", "delattr",
+           "describe", "restrict", "deadline"]
+
+_builtin_getattr = getattr
+
+
+class AioProxy:
+    """A remote object for asyncio: ``await p.name``, ``await
+    p.method(...)``, ``await p.a(x).b``. Equal when naming the same handle of
+    the same connection."""
+
+    __slots__ = ("_orb_conn", "_orb_ref", "_orb_restricted", "__weakref__")
+
+    def __init__(self, conn: "AioConnection", ref: value_pb2.HandleRef,
+                 restricted: bool = False) -> None:
+        object.__setattr__(self, "_orb_conn", conn)
+        object.__setattr__(self, "_orb_ref", ref)
+        object.__setattr__(self, "_orb_restricted", restricted)
+
+    def __getattr__(self, name: str) -> "Pending":
+        if _common.is_python_probe(name):
+            raise AttributeError(name)
+        return Pending(self._orb_conn, (Op("getattr", self._orb_ref.id, name),))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise TypeError(f"an orb.aio proxy cannot be assigned to; use "
+                        f"await orb.aio.setattr(proxy, {name!r}, value)")
+
+    def __delattr__(self, name: str) -> None:
+        raise TypeError(f"an orb.aio proxy cannot delete with del; use "
+                        f"await orb.aio.delattr(proxy, {name!r})")
+
+    def __dir__(self) -> List[str]:
+        d = self._orb_conn._described.get(self._orb_ref.id)
+        return d.allowed() if d is not None else []
+
+    def __repr__(self) -> str:
+        ref = self._orb_ref
+        kind = "class " if ref.is_class else ""
+        extra = " restricted" if self._orb_restricted else ""
+        return f"<orb.aio.AioProxy {kind}{ref.type_name} #{_common.short_id(ref.id)}{extra}>"
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is AioProxy and other._orb_conn is self._orb_conn
+                and other._orb_ref.id == self._orb_ref.id)
+
+    def __hash__(self) -> int:
+        return hash(self._orb_ref.id)
+
+    def __reduce__(self):
+        raise TypeError("an orb proxy cannot be pickled: its handle is valid only in its session")
+
+    def __del__(self) -> None:
+        try:
+            self._orb_conn._drop(self._orb_ref.id)
+        except Exception:
+            pass
+
+
+class Pending:
+    """A chain of operations not sent yet. ``await`` sends it and gives the
+    last step's value; ``(...)`` turns the last attribute read into a call;
+    ``.name`` reads an attribute of the last step's result. An error names
+    the step that failed."""
+
+    __slots__ = ("_conn", "_ops")
+
+    def __init__(self, conn: "AioConnection", ops: Tuple[Op, ...]) -> None:
+        self._conn = conn
+        self._ops = ops
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "Pending":
+        last = self._ops[-1]
+        if last.kind != "getattr":
+            raise TypeError("only a name can be called: p.method(...)")
+        name = last.name
+        conn = self._conn
+        op = Op("call", last.target, name,
+                args=[conn._encode(a, f"{name}() argument {i + 1}") for i, a in enumerate(args)],
+                kwargs={k: conn._encode(v, f"{name}() argument {k!r}")
+                        for k, v in kwargs.items()} if kwargs else None,
+                label=f"call {name!r}")
+        return Pending(conn, self._ops[:-1] + (op,))
+
+    def __getattr__(self, name: str) -> "Pending":
+        if _common.is_python_probe(name):
+            raise AttributeError(name)
+        return Pending(self._conn, self._ops + (Op("getattr", Ref(len(self._ops) - 1), name),))
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._conn._run_chain(self._ops).__await__()
+
+    def __repr__(self) -> str:
+        return "<orb.aio.Pending " + " → ".join(op.step() for op in self._ops) + ">"
+
+
+class AioConnection:
+    """A session for asyncio (from orb.aio.connect): ``async with`` or
+    ``await conn.close()``. Same attributes as orb.Connection."""
+
+    def __init__(self, transport: AioUnaryTransport, opened: broker_pb2.OpenSessionResponse,
+                 timeout: Optional[float]) -> None:
+        self._transport = transport
+        self._session = opened.session
+        self.timeout = timeout
+        self.userid: str = opened.userid
+        self.principals: Tuple[str, ...] = tuple(opened.principals)
+        self.features: Tuple[str, ...] = tuple(opened.features)
+        self.lease_seconds: int = opened.lease_seconds
+        self._closed = False
+        self._releases: collections.deque = collections.deque()
+        self._described: Dict[str, Description] = {}
+        self._last_call = time.monotonic()
+        self.root = AioProxy(self, opened.root)
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Closes the session (every handle released) and the channel."""
+        if self._closed:
+            return
+        self._closed = True
+        self._housekeeper.cancel()
+        self._releases.clear()
+        try:
+            await self._transport.unary("CloseSession", broker_pb2.CloseSessionRequest(
+                session=self._session), timeout=self.timeout or 10.0)
+        except Exception:
+            pass
+        finally:
+            await self._transport.close()
+
+    async def __aenter__(self) -> "AioConnection":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def flush(self) -> int:
+        """Sends the queued releases now; returns how many were released."""
+        ids = []
+        while self._releases:
+            ids.append(self._releases.popleft())
+        if not ids or self._closed:
+            return 0
+        r = await self._transport.unary("Release", broker_pb2.ReleaseRequest(
+            session=self._session, handles=ids), timeout=self.timeout)
+        return r.released
+
+    async def list_handles(self) -> List[broker_pb2.HandleInfo]:
+        self._check_open()
+        r = await self._transport.unary("ListHandles", broker_pb2.ListHandlesRequest(
+            session=self._session), timeout=self.timeout)
+        return list(r.handles)
+
+    def __repr__(self) -> str:
+        return f"<orb.aio.AioConnection {'closed' if self._closed else 'open'} " \
+               f"as {self.userid or 'anonymous'}>"
+
+    # --- internals ------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConnectionClosed("the connection is closed")
+
+    def _handle_of(self, obj: Any) -> Optional[value_pb2.HandleRef]:
+        if type(obj) is not AioProxy:
+            return None
+        if obj._orb_conn is not self:
+            raise EncodeError("a proxy of another connection cannot be sent: handles are "
+                              "valid only in their own session")
+        return obj._orb_ref
+
+    def _encode(self, obj: Any, path: str) -> value_pb2.Value:
+        return encode(obj, self._handle_of, 0, path)
+
+    def _make_proxy(self, ref: value_pb2.HandleRef) -> AioProxy:
+        return AioProxy(self, ref)
+
+    async def _run(self, ops: Sequence[Op]) -> List[Any]:
+        if self._closed:
+            raise ConnectionClosed("the connection is closed", step=ops[-1].step())
+        self._last_call = time.monotonic()
+        return await self._transport.run(self._session, ops,
+                                         _common.absolute_deadline(self.timeout))
+
+    async def _run_chain(self, ops: Sequence[Op]) -> Any:
+        results = await self._run(ops)
+        # Intermediate objects become proxies too, so their handles are
+        # released when collected (right after this returns).
+        decoded = [decode(r, self._make_proxy) for r in results]
+        return decoded[-1]
+
+    def _drop(self, handle_id: str) -> None:
+        if not self._closed:
+            self._releases.append(handle_id)
+
+    async def _housekeeping(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(_common.RELEASE_INTERVAL)
+            try:
+                if self._releases:
+                    await self.flush()
+                idle = time.monotonic() - self._last_call
+                if self.lease_seconds and idle > self.lease_seconds / 3:
+                    self._last_call = time.monotonic()
+                    await self._transport.unary("KeepAlive", broker_pb2.KeepAliveRequest(
+                        session=self._session), timeout=10.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                pass
+
+
+class _Connecting:
+    """What orb.aio.connect returns: await it, or use it with ``async with``."""
+
+    def __init__(self, coro) -> None:
+        self._coro = coro
+        self._conn: Optional[AioConnection] = None
+
+    def __await__(self) -> Generator[Any, None, AioConnection]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> AioConnection:
+        self._conn = await self._coro
+        return self._conn
+
+    async def __aexit__(self, *exc) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+
+def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] = None,
+            tls: _common.TlsArg = None, timeout: Optional[float] = 30.0,
+            client_name: str = "orb-python-aio") -> _Connecting:
+    """Opens a session (see orb.connect for the arguments):
+    ``conn = await orb.aio.connect(...)`` or ``async with orb.aio.connect(...) as conn``."""
+    return _Connecting(_connect(target, token, ticket, tls, timeout, client_name))
+
+
+async def _connect(target, token, ticket, tls, timeout, client_name) -> AioConnection:
+    metadata = _common.credentials_metadata(token, ticket)
+    creds, options = _common.channel_setup(tls)
+    channel = (grpc.aio.secure_channel(target, creds, options) if creds is not None
+               else grpc.aio.insecure_channel(target, options))
+    transport = AioUnaryTransport(channel, metadata)
+    end = _common.absolute_deadline(timeout)
+    try:
+        opened = await transport.unary(
+            "OpenSession", broker_pb2.OpenSessionRequest(client_name=client_name),
+            timeout=None if end is None else max(0.0, end - time.monotonic()),
+            step="open session")
+    except BaseException:
+        await transport.close()
+        raise
+    return AioConnection(transport, opened, timeout)
+
+
+def _conn_of(proxy: Any, what: str) -> AioConnection:
+    if type(proxy) is not AioProxy:
+        raise TypeError(f"orb.aio.{what}() takes an orb.aio proxy, not {type(proxy).__name__}")
+    return proxy._orb_conn
+
+
+async def getattr(proxy: AioProxy, name: str) -> Any:  # noqa: A001 (mirrors the builtin)
+    """``await orb.aio.getattr(p, "title")``: the same as ``await p.title``."""
+    conn = _conn_of(proxy, "getattr")
+    return await conn._run_chain((Op("getattr", proxy._orb_ref.id, name),))
+
+
+async def setattr(proxy: AioProxy, name: str, value: Any) -> None:  # noqa: A001
+    """SetAttr: ``await orb.aio.setattr(p, "title", "x")``."""
+    conn = _conn_of(proxy, "setattr")
+    await conn._run((Op("setattr", proxy._orb_ref.id, name, value=conn._encode(value, name)),))
+
+
+async def delattr(proxy: AioProxy, name: str) -> None:  # noqa: A001
+    """DelAttr: ``await orb.aio.delattr(p, "body")``."""
+    conn = _conn_of(proxy, "delattr")
+    await conn._run((Op("delattr", proxy._orb_ref.id, name),))
+
+
+async def describe(proxy: AioProxy) -> Description:
+    """Describe (see orb.describe); afterwards dir(proxy) lists the names."""
+    conn = _conn_of(proxy, "describe")
+    (r,) = await conn._run((Op("describe", proxy._orb_ref.id),))
+    d = Description.from_response(r)
+    conn._described[proxy._orb_ref.id] = d
+    return d
+
+
+async def restrict(proxy: AioProxy, *, getattr: Optional[Sequence[str]] = None,
+                   setattr: Optional[Sequence[str]] = None,
+                   delattr: Optional[Sequence[str]] = None,
+                   call: Optional[Sequence[str]] = None) -> AioProxy:
+    """Restrict (see orb.restrict)."""
+    conn = _conn_of(proxy, "restrict")
+    keep = _common.restrict_keep(getattr, setattr, delattr, call)
+    (ref,) = await conn._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
+    return AioProxy(conn, ref, restricted=True)
