@@ -486,7 +486,11 @@ class DocsRunAsWritten(unittest.TestCase):
             blocks, errors = parse_blocks(doc)
             self.assertEqual(errors, [])
             scratch = make_scratch()
-            demo, port = start_demo(scratch)
+            try:
+                demo, port = start_demo(scratch)
+            except BaseException:
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise
             page = Page(doc, scratch)
             page.ports[DEMO_PORT] = port
             try:
