@@ -28,6 +28,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "policy/edit_distance.h"
 
 namespace orb::policy {
 
@@ -368,7 +369,7 @@ class SyntaxErrorCollector : public google::protobuf::io::ErrorCollector {
         const std::string& type = parts[1];
         const std::string& field = parts[3];
         return absl::StrCat("unknown field ", Quote(field), " in ", ShortName(type),
-                            KnownFields(type));
+                            KnownFields(type, field));
       }
     }
     // Unknown enumeration value of "FOO" for field "action".
@@ -377,7 +378,7 @@ class SyntaxErrorCollector : public google::protobuf::io::ErrorCollector {
       std::vector<std::string> parts = absl::StrSplit(message, '"');
       if (parts.size() >= 4) {
         return absl::StrCat("unknown value ", Quote(parts[1]), " for ", parts[3],
-                            EnumValues(parts[3]));
+                            EnumValues(parts[3], parts[1]));
       }
     }
     if (absl::EndsWith(message, "got: ") || absl::EndsWith(message, "found \"\".")) {
@@ -392,18 +393,31 @@ class SyntaxErrorCollector : public google::protobuf::io::ErrorCollector {
     return std::string(full_name);
   }
 
-  static std::string KnownFields(const std::string& type) {
+  // ": did you mean 'x'? T" when one of `names` is close to `written`, else
+  // ": t" (`then` with its first letter in lower case).
+  static std::string DidYouMean(absl::string_view written, const std::vector<std::string>& names,
+                                std::string then) {
+    const std::optional<std::string> close = ClosestMatch(written, names);
+    if (!close.has_value()) return absl::StrCat(": ", then);
+    then[0] = absl::ascii_toupper(then[0]);
+    return absl::StrCat(": did you mean ", Quote(*close), "? ", then);
+  }
+
+  static std::string KnownFields(const std::string& type, absl::string_view written) {
     const Descriptor* d =
         google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
     if (d == nullptr || d->field_count() == 0) return "";
     std::vector<std::string> names;
     for (int i = 0; i < d->field_count(); ++i) names.push_back(d->field(i)->name());
-    return absl::StrCat(": the fields of ", ShortName(type), " are ",
-                        absl::StrJoin(names, ", "), " (see docs/policy.md)");
+    return DidYouMean(written, names,
+                      absl::StrCat("the fields of ", ShortName(type), " are ",
+                                   absl::StrJoin(names, ", "), " (see docs/policy.md)"));
   }
 
-  // The values of the enum field called `field` in the policy schema.
-  static std::string EnumValues(const std::string& field) {
+  // The values that may be written for the enum field called `field` in the
+  // policy schema. The *_UNSPECIFIED values are the proto3 zero values, which
+  // mean "not written": none is a valid choice, so none is offered.
+  static std::string EnumValues(const std::string& field, absl::string_view written) {
     const google::protobuf::FileDescriptor* file = orb::v1::Policy::descriptor()->file();
     std::vector<const Descriptor*> pending;
     for (int i = 0; i < file->message_type_count(); ++i) pending.push_back(file->message_type(i));
@@ -415,9 +429,10 @@ class SyntaxErrorCollector : public google::protobuf::io::ErrorCollector {
       if (f == nullptr || f->enum_type() == nullptr) continue;
       std::vector<std::string> values;
       for (int i = 0; i < f->enum_type()->value_count(); ++i) {
-        values.push_back(f->enum_type()->value(i)->name());
+        const std::string& name = f->enum_type()->value(i)->name();
+        if (!absl::EndsWith(name, "_UNSPECIFIED")) values.push_back(name);
       }
-      return absl::StrCat(": write one of ", absl::StrJoin(values, ", "));
+      return DidYouMean(written, values, absl::StrCat("write one of ", absl::StrJoin(values, ", ")));
     }
     return "";
   }

@@ -1,6 +1,6 @@
 // One session with the demo blog from Node (@grpc/grpc-js + @grpc/proto-loader).
 //
-//   npm install @grpc/grpc-js @grpc/proto-loader protobufjs
+//   (cd examples/node && npm install)   # once: the packages of package.json
 //   node examples/node/blog_session.js 127.0.0.1:50051
 'use strict';
 const path = require('node:path');

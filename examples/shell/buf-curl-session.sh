@@ -10,10 +10,11 @@ BOB='authorization: Bearer bob-demo-token'
 buf curl --protocol grpc --http2-prior-knowledge --list-services "http://$ORB"
 
 opened=$(buf curl --protocol grpc --http2-prior-knowledge -H "$BOB" \
-  -d '{"clientName": "buf-curl"}' "http://$ORB/orb.v1.ObjectBroker/OpenSession")
+  -d '{"clientName": "quickstart"}' "http://$ORB/orb.v1.ObjectBroker/OpenSession")
 echo "$opened"
 session=$(echo "$opened" | jq -r .session)
 root=$(echo "$opened" | jq -r .root.id)
+echo "$opened" | jq -r '.root.typeName // .root.type_name'
 
 buf curl --protocol grpc --http2-prior-knowledge -H "$BOB" \
   -d "{\"session\": \"$session\", \"handle\": \"$root\", \"name\": \"title\"}" \
@@ -21,7 +22,7 @@ buf curl --protocol grpc --http2-prior-knowledge -H "$BOB" \
 
 buf curl --protocol grpc --http2-prior-knowledge -H "$BOB" \
   -d "{\"session\": \"$session\", \"handle\": \"$root\", \"name\": \"add_entry\",
-       \"args\": [{\"stringValue\": \"Hello\"}, {\"stringValue\": \"from buf curl\"}]}" \
+       \"args\": [{\"stringValue\": \"Hello\"}, {\"stringValue\": \"from the shell\"}]}" \
   "http://$ORB/orb.v1.ObjectBroker/Call"
 
 refused=$(buf curl --protocol grpc --http2-prior-knowledge -H "$BOB" \

@@ -249,9 +249,10 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   std::string dir = MakeTempDir();
   const std::string policy = dir + "/policy.textproto";
   const std::string audit = dir + "/audit.jsonl";
-  WriteWholeFile(policy, DemoPolicyText() + R"(
-admin { acl { ace { action: ALLOW principal: "alice" all_permissions: true } } }
-)");
+  // The demo policy's admin section lets alice view and reload the policy.
+  ASSERT_THAT(DemoPolicyText(),
+              HasSubstr(R"(principal: "alice" permissions: [ "policy.view", "policy.reload" ])"));
+  WriteWholeFile(policy, DemoPolicyText());
   ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0", "--policy=" + policy,
                           "--debug-authorization", "--audit-log=" + audit});
   const std::string address = orbd.WaitForAddress();
