@@ -97,11 +97,6 @@ constexpr char kUsageHead[] =
     "  orbd --listen=127.0.0.1:50051 --service=blog --policy=examples/blog/policy.textproto\n"
     "\n"
     "Flags (--tls-cert and --tls_cert are the same flag):\n";
-const std::map<std::string, std::string> kPlaceholders = {
-    {"listen", "HOST:PORT"}, {"service", "NAME"},        {"policy", "FILE"},
-    {"tls_cert", "FILE"},    {"tls_key", "FILE"},        {"tls_client_ca", "FILE"},
-    {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
-};
 constexpr char kUsageTail[] =
     "\n"
     "SIGTERM or SIGINT drains the calls in flight and exits 0; SIGHUP reloads the\n"
@@ -123,7 +118,13 @@ int main(int argc, char** argv) {
       "--policy=examples/blog/policy.textproto");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
   if (orb::orbd::WantsHelp(args)) {
-    printf("%s%s%s", kUsageHead, orb::orbd::FlagsHelp("orbd/main.cc", kPlaceholders).c_str(), kUsageTail);
+    const std::map<std::string, std::string> placeholders = {
+        {"listen", "HOST:PORT"}, {"service", "NAME"},     {"policy", "FILE"},
+        {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
+        {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
+    };
+    printf("%s%s%s", kUsageHead, orb::orbd::FlagsHelp("orbd/main.cc", placeholders).c_str(),
+           kUsageTail);
     return 0;
   }
   std::vector<char*> arg_pointers;
