@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,10 +25,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "broker/broker_core.h"
 #include "broker/audit.h"
+#include "broker/orbd/flags_help.h"
 #include "broker/orbd/services.h"
 #include "broker/policy_reloader.h"
+#include "broker/service/grpc_log_limit.h"
 #include "broker/service/server.h"
 #include "grpc/support/log.h"
 #include "policy/policy_loader.h"
@@ -53,11 +58,16 @@ namespace {
 
 // gRPC logs its own multi-line account of a failed bind; during startup
 // orbd reports failures itself in one line, so gRPC's lines are held back
-// until the server is up.
+// until the server is up. Once serving, a failed TLS handshake is logged at
+// most once a minute per peer and cause (broker/service/grpc_log_limit.h):
+// anyone who can connect could otherwise fill the log.
 std::atomic<bool> g_started{false};
 void GrpcLog(gpr_log_func_args* args) {
   if (!g_started.load(std::memory_order_relaxed)) return;
-  fprintf(stderr, "orbd: grpc %s: %s\n", gpr_log_severity_string(args->severity), args->message);
+  static orb::service::GrpcLogLimit* const limit = new orb::service::GrpcLogLimit();
+  const std::optional<std::string> line = limit->Filter(args->message, absl::Now());
+  if (!line.has_value()) return;
+  fprintf(stderr, "orbd: grpc %s: %s\n", gpr_log_severity_string(args->severity), line->c_str());
 }
 
 // Abseil flags are spelled with underscores; operators write dashes
@@ -79,6 +89,20 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
+constexpr char kUsageHead[] =
+    "usage: orbd --policy=FILE [flags]\n"
+    "\n"
+    "Serves live C++ objects over gRPC, every operation gated by the policy file.\n"
+    "\n"
+    "  orbd --listen=127.0.0.1:50051 --service=blog --policy=examples/blog/policy.textproto\n"
+    "\n"
+    "Flags (--tls-cert and --tls_cert are the same flag):\n";
+constexpr char kUsageTail[] =
+    "\n"
+    "SIGTERM or SIGINT drains the calls in flight and exits 0; SIGHUP reloads the\n"
+    "policy file. Startup errors are one line on stderr and exit 1.\n"
+    "docs/operations.md is the operator's reference.\n";
+
 [[noreturn]] void Fail(const std::string& message) {
   fprintf(stderr, "orbd: %s\n", message.c_str());
   fflush(stderr);
@@ -93,6 +117,16 @@ int main(int argc, char** argv) {
       "  orbd --listen=127.0.0.1:50051 --service=blog "
       "--policy=examples/blog/policy.textproto");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  if (orb::orbd::WantsHelp(args)) {
+    const std::map<std::string, std::string> placeholders = {
+        {"listen", "HOST:PORT"}, {"service", "NAME"},     {"policy", "FILE"},
+        {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
+        {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
+    };
+    printf("%s%s%s", kUsageHead, orb::orbd::FlagsHelp("orbd/main.cc", placeholders).c_str(),
+           kUsageTail);
+    return 0;
+  }
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
   absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());

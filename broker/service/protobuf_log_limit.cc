@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/stubs/logging.h"
-#include "policy/sync.h"
 
 namespace orb::service {
 namespace {
@@ -41,18 +40,6 @@ void LimitingHandler(google::protobuf::LogLevel level, const char* filename, int
 }
 
 }  // namespace
-
-std::optional<uint64_t> LogRateLimit::Admit(absl::Time now) {
-  orb::MutexLock lock(&mu_);
-  if (now - last_written_ < period_) {
-    ++held_back_;
-    return std::nullopt;
-  }
-  last_written_ = now;
-  const uint64_t held_back = held_back_;
-  held_back_ = 0;
-  return held_back;
-}
 
 void InstallProtobufLogLimit() {
   static absl::once_flag once;

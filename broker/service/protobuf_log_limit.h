@@ -29,33 +29,11 @@
 #ifndef ORB_BROKER_SERVICE_PROTOBUF_LOG_LIMIT_H_
 #define ORB_BROKER_SERVICE_PROTOBUF_LOG_LIMIT_H_
 
-#include <cstdint>
-#include <optional>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include "broker/service/log_rate_limit.h"
 
 namespace orb::service {
 
 void InstallProtobufLogLimit();
-
-// The limit itself: at most one line per `period`. Thread-safe.
-class LogRateLimit {
- public:
-  explicit LogRateLimit(absl::Duration period) : period_(period) {}
-
-  // Whether a line due at `now` may be written: if so, how many lines were
-  // held back since the last one written; if not, nullopt (and the line is
-  // counted as held back).
-  std::optional<uint64_t> Admit(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
-
- private:
-  const absl::Duration period_;
-  absl::Mutex mu_;
-  absl::Time last_written_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  uint64_t held_back_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 }  // namespace orb::service
 

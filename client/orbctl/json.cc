@@ -1,6 +1,6 @@
 #include "client/orbctl/json.h"
 
-#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -228,21 +228,34 @@ class Parser {
   size_t pos_ = 0;
 };
 
-std::string Double(double d) {
-  if (!std::isfinite(d)) return "null";
-  std::string s = absl::StrFormat("%.17g", d);
-  // Keep the shortest text that reads back to the same double.
-  for (int precision = 1; precision < 17; ++precision) {
-    std::string shorter = absl::StrFormat("%.*g", precision, d);
-    if (std::strtod(shorter.c_str(), nullptr) == d) {
-      s = shorter;
-      break;
-    }
+}  // namespace
+
+std::string FormatDouble(double d, DoubleStyle style) {
+  if (std::isnan(d) || std::isinf(d)) {
+    // The protobuf JSON mapping's names for the values JSON has no number for.
+    const char* name = std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+    return style == DoubleStyle::kJson ? absl::StrCat("\"", name, "\"") : name;
   }
-  // Make it read back as a double, not an int.
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  // std::to_chars with a format and no precision writes the shortest
+  // digits that read back to the same double. As Python's repr() does, the
+  // number is written positionally when its decimal exponent is in
+  // [-4, 16) (20.0, 100000.0, 0.0001) and with an exponent otherwise
+  // (1e+16, 1e-05, 5e-324).
+  char buffer[64];
+  std::to_chars_result written =
+      std::to_chars(buffer, buffer + sizeof(buffer), d, std::chars_format::scientific);
+  std::string s(buffer, written.ptr);
+  const int exponent = std::atoi(s.c_str() + s.find('e') + 1);
+  if (exponent < -4 || exponent >= 16) return s;
+  written = std::to_chars(buffer, buffer + sizeof(buffer), d, std::chars_format::fixed);
+  s.assign(buffer, written.ptr);
+  // An integral value keeps a ".0", so that it reads as a double, not an
+  // int (orbctl's own JSON parser makes 20 an int and 20.0 a double).
+  if (s.find('.') == std::string::npos) s += ".0";
   return s;
 }
+
+namespace {
 
 std::string Short(const std::string& id) {
   return id.size() > 8 ? id.substr(0, 8) + "\xE2\x80\xA6" : id;  // U+2026 ellipsis
@@ -257,7 +270,7 @@ std::string Render(const Value& value, bool human) {
     case Value::Kind::kInt:
       return absl::StrCat(*value.AsInt());
     case Value::Kind::kDouble:
-      return Double(*value.AsDouble());
+      return FormatDouble(*value.AsDouble(), human ? DoubleStyle::kHuman : DoubleStyle::kJson);
     case Value::Kind::kString:
       return JsonString(*value.string_if());
     case Value::Kind::kBytes:

@@ -21,13 +21,23 @@ Value ParseArgument(absl::string_view text);
 
 // JSON for scripts: handles as {"handle":{"id":..,"type_name":..}} (plus
 // "is_class":true for a class handle), bytes as {"bytes":"<base64>"},
-// NaN and infinities as null.
+// doubles as FormatDouble(kJson) writes them.
 std::string ToJson(const Value& value);
+enum class DoubleStyle { kJson, kHuman };
+// The shortest text that reads back to the same double, as Python's repr()
+// writes it: positional for decimal exponents in [-4, 16), with ".0" added
+// to an integral value so that it reads as a double (20.0, 7.25, 0.1,
+// -0.0, 100000.0), else with an exponent (1e+16, 1e+21, 1e-05, 5e-324). NaN and the infinities have no JSON number; they are
+// written as the protobuf JSON mapping writes them, "NaN", "Infinity" and
+// "-Infinity" (JSON strings for kJson, bare words for kHuman).
+std::string FormatDouble(double d, DoubleStyle style);
+
 // A JSON string literal.
 std::string JsonString(absl::string_view s);
 
 // For people: a top-level string as is, everything else as JSON except
-// that handles read <demo.Entry handle 1f3a9c0e…>.
+// that handles read <demo.Entry handle 1f3a9c0e…> and doubles are written
+// as FormatDouble(kHuman) writes them.
 std::string ToHuman(const Value& value);
 
 }  // namespace orb::orbctl

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "client/orbctl/commands.h"
 #include "client/orbctl/json.h"
+#include "grpc/support/log.h"
 #include "orb/client/client.h"
 
 namespace orb::orbctl {
@@ -54,20 +55,30 @@ constexpr char kGlobalHelp[] =
 struct CommandHelp {
   const char* name;
   const char* synopsis;
-  const char* text;
+  const char* summary;  // one line, for `orbctl --help`
+  const char* text;     // more, for `orbctl COMMAND --help` (may be empty)
+  // Uses the demo blog's names and tokens (scripts/demo) and runs against
+  // it as written, except del's: the blog's one deletable attribute, an
+  // entry's body, is reached through a call, which a PATH cannot hold.
+  const char* example;
 };
 
 constexpr CommandHelp kCommands[] = {
-    {"get", "get PATH", "Prints the attribute at PATH."},
-    {"set", "set PATH VALUE", "Sets the attribute at PATH to VALUE. Prints nothing."},
-    {"del", "del PATH", "Deletes the attribute at PATH. Prints nothing."},
-    {"call", "call PATH [ARG...] [NAME=ARG...]",
-     "Calls the method at PATH and prints its result. NAME=ARG (NAME an identifier)\n"
-     "is a keyword argument, any other ARG a positional one."},
-    {"describe", "describe [PATH]",
-     "Prints the type, view and members of the object at PATH (default: the root),\n"
-     "with the lock each member needs and whether you hold it."},
-    {"whoami", "whoami", "Prints who the broker says you are, and your principals."},
+    {"get", "get PATH", "print the attribute at PATH", "", "orbctl get title"},
+    {"set", "set PATH VALUE", "set the attribute at PATH to VALUE", "Prints nothing.",
+     "orbctl --token=alice-demo-token set title 'My blog'"},
+    {"del", "del PATH", "delete the attribute at PATH", "Prints nothing.",
+     "orbctl --token=alice-demo-token del settings.banner"},
+    {"call", "call PATH [ARG...] [NAME=ARG...]", "call the method at PATH, print its result",
+     "NAME=ARG (NAME an identifier) is a keyword argument, any other ARG a\n"
+     "positional one.",
+     "orbctl --token=bob-demo-token call add_entry title=Hello body='First post'"},
+    {"describe", "describe [PATH]", "print the members of the object at PATH (default: root)",
+     "Prints the type, view and members of the object, with the lock each member\n"
+     "needs and whether you hold it.",
+     "orbctl --token=bob-demo-token describe"},
+    {"whoami", "whoami", "print who the broker says you are, and your principals", "",
+     "orbctl --token=bob-demo-token whoami"},
 };
 
 const CommandHelp* FindCommand(absl::string_view name) {
@@ -99,13 +110,36 @@ int ExitCode(const absl::Status& status) {
   return code == static_cast<int>(absl::StatusCode::kUnknown) ? kUnknownExit : code;
 }
 
+// orbctl's words for a transport hint (the C++ client's name ClientOptions
+// fields; orbctl's name its own options).
+const char* Advice(TransportHint::Kind kind) {
+  switch (kind) {
+    case TransportHint::Kind::kServerMayExpectTls:
+      return "the broker may expect TLS: pass --tls-ca=FILE, the CA that signed its certificate";
+    case TransportHint::Kind::kServerMayNotSpeakTls:
+      return "the broker may be serving plaintext: drop --tls-ca, --tls-cert and --tls-key";
+    case TransportHint::Kind::kServerMayWantClientCertificate:
+      return "the broker may require a client certificate: pass --tls-cert=FILE and "
+             "--tls-key=FILE";
+  }
+  return "";
+}
+
 int Fail(const Globals& g, const absl::Status& status) {
   std::optional<ErrorInfo> info = ErrorInfoOf(status);
   const std::string code_name = absl::StatusCodeToString(status.code());
+  std::string message(status.message());
+  std::string advice;
+  if (std::optional<TransportHint> hint = TransportHintOf(status)) {
+    advice = Advice(hint->kind);
+    message = g.json ? hint->transport_message
+                     : absl::StrCat(hint->transport_message, " (", advice, ")");
+  }
   if (g.json) {
     std::string out = absl::StrCat("{\"error\":{\"code\":", static_cast<int>(status.code()),
                                    ",\"status\":", JsonString(code_name),
-                                   ",\"message\":", JsonString(status.message()));
+                                   ",\"message\":", JsonString(message));
+    if (!advice.empty()) absl::StrAppend(&out, ",\"hint\":", JsonString(advice));
     if (info.has_value()) {
       absl::StrAppend(&out, ",\"reason\":", JsonString(info->reason),
                       ",\"gate\":", JsonString(info->gate));
@@ -121,8 +155,8 @@ int Fail(const Globals& g, const absl::Status& status) {
                             info->method_error_type.empty() ? "" : ", type ",
                             info->method_error_type, "]");
     }
-    std::fprintf(stderr, "orbctl: %s: %s%s\n", code_name.c_str(),
-                 std::string(status.message()).c_str(), detail.c_str());
+    std::fprintf(stderr, "orbctl: %s: %s%s\n", code_name.c_str(), message.c_str(),
+                 detail.c_str());
   }
   return ExitCode(status);
 }
@@ -262,7 +296,7 @@ void PrintHelp(FILE* out) {
       "\n"
       "Remote commands (each opens a session, acts, and closes it):\n",
       out);
-  for (const auto& c : kCommands) std::fprintf(out, "  %-34s\n", c.synopsis);
+  for (const auto& c : kCommands) std::fprintf(out, "  %-34s%s\n", c.synopsis, c.summary);
   std::fputs(
       "\n"
       "Offline policy tools:\n"
@@ -277,9 +311,15 @@ void PrintHelp(FILE* out) {
   std::fputs(kGlobalHelp, out);
 }
 
+// gRPC writes its own ERROR lines to stderr (a failed TLS handshake, an
+// unreadable root certificate) beside the error orbctl reports for the
+// same failure; the status orbctl prints already says what went wrong.
+void DropGrpcLog(gpr_log_func_args*) {}
+
 }  // namespace
 
 int RemoteMain(int argc, char** argv) {
+  gpr_set_log_function(DropGrpcLog);
   Globals g;
   g.options.target = Env("ORB_TARGET").empty() ? "127.0.0.1:50051" : Env("ORB_TARGET");
   g.options.token = Env("ORB_TOKEN");
@@ -356,8 +396,9 @@ int RemoteMain(int argc, char** argv) {
   const CommandHelp* help = FindCommand(command);
   if (help == nullptr) return Usage(absl::StrCat("unknown command '", command, "'"));
   if (g.help) {
-    std::printf("usage: orbctl [OPTIONS] %s\n\n%s\n\n%s", help->synopsis, help->text,
-                kGlobalHelp);
+    std::printf("usage: orbctl [OPTIONS] %s\n\n%c%s.%s%s\n\nExample:\n  %s\n\n%s", help->synopsis,
+                std::toupper(static_cast<unsigned char>(help->summary[0])), help->summary + 1,
+                help->text[0] == '\0' ? "" : "\n", help->text, help->example, kGlobalHelp);
     return 0;
   }
   std::vector<std::string> args(positional.begin() + 1, positional.end());

@@ -5,10 +5,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "policy/sync.h"
 #include "client/src/internal.h"
+#include "client/src/transport_hint.h"
 #include "orb/v1/error_details.pb.h"
 
 namespace orb {
@@ -16,12 +18,22 @@ inline namespace client {
 namespace client_internal {
 namespace {
 
-absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what) {
+// Reads a PEM file that must hold a block whose label ends with `label`
+// ("CERTIFICATE", "PRIVATE KEY"): gRPC's own answer to a file without one
+// is a channel that fails every call with "empty address list".
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what,
+                                    absl::string_view label) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " '", path, "'"));
   std::ostringstream text;
   text << in.rdbuf();
-  return text.str();
+  std::string pem = text.str();
+  if (pem.find(absl::StrCat(label, "-----")) == std::string::npos ||
+      pem.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("orb: ", what, " '", path, "' holds no PEM ", absl::AsciiStrToLower(label)));
+  }
+  return pem;
 }
 
 const std::string& EmptyString() {
@@ -118,6 +130,10 @@ void Flusher::Run() {
 
 // ---- ClientCore ----
 
+absl::Status ClientCore::ToStatus(const grpc::Status& status) const {
+  return WithTransportHint(FromGrpcStatus(status), options_);
+}
+
 void ClientCore::Prepare(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
     context->AddMetadata("authorization", "Bearer " + options_.token);
@@ -163,15 +179,17 @@ absl::StatusOr<Client> Client::Connect(const ClientOptions& options) {
   if (tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {
-      absl::StatusOr<std::string> ca = client_internal::ReadPem(options.tls_ca_file, "CA file");
+      absl::StatusOr<std::string> ca =
+          client_internal::ReadPem(options.tls_ca_file, "CA file", "CERTIFICATE");
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *std::move(ca);
     }
     if (!options.tls_cert_file.empty()) {
       absl::StatusOr<std::string> cert =
-          client_internal::ReadPem(options.tls_cert_file, "certificate file");
+          client_internal::ReadPem(options.tls_cert_file, "certificate file", "CERTIFICATE");
       if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = client_internal::ReadPem(options.tls_key_file, "key file");
+      absl::StatusOr<std::string> key =
+          client_internal::ReadPem(options.tls_key_file, "key file", "PRIVATE KEY");
       if (!key.ok()) return key.status();
       ssl.pem_cert_chain = *std::move(cert);
       ssl.pem_private_key = *std::move(key);
@@ -216,8 +234,7 @@ absl::StatusOr<Session> Client::OpenSession() const {
   v1::OpenSessionResponse response;
   grpc::ClientContext context;
   core_->Prepare(&context);
-  absl::Status status =
-      client_internal::FromGrpcStatus(core_->stub()->OpenSession(&context, request, &response));
+  absl::Status status = core_->ToStatus(core_->stub()->OpenSession(&context, request, &response));
   if (!status.ok()) return status;
   auto session = std::make_shared<SessionCore>(core_, response);
   Ref root = session->MakeRef(response.root());
@@ -238,7 +255,7 @@ void Client::OpenSessionAsync(Callback<Session> done) const {
       &pending->context, &pending->request, &pending->response,
       [core, pending, done = std::move(done)](grpc::Status status) {
         if (!status.ok()) {
-          done(client_internal::FromGrpcStatus(status));
+          done(core->ToStatus(status));
           return;
         }
         auto session = std::make_shared<SessionCore>(core, pending->response);

@@ -74,6 +74,9 @@ class ClientCore {
   const std::shared_ptr<Flusher>& flusher() const { return flusher_; }
   // Credentials metadata and the deadline of one call.
   void Prepare(grpc::ClientContext* context) const;
+  // A failed call's status: FromGrpcStatus, plus a transport hint when a
+  // TLS or plaintext mismatch is the likely cause (transport_hint.h).
+  absl::Status ToStatus(const grpc::Status& status) const;
 
  private:
   const ClientOptions options_;

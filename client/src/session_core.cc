@@ -229,7 +229,7 @@ void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
                     [self, call](grpc::Status status) {
                       MutexLock lock(&self->mu_);
                       if (!status.ok() && self->release_error_.ok()) {
-                        self->release_error_ = FromGrpcStatus(status);
+                        self->release_error_ = self->client_->ToStatus(status);
                       }
                       --self->releases_in_flight_;
                       --self->ops_in_flight_;
@@ -288,7 +288,7 @@ absl::Status SessionCore::Close() {
   v1::CloseSessionResponse response;
   grpc::ClientContext context;
   client_->Prepare(&context);
-  return FromGrpcStatus(CloseSessionRpc::Sync(client_->stub(), &context, request, &response));
+  return client_->ToStatus(CloseSessionRpc::Sync(client_->stub(), &context, request, &response));
 }
 
 // ---- the two call forms ----
@@ -300,7 +300,7 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
   request->set_session(id_);
   grpc::ClientContext context;
   client_->Prepare(&context);
-  return FromGrpcStatus(Rpc::Sync(client_->stub(), &context, *request, response));
+  return client_->ToStatus(Rpc::Sync(client_->stub(), &context, *request, response));
 }
 
 template <typename Rpc, typename R, typename Map>
@@ -322,7 +322,7 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
   Rpc::Async(client_->stub(), &call->context, &call->request, &call->response,
              [self, call, map = std::move(map), done = std::move(done)](grpc::Status status) {
                absl::StatusOr<R> result =
-                   status.ok() ? map(*self, call->response) : FromGrpcStatus(status);
+                   status.ok() ? map(*self, call->response) : self->client_->ToStatus(status);
                // Counted as finished before the callback runs, so a callback
                // may close the session without waiting for itself.
                call->scope.reset();

@@ -118,11 +118,28 @@ TEST_F(OrbctlRemoteTest, HelpForEveryCommand) {
   EXPECT_EQ(top.exit_code, 0);
   EXPECT_THAT(top.output, HasSubstr("Exit codes"));
   EXPECT_THAT(top.output, HasSubstr("policy check FILE"));
-  for (const char* command : {"get", "set", "del", "call", "describe", "whoami"}) {
-    CommandResult help = Orbctl(std::string(command) + " --help");
-    EXPECT_EQ(help.exit_code, 0) << command;
-    EXPECT_THAT(help.output, StartsWith(std::string("usage: orbctl [OPTIONS] ") + command));
+  for (const char* option : {"--target=", "--token=", "--ticket=", "--tls-ca=", "--tls-cert=",
+                             "--tls-key=", "--json"}) {
+    EXPECT_THAT(top.output, HasSubstr(std::string("\n  ") + option)) << option;
   }
+  for (const char* command : {"get", "set", "del", "call", "describe", "whoami"}) {
+    SCOPED_TRACE(command);
+    // In the overview: the command with a description on its line.
+    EXPECT_THAT(top.output, MatchesRegex(std::string("(.|\n)*\n  ") + command +
+                                         "( [^\n]*)? {2,}[a-z][^\n]+\n(.|\n)*"));
+    CommandResult help = Orbctl(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_THAT(help.output, StartsWith(std::string("usage: orbctl [OPTIONS] ") + command));
+    // A description, then an example of this very command.
+    EXPECT_THAT(help.output, MatchesRegex("usage: [^\n]+\n\n[A-Z][^\n]+\n(.|\n)*"));
+    EXPECT_THAT(help.output, MatchesRegex(std::string("(.|\n)*\nExample:\n  orbctl [^\n]*") +
+                                          command + "[^\n]*\n(.|\n)*"));
+  }
+  // Help is help wherever --help stands, and needs no broker.
+  CommandResult anywhere = RunCommand(std::string(ORB_BINARY_DIR) +
+                                      "/bin/orbctl --target 127.0.0.1:1 call add_entry --help");
+  EXPECT_EQ(anywhere.exit_code, 0);
+  EXPECT_THAT(anywhere.output, StartsWith("usage: orbctl [OPTIONS] call"));
   // The offline policy tools are unchanged.
   CommandResult policy = Orbctl("policy check --help");
   EXPECT_THAT(policy.output, StartsWith("usage: orbctl policy check FILE"));

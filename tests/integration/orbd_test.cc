@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -48,6 +49,33 @@ TEST(Orbd, ServesTheBlogAndStopsCleanlyOnSigterm) {
   orbd.Signal(SIGTERM);
   EXPECT_EQ(orbd.WaitForExit(), 0) << orbd.log();
   EXPECT_THAT(orbd.log(), Not(HasSubstr("bob-demo-token")));
+}
+
+TEST(Orbd, HelpListsOrbdsOwnFlagsOneLineEachAndExitsZero) {
+  const std::string orbd = std::string(ORB_BINARY_DIR) + "/bin/orbd";
+  for (const char* flag : {"--help", "-h", "--helpfull"}) {
+    SCOPED_TRACE(flag);
+    // stdout only: the help goes there, and nothing may go to stderr.
+    CommandResult help = RunCommand(orbd + " " + flag + " 2>/dev/null");
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    EXPECT_THAT(help.output, HasSubstr("usage: orbd --policy=FILE"));
+    EXPECT_THAT(help.output, Not(HasSubstr("No flags matched")));
+    for (const char* own :
+         {"--listen=HOST:PORT ", "--service=NAME ", "--policy=FILE ", "--debug-authorization ",
+          "--tls-cert=FILE ", "--tls-key=FILE ", "--tls-client-ca=FILE ",
+          "--tls-require-client-cert ", "--shutdown-grace-seconds=SECONDS ", "--member-threads=N ",
+          "--audit-log=FILE "}) {
+      // Each on a line of its own, with its description on that line.
+      EXPECT_THAT(help.output, ::testing::MatchesRegex(absl::StrCat(
+                                   "(.|\n)*\n  ", own, " *[a-zA-Z(][^\n]+\n(.|\n)*")))
+          << own;
+    }
+    // Abseil's own flags are not orbd's.
+    EXPECT_THAT(help.output, Not(HasSubstr("--flagfile")));
+    EXPECT_THAT(help.output, Not(HasSubstr("--fromenv")));
+  }
+  // The stderr is empty too.
+  EXPECT_EQ(RunCommand(orbd + " --help 2>&1 >/dev/null").output, "");
 }
 
 TEST(Orbd, BadPolicyIsOneClearLineAndExitOne) {

@@ -3,17 +3,21 @@
 // Certificates are made at test time with the openssl command line in a
 // temporary directory: a CA, a server certificate for 127.0.0.1/localhost,
 // client certificates from that CA and one from another CA.
+#include <signal.h>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "orb/client/client.h"
 #include "tests/integration/ops_fixture.h"
 
 namespace orb::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kAliceToken[] = "alice-demo-token";
 
@@ -171,8 +175,7 @@ TEST_F(TlsTest, AClientTrustingTheCaConnectsAndAPlaintextClientDoesNot) {
 
 TEST_F(TlsTest, RequiredClientCertificateRefusesClientsWithoutOne) {
   auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
-  EXPECT_EQ(Open(*Stub(*broker, certs_->Client(""))).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Open(*Stub(*broker, certs_->Client(""))).error_code(), grpc::StatusCode::UNAVAILABLE);
   // Even with a valid bearer token: the handshake refuses before any call.
   EXPECT_EQ(Open(*Stub(*broker, certs_->Client("")), nullptr, kAliceToken).error_code(),
             grpc::StatusCode::UNAVAILABLE);
@@ -186,9 +189,8 @@ TEST_F(TlsTest, ACertificateFromAnotherCaIsRefused) {
   // trust: refused whether client certificates are required or optional.
   for (bool require : {true, false}) {
     SCOPED_TRACE(require ? "required" : "optional");
-    auto broker =
-        Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true), true,
-              require);
+    auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true),
+                        true, require);
     EXPECT_EQ(Open(*Stub(*broker, certs_->Client("mallory"))).error_code(),
               grpc::StatusCode::UNAVAILABLE);
   }
@@ -248,14 +250,12 @@ TEST_F(TlsTest, ABearerHeaderWithAVerifiedCertificateIsTwoCredentialsAndRefused)
   ASSERT_TRUE(Open(*bob, &userid).ok());
   EXPECT_EQ(userid, "bob");
   auto alice = Stub(*broker, certs_->Client("alice"));
-  EXPECT_EQ(Open(*alice, nullptr, "not-a-token").error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Open(*alice, nullptr, "not-a-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(TlsTest, OptionalClientCertificates) {
   auto broker =
-      Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true), true,
-            false);
+      Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }", /*allow_anonymous=*/true), true, false);
   std::string userid = "unset";
   ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("")), &userid).ok());
   EXPECT_EQ(userid, "");
@@ -268,6 +268,130 @@ TEST_F(TlsTest, ACertificateIsIgnoredWhenThePolicyHasNoMtls) {
   std::string userid = "unset";
   ASSERT_TRUE(Open(*Stub(*broker, certs_->Client("alice")), &userid).ok());
   EXPECT_EQ(userid, "");
+}
+
+size_t CountOf(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Opens a session with the C++ client; returns the failure (OK if it opened).
+absl::Status OpenWithClient(const ClientOptions& options) {
+  absl::StatusOr<Client> client = Client::Connect(options);
+  if (!client.ok()) return client.status();
+  return client->OpenSession().status();
+}
+
+std::string Orbctl(const std::string& args) {
+  return std::string(ORB_BINARY_DIR) + "/bin/orbctl " + args + " 2>&1";
+}
+
+TEST_F(TlsTest, APlaintextClientAtATlsOrbdIsToldWhyAndOrbdLogsOneLineForManyAttempts) {
+  ChildOrbd orbd(std::string(ORB_BINARY_DIR) + "/bin/orbd",
+                 {"--listen=127.0.0.1:0",
+                  "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto",
+                  "--tls-cert=" + certs_->Path("server.pem"),
+                  "--tls-key=" + certs_->Path("server.key")});
+  const std::string address = orbd.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << orbd.log();
+
+  // The C++ client names its own option.
+  ClientOptions plaintext;
+  plaintext.target = address;
+  absl::Status failed = OpenWithClient(plaintext);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.message(), HasSubstr("the broker may expect TLS: set ClientOptions::tls_ca_file"));
+  std::optional<TransportHint> hint = TransportHintOf(failed);
+  ASSERT_TRUE(hint.has_value());
+  EXPECT_EQ(hint->kind, TransportHint::Kind::kServerMayExpectTls);
+  EXPECT_THAT(hint->transport_message, Not(HasSubstr("ClientOptions")));
+
+  // orbctl names its option, and only its own.
+  CommandResult orbctl = RunCommand(Orbctl("--target=" + address + " whoami"));
+  EXPECT_EQ(orbctl.exit_code, 14) << orbctl.output;
+  EXPECT_THAT(orbctl.output, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(orbctl.output, HasSubstr("the broker may expect TLS: pass --tls-ca=FILE"));
+  EXPECT_THAT(orbctl.output, Not(HasSubstr("ClientOptions")));
+  CommandResult json = RunCommand(Orbctl("--json --target=" + address + " whoami"));
+  EXPECT_THAT(json.output, HasSubstr("\"hint\":\"the broker may expect TLS: pass --tls-ca=FILE"));
+
+  // The same address tries again and again within the minute.
+  constexpr int kMoreAttempts = 10;
+  for (int i = 0; i < kMoreAttempts; ++i) {
+    EXPECT_EQ(OpenWithClient(plaintext).code(), absl::StatusCode::kUnavailable);
+  }
+  // With the CA, the same orbd answers.
+  ClientOptions tls = plaintext;
+  tls.tls_ca_file = certs_->Path("ca.pem");
+  EXPECT_TRUE(OpenWithClient(tls).ok());
+
+  orbd.Signal(SIGTERM);
+  ASSERT_EQ(orbd.WaitForExit(), 0) << orbd.log();
+  const std::string log = orbd.log();
+  // kMoreAttempts + 3 failed handshakes from 127.0.0.1, one line.
+  EXPECT_EQ(CountOf(log, "andshake failed"), 1u) << log;
+  EXPECT_THAT(log, HasSubstr("a client may be speaking plaintext to this TLS port"));
+  EXPECT_THAT(log, HasSubstr("at most once a minute per peer and cause"));
+}
+
+TEST_F(TlsTest, ATlsClientAtAPlaintextBrokerIsToldWhy) {
+  OpsBroker broker(OpsBroker::BlogRegistry(), demo::MakeBlog(),
+                   CompileOrDie(MtlsPolicy("", /*allow_anonymous=*/true)));
+  ASSERT_TRUE(broker.started());
+  ClientOptions tls;
+  tls.target = broker.address();
+  tls.tls_ca_file = certs_->Path("ca.pem");
+  absl::Status failed = OpenWithClient(tls);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.message(), HasSubstr("the broker may be serving plaintext"));
+  std::optional<TransportHint> hint = TransportHintOf(failed);
+  ASSERT_TRUE(hint.has_value());
+  EXPECT_EQ(hint->kind, TransportHint::Kind::kServerMayNotSpeakTls);
+
+  CommandResult orbctl = RunCommand(
+      Orbctl("--target=" + broker.address() + " --tls-ca=" + certs_->Path("ca.pem") + " whoami"));
+  EXPECT_EQ(orbctl.exit_code, 14) << orbctl.output;
+  EXPECT_THAT(orbctl.output, HasSubstr("the broker may be serving plaintext: drop --tls-ca"));
+  // gRPC's own log lines stay out of orbctl's output: one line, orbctl's.
+  EXPECT_EQ(CountOf(orbctl.output, "\n"), 1u) << orbctl.output;
+
+  // The right transport has no hint, and neither has a broker that is not there.
+  ClientOptions plaintext;
+  plaintext.target = broker.address();
+  EXPECT_TRUE(OpenWithClient(plaintext).ok());
+  plaintext.target = "127.0.0.1:1";
+  absl::Status refused = OpenWithClient(plaintext);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(TransportHintOf(refused), std::nullopt) << refused;
+  EXPECT_THAT(refused.message(), Not(HasSubstr("may")));
+}
+
+TEST_F(TlsTest, ATlsClientWithoutACertificateWhereOneIsRequiredIsToldWhy) {
+  auto broker = Start(MtlsPolicy("mtls { userid_from: SUBJECT_CN }"), true, true);
+  ClientOptions tls;
+  tls.target = broker->address();
+  tls.tls_ca_file = certs_->Path("ca.pem");
+  absl::Status failed = OpenWithClient(tls);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.message(), HasSubstr("the broker may require a client certificate"));
+  CommandResult orbctl = RunCommand(
+      Orbctl("--target=" + broker->address() + " --tls-ca=" + certs_->Path("ca.pem") + " whoami"));
+  EXPECT_THAT(orbctl.output, HasSubstr("pass --tls-cert=FILE and --tls-key=FILE"));
+  // With one, it connects.
+  tls.tls_cert_file = certs_->Path("alice.pem");
+  tls.tls_key_file = certs_->Path("alice.key");
+  EXPECT_TRUE(OpenWithClient(tls).ok());
+}
+
+TEST_F(TlsTest, ACaFileWithoutACertificateIsAClearClientError) {
+  ClientOptions tls;
+  tls.target = "127.0.0.1:1";
+  tls.tls_ca_file = certs_->Path("ca.key");
+  absl::StatusOr<Client> client = Client::Connect(tls);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client.status().message(), HasSubstr("ca.key' holds no PEM certificate"));
 }
 
 TEST_F(TlsTest, BadTlsFilesAreClearStartupErrors) {
