@@ -171,8 +171,14 @@ std::vector<std::string> DemoArgs(const std::vector<std::string>& more) {
   return args;
 }
 
+// The grace in the two tests below is an hour, and WaitForExit gives up
+// after 20 s: orbd exiting at all shows that what the client holds open did
+// not hold the drain, and the test measures no time on a machine that may
+// be loaded.
+constexpr char kHourOfGrace[] = "--shutdown-grace-seconds=3600";
+
 TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // One call, then the channel stays open and connected, with nothing in
@@ -184,13 +190,12 @@ TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
 
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
-  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << "after " << took << "\n" << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
 }
 
 TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // A load balancer's watch: a stream that never ends by itself.
@@ -198,8 +203,7 @@ TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
   ASSERT_TRUE(watch.answered());
 
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
-  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << "after " << took << "\n" << orbd.log();
 }
 
 TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
@@ -210,11 +214,13 @@ TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
   JoiningThread call = CallInBackground("wait", {}, &status, &response);
   ASSERT_TRUE(AwaitCallStarted()) << orbd().log();
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd(), &took), 0) << orbd().log();
+  EXPECT_EQ(StopAndTime(orbd(), &took), 0) << "after " << took << "\n" << orbd().log();
   call.Join();
   EXPECT_FALSE(status.ok());
+  // Ended by orbd when the grace ended: on its own, wait() gives up only
+  // after 20 s (gadget.h), with this message.
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("gave up"))) << "after " << took;
   EXPECT_GE(took, absl::Milliseconds(900)) << "the call was cancelled before the grace ended";
-  EXPECT_LT(took, absl::Seconds(5));
   EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
 }
 
