@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/broker/broker_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -122,17 +123,19 @@ TEST(Concurrency, SixteenThreadsOfMixedOperations) {
     expect(c.Close().status(), absl::StatusCode::kOk, "final close");
   };
 
-  std::thread janitor([&] {
-    while (!done.load()) {
-      h.core().ExpireSessions();
-      std::this_thread::yield();
-    }
-  });
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker, t);
-  for (std::thread& th : threads) th.join();
+  JoiningThread janitor(
+      [&] {
+        while (!done.load()) {
+          h.core().ExpireSessions();
+          std::this_thread::yield();
+        }
+      },
+      [&done] { done.store(true); });
+  std::vector<JoiningThread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back([&worker, t] { worker(t); });
+  for (JoiningThread& th : threads) th.Join();
   done.store(true);
-  janitor.join();
+  janitor.Join();
 
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(h.core().session_count(), 0u);

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "orb/client/client.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -303,7 +304,7 @@ TEST_F(ClientTest, ManyThreadsShareOneSession) {
   constexpr int kThreads = 8;
   constexpr int kOps = 40;
   std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       orb::Ref blog = session.root();
@@ -323,7 +324,7 @@ TEST_F(ClientTest, ManyThreadsShareOneSession) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (JoiningThread& th : threads) th.Join();
   EXPECT_EQ(failures.load(), 0);
   ASSERT_THAT(session.Flush(), IsOk());
   EXPECT_EQ(BrokerHandleCount(session, kAliceToken), 1);

@@ -1,13 +1,13 @@
 // The blog demo over real gRPC on loopback: every operation, every error
 // code, and the demo's whole permission matrix.
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -345,7 +345,7 @@ TEST_F(BlogServiceTest, HealthCheckIsServing) {
 TEST_F(BlogServiceTest, ConcurrentClientsDoNotDisturbEachOther) {
   constexpr int kThreads = 8;
   constexpr int kOps = 150;
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -368,7 +368,7 @@ TEST_F(BlogServiceTest, ConcurrentClientsDoNotDisturbEachOther) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (JoiningThread& th : threads) th.Join();
   EXPECT_EQ(failures.load(), 0);
 }
 

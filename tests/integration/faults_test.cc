@@ -17,6 +17,7 @@
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -118,6 +119,13 @@ class FaultsTest : public ::testing::Test {
     broker_.reset();
   }
 
+  // Runs `body` on a thread of its own; a test that returns early releases
+  // the switchboard, so that a blocked call in `body` ends and the thread
+  // joins at once.
+  JoiningThread InBackground(std::function<void()> body) {
+    return JoiningThread(std::move(body), [board = board_] { board->Release(); });
+  }
+
   std::unique_ptr<GadgetClient> NewClient(bool own_gadget = true) {
     auto client = std::make_unique<GadgetClient>(broker_->address());
     EXPECT_TRUE(client->Open().ok());
@@ -151,11 +159,12 @@ TEST_F(FaultsTest, AClientThatCancelsMidCallIsAbandonedCleanly) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::Status status;
-  std::thread call([&] { status = leaver->Call("wait", {}, nullptr, milliseconds(0), &context); });
+  JoiningThread call = InBackground(
+      [&] { status = leaver->Call("wait", {}, nullptr, milliseconds(0), &context); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   EXPECT_TRUE(other->Ping().ok());
   context.TryCancel();
-  call.join();
+  call.Join();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   // The method saw the cancellation through its CallContext and returned.
   for (int i = 0; i < 500 && board_->last_exit().empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
@@ -183,7 +192,7 @@ TEST_F(FaultsTest, ACallWhoseDeadlinePassedWhileQueuedNeverStarts) {
   auto first = NewClient(/*own_gadget=*/false);
   auto second = NewClient(/*own_gadget=*/false);
   grpc::Status first_status;
-  std::thread blocker([&] { first_status = first->Call("wait", {}, nullptr); });
+  JoiningThread blocker = InBackground([&] { first_status = first->Call("wait", {}, nullptr); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   // Queued behind wait() on the gadget's access lock; its deadline passes
   // while it waits there.
@@ -191,7 +200,7 @@ TEST_F(FaultsTest, ACallWhoseDeadlinePassedWhileQueuedNeverStarts) {
   EXPECT_EQ(queued.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   absl::SleepFor(absl::Milliseconds(100));
   board_->Release();
-  blocker.join();
+  blocker.Join();
   EXPECT_TRUE(first_status.ok()) << first_status.error_message();
   // Let the queued call reach the gadget: it must find its deadline passed.
   absl::SleepFor(absl::Milliseconds(300));
@@ -222,9 +231,10 @@ TEST_F(FaultsTest, BlockedMethodsDoNotStarveOtherClients) {
   std::vector<std::unique_ptr<GadgetClient>> clients;
   for (int i = 0; i < blocked; ++i) clients.push_back(NewClient());
   std::vector<grpc::Status> statuses(blocked);
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int i = 0; i < blocked; ++i) {
-    threads.emplace_back([&, i] { statuses[i] = clients[i]->Call("wait", {}, nullptr); });
+    threads.push_back(
+        InBackground([&, i] { statuses[i] = clients[i]->Call("wait", {}, nullptr); }));
   }
   const bool all_started = board_->AwaitStarted(blocked);
   // Others keep being served while every one of those calls blocks.
@@ -233,7 +243,7 @@ TEST_F(FaultsTest, BlockedMethodsDoNotStarveOtherClients) {
   EXPECT_TRUE(other->SpawnOwnGadget().ok());
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(other->Ping().ok());
   board_->Release();
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) t.Join();
   EXPECT_TRUE(all_started) << board_->started() << " of " << blocked << " calls started";
   for (const auto& s : statuses) EXPECT_TRUE(s.ok()) << s.error_message();
 }
@@ -242,10 +252,10 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
   auto slow = NewClient();
   grpc::Status status;
   v1::Value result;
-  std::thread call([&] { status = slow->Call("nap", {Int(500)}, &result); });
+  JoiningThread call = InBackground([&] { status = slow->Call("nap", {Int(500)}, &result); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   broker_->server().Shutdown(absl::Seconds(5));
-  call.join();
+  call.Join();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(result.string_value(), "slept");
   // After shutdown nothing new is served.
@@ -270,16 +280,28 @@ class MemberPool : public ::testing::Test {
     return options;
   }
 
-  // Retries `call` while it is refused as busy: the only member thread
-  // answers a call a moment before it is back in the pool, so a call made
-  // right after another one's answer may find it still taken.
-  static grpc::Status WhileBusy(const std::function<grpc::Status()>& call) {
+  // Makes `call` and retries it while the broker refuses it as busy
+  // (BROKER_BUSY). The only member thread answers a call a moment before it
+  // is back in the pool, so a call made right after another one's answer
+  // may find it still taken. A refused call never ran its member, so the
+  // retry is safe. Every call to a member that may block goes through this,
+  // but for the ones a test expects to be refused.
+  static grpc::Status UnlessBusy(const std::function<grpc::Status()>& call) {
+    // Bounded, so a broken pool fails the test instead of hanging it.
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
     grpc::Status status = call();
-    for (int i = 0; i < 100 && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (ErrorInfoOf(status).reason() == "BROKER_BUSY" && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
       status = call();
     }
     return status;
+  }
+
+  // Runs `body` on a thread of its own; a test that returns early releases
+  // the switchboard, so that a blocked call in `body` ends and the thread
+  // joins at once.
+  JoiningThread InBackground(std::function<void()> body) {
+    return JoiningThread(std::move(body), [board = board_] { board->Release(); });
   }
 
   void SetUp() override { ASSERT_TRUE(broker_.started()); }
@@ -293,10 +315,12 @@ TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
   GadgetClient blocker(broker_.address());
   GadgetClient other(broker_.address());
   ASSERT_TRUE(blocker.Open().ok());
-  ASSERT_TRUE(blocker.SpawnOwnGadget().ok());
+  ASSERT_TRUE(UnlessBusy([&] { return blocker.SpawnOwnGadget(); }).ok());
   ASSERT_TRUE(other.Open().ok());
+  // The spawn() just answered may still hold the only member thread.
   grpc::Status blocked;
-  std::thread call([&] { blocked = blocker.Call("wait", {}, nullptr); });
+  JoiningThread call = InBackground(
+      [&] { blocked = UnlessBusy([&] { return blocker.Call("wait", {}, nullptr); }); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   grpc::Status busy = other.Ping();
   EXPECT_EQ(busy.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -306,9 +330,9 @@ TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
   auto stub = v1::ObjectBroker::NewStub(broker_.PlaintextChannel());
   EXPECT_TRUE(OpenSession(*stub, "", &session).ok());
   board_->Release();
-  call.join();
-  EXPECT_TRUE(blocked.ok());
-  grpc::Status again = WhileBusy([&] { return other.Ping(); });
+  call.Join();
+  EXPECT_TRUE(blocked.ok()) << blocked.error_message();
+  grpc::Status again = UnlessBusy([&] { return other.Ping(); });
   EXPECT_TRUE(again.ok()) << again.error_message();
 }
 
@@ -317,11 +341,13 @@ TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
   GadgetClient reader(broker_.address());
   GadgetClient pinger(broker_.address());
   for (GadgetClient* c : {&holder, &reader, &pinger}) ASSERT_TRUE(c->Open().ok());
-  ASSERT_TRUE(WhileBusy([&] { return holder.SwitchToOwnDial(); }).ok());
-  ASSERT_TRUE(WhileBusy([&] { return reader.SwitchToOwnDial(); }).ok());
-  // hold() may block: it takes the only member thread.
+  ASSERT_TRUE(UnlessBusy([&] { return holder.SwitchToOwnDial(); }).ok());
+  ASSERT_TRUE(UnlessBusy([&] { return reader.SwitchToOwnDial(); }).ok());
+  // hold() may block: it takes the only member thread (once the dial()
+  // just answered has left it).
   grpc::Status held;
-  std::thread call([&] { held = holder.Call("hold", {}, nullptr); });
+  JoiningThread call =
+      InBackground([&] { held = UnlessBusy([&] { return holder.Call("hold", {}, nullptr); }); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   // read() is NonBlocking: answered on gRPC's thread all the same ...
   for (int i = 0; i < 20; ++i) {
@@ -337,7 +363,7 @@ TEST_F(MemberPool, NonBlockingMembersAnswerWhileEveryMemberThreadIsBusy) {
   // on the member, not on the object.
   EXPECT_EQ(reader.Call("hold", {}, nullptr).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   board_->Release();
-  call.join();
+  call.Join();
   EXPECT_TRUE(held.ok()) << held.error_message();
 }
 
@@ -354,8 +380,11 @@ class MemberCallsPerIdentity : public ::testing::Test {
     return client;
   }
   // Starts a wait() that blocks until the switchboard is released.
-  std::thread StartWait(GadgetClient& client, grpc::Status* status) {
-    return std::thread([&client, status] { *status = client.Call("wait", {}, nullptr); });
+  // A test that returns early releases the switchboard, so the thread
+  // joins at once.
+  JoiningThread StartWait(GadgetClient& client, grpc::Status* status) {
+    return JoiningThread([&client, status] { *status = client.Call("wait", {}, nullptr); },
+                         [board = board_] { board->Release(); });
   }
   void TearDown() override { board_->Release(); }
 
@@ -387,7 +416,7 @@ TEST_F(MemberCallsPerIdentity, OneUserAtTheLimitIsRefusedWhileOthersAreServed) {
   ASSERT_TRUE(bob_dial.SwitchToOwnDial().ok());
 
   grpc::Status bob_waits[2];
-  std::thread bob_calls[2] = {StartWait(*bob_first, &bob_waits[0]),
+  JoiningThread bob_calls[2] = {StartWait(*bob_first, &bob_waits[0]),
                               StartWait(*bob_second, &bob_waits[1])};
   EXPECT_TRUE(board_->AwaitStarted(2));
 
@@ -410,7 +439,7 @@ TEST_F(MemberCallsPerIdentity, OneUserAtTheLimitIsRefusedWhileOthersAreServed) {
   // alice has a count of her own: her blocking call starts, and her calls to
   // members that may block keep being answered.
   grpc::Status alice_wait;
-  std::thread alice_call = StartWait(*alice_waiting, &alice_wait);
+  JoiningThread alice_call = StartWait(*alice_waiting, &alice_wait);
   EXPECT_TRUE(board_->AwaitStarted(3));
   for (int i = 0; i < 5; ++i) {
     grpc::Status ping = alice->Ping();
@@ -422,8 +451,8 @@ TEST_F(MemberCallsPerIdentity, OneUserAtTheLimitIsRefusedWhileOthersAreServed) {
   EXPECT_EQ(slept.string_value(), "slept");
 
   board_->Release();
-  for (std::thread& t : bob_calls) t.join();
-  alice_call.join();
+  for (JoiningThread& t : bob_calls) t.Join();
+  alice_call.Join();
   for (const grpc::Status& s : bob_waits) EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(alice_wait.ok()) << alice_wait.error_message();
 
@@ -443,13 +472,13 @@ TEST_F(MemberCallsPerIdentity, AnonymousCallersShareOneCount) {
   auto third = NewClient("");
   auto bob = NewClient(kBobToken);
   grpc::Status waits[2];
-  std::thread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
+  JoiningThread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
   EXPECT_TRUE(board_->AwaitStarted(2));
   ExpectIdentityBusy(third->Ping());
   grpc::Status ping = bob->Ping();
   EXPECT_TRUE(ping.ok()) << ping.error_message();
   board_->Release();
-  for (std::thread& t : calls) t.join();
+  for (JoiningThread& t : calls) t.Join();
   for (const grpc::Status& s : waits) EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(third->Ping().ok());
 }
@@ -460,7 +489,7 @@ TEST_F(MemberCallsPerIdentity, AReloadedPolicyChangesTheLimitForNewCalls) {
   auto second = NewClient(kBobToken);
   auto third = NewClient(kBobToken);
   grpc::Status waits[2];
-  std::thread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
+  JoiningThread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
   EXPECT_TRUE(board_->AwaitStarted(2));
   ExpectIdentityBusy(third->Ping());
   broker_.core().SetPolicy(CompileOrDie(
@@ -468,7 +497,7 @@ TEST_F(MemberCallsPerIdentity, AReloadedPolicyChangesTheLimitForNewCalls) {
   grpc::Status ping = third->Ping();
   EXPECT_TRUE(ping.ok()) << ping.error_message();
   board_->Release();
-  for (std::thread& t : calls) t.join();
+  for (JoiningThread& t : calls) t.Join();
   for (const grpc::Status& s : waits) EXPECT_TRUE(s.ok()) << s.error_message();
 }
 

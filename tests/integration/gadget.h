@@ -20,6 +20,7 @@
 #define ORB_TESTS_INTEGRATION_GADGET_H_
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,11 @@ namespace orb::testing {
 
 class Switchboard {
  public:
+  // With `announce_starts`, each wait()/nap() writes "gadget: a blocking
+  // call started" to stderr as it starts: a test driving a gadget in another
+  // process (orbd_gadget) waits for that line to know its call is under way.
+  explicit Switchboard(bool announce_starts = false) : announce_starts_(announce_starts) {}
+
   void Release() {
     orb::MutexLock lock(&mu_);
     released_ = true;
@@ -63,6 +69,7 @@ class Switchboard {
   // A blocking member's loop: returns how it ended.
   std::string Block(const CallContext& ctx, absl::Duration nap) {
     started_.fetch_add(1);
+    if (announce_starts_) std::fprintf(stderr, "gadget: a blocking call started\n");
     const absl::Time start = absl::Now();
     // Bounded, so a broken test can never hang the suite.
     const absl::Time give_up = start + absl::Seconds(20);
@@ -87,6 +94,7 @@ class Switchboard {
   }
 
  private:
+  const bool announce_starts_;
   absl::Mutex mu_;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_exit_ ABSL_GUARDED_BY(mu_);

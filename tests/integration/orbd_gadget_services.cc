@@ -23,7 +23,10 @@ absl::StatusOr<ServiceInstance> MakeService(const std::string& name) {
   if (name == "gadget") {
     absl::Status registered = testing::RegisterGadget(*instance.registry);
     if (!registered.ok()) return registered;
-    instance.root = std::make_shared<testing::Gadget>(std::make_shared<testing::Switchboard>());
+    // Announces each blocking call's start on stderr, where the drain
+    // tests wait for it.
+    instance.root = std::make_shared<testing::Gadget>(
+        std::make_shared<testing::Switchboard>(/*announce_starts=*/true));
     return instance;
   }
   return absl::NotFoundError(absl::StrCat("unknown service '", name, "'; known services: ",

@@ -5,8 +5,8 @@
 // handle id.
 #include <signal.h>
 
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +17,7 @@
 #include "policy/authn.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -64,18 +65,26 @@ class OrbdDrain : public ::testing::Test {
   }
 
   // Calls the gadget's `name` on a thread of its own; the answer goes to
-  // *status and *response. The call has 30 s.
-  std::thread CallInBackground(const std::string& name, std::vector<v1::Value> args,
-                               grpc::Status* status, v1::CallResponse* response) {
+  // *status and *response. The call has 30 s; a test that returns early
+  // cancels it, so the thread joins at once.
+  JoiningThread CallInBackground(const std::string& name, std::vector<v1::Value> args,
+                                 grpc::Status* status, v1::CallResponse* response) {
     v1::CallRequest request;
     request.set_session(session_.session());
     request.set_handle(session_.root().id());
     request.set_name(name);
     for (v1::Value& arg : args) *request.add_args() = std::move(arg);
-    return std::thread([this, request, status, response] {
-      *status = stub_->Call(Context("", std::chrono::seconds(30)).get(), request, response);
-    });
+    std::shared_ptr<grpc::ClientContext> context = Context("", std::chrono::seconds(30));
+    return JoiningThread(
+        [this, request, status, response, context] {
+          *status = stub_->Call(context.get(), request, response);
+        },
+        [context] { context->TryCancel(); });
   }
+
+  // Waits for the gadget's word (on orbd's stderr) that a call's member
+  // has started; a test starts one such call at a time.
+  bool AwaitCallStarted() { return orbd_->WaitForLog("gadget: a blocking call started"); }
 
   ChildOrbd& orbd() { return *orbd_; }
 
@@ -92,11 +101,11 @@ TEST_F(OrbdDrain, SigtermDrainsACallInFlightThenExitsZero) {
   v1::CallResponse response;
   v1::Value ms;
   ms.set_int_value(1500);
-  std::thread call = CallInBackground("nap", {ms}, &status, &response);
-  absl::SleepFor(absl::Milliseconds(400));  // the nap is under way
+  JoiningThread call = CallInBackground("nap", {ms}, &status, &response);
+  ASSERT_TRUE(AwaitCallStarted()) << orbd().log();
   orbd().Signal(SIGTERM);
   ASSERT_TRUE(orbd().WaitForLog("draining calls in flight")) << orbd().log();
-  call.join();
+  call.Join();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result().string_value(), "slept");
   EXPECT_EQ(orbd().WaitForExit(), 0) << orbd().log();
@@ -162,8 +171,14 @@ std::vector<std::string> DemoArgs(const std::vector<std::string>& more) {
   return args;
 }
 
+// The grace in the two tests below is an hour, and WaitForExit gives up
+// after 20 s: orbd exiting at all shows that what the client holds open did
+// not hold the drain, and the test measures no time on a machine that may
+// be loaded.
+constexpr char kHourOfGrace[] = "--shutdown-grace-seconds=3600";
+
 TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // One call, then the channel stays open and connected, with nothing in
@@ -175,13 +190,12 @@ TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
 
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
-  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << "after " << took << "\n" << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr("orbd: stopped"));
 }
 
 TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({"--shutdown-grace-seconds=10"}));
+  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // A load balancer's watch: a stream that never ends by itself.
@@ -189,8 +203,7 @@ TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
   ASSERT_TRUE(watch.answered());
 
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd, &took), 0) << orbd.log();
-  EXPECT_LT(took, absl::Seconds(2)) << "the grace period is 10 s";
+  EXPECT_EQ(StopAndTime(orbd, &took), 0) << "after " << took << "\n" << orbd.log();
 }
 
 TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
@@ -198,14 +211,16 @@ TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
   grpc::Status status;
   v1::CallResponse response;
   // wait() runs until released, which nobody does.
-  std::thread call = CallInBackground("wait", {}, &status, &response);
-  absl::SleepFor(absl::Milliseconds(400));  // the wait is under way
+  JoiningThread call = CallInBackground("wait", {}, &status, &response);
+  ASSERT_TRUE(AwaitCallStarted()) << orbd().log();
   absl::Duration took;
-  EXPECT_EQ(StopAndTime(orbd(), &took), 0) << orbd().log();
-  call.join();
+  EXPECT_EQ(StopAndTime(orbd(), &took), 0) << "after " << took << "\n" << orbd().log();
+  call.Join();
   EXPECT_FALSE(status.ok());
+  // Ended by orbd when the grace ended: on its own, wait() gives up only
+  // after 20 s (gadget.h), with this message.
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("gave up"))) << "after " << took;
   EXPECT_GE(took, absl::Milliseconds(900)) << "the call was cancelled before the grace ended";
-  EXPECT_LT(took, absl::Seconds(5));
   EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
 }
 

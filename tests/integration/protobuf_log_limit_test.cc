@@ -6,7 +6,6 @@
 
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "broker/service/protobuf_log_limit.h"
@@ -16,6 +15,7 @@
 #include "orb/v1/broker.pb.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -58,7 +58,7 @@ TEST(ProtobufLogLimit, PassesOtherMessagesAndOneUtf8LineAMinute) {
   service::InstallProtobufLogLimit();  // the second call changes nothing
 
   const std::string bytes = LengthDelimited(3, kNotUtf8);  // GetAttrRequest.name
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
@@ -67,7 +67,7 @@ TEST(ProtobufLogLimit, PassesOtherMessagesAndOneUtf8LineAMinute) {
       }
     });
   }
-  for (std::thread& t : threads) t.join();
+  for (JoiningThread& t : threads) t.Join();
   GOOGLE_LOG(ERROR) << "some other complaint";
   GOOGLE_LOG(ERROR) << "some other complaint";
 

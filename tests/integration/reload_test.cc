@@ -6,7 +6,6 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -209,14 +209,17 @@ TEST_F(ReloadTest, ACallInFlightFinishesUnderThePolicyItStartedWith) {
   Session bob = Open(kBobToken);
   grpc::Status in_flight;
   v1::Value result;
-  std::thread call([&] { in_flight = Call(bob, "wait", &result); });
+  // A test that returns early releases the switchboard, so the thread joins
+  // at once.
+  JoiningThread call([&] { in_flight = Call(bob, "wait", &result); },
+                     [board = board_] { board->Release(); });
   ASSERT_TRUE(board_->AwaitStarted(1));
   // bob loses "run" while his wait() is running.
   WriteWholeFile(path_, Policy(kOnlyAliceRuns, 2));
   ASSERT_TRUE(reloader_->Reload("test").ok());
   EXPECT_EQ(Call(bob, "ping").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   board_->Release();
-  call.join();
+  call.Join();
   EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
   EXPECT_EQ(result.string_value(), "released");
 }
@@ -227,23 +230,25 @@ TEST_F(ReloadTest, ReloadsUnderLoadFailNoCallButThePermissionChanges) {
   // PERMISSION_DENIED, nothing else.
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, denied{0}, unexpected{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      Session s = Open(t % 2 == 0 ? kAliceToken : kBobToken);
-      while (!stop.load()) {
-        grpc::Status status = Call(s, "ping");
-        if (status.ok()) {
-          ok.fetch_add(1);
-        } else if (t % 2 == 1 && status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-          denied.fetch_add(1);
-        } else {
-          unexpected.fetch_add(1);
-          ADD_FAILURE() << "thread " << t << ": " << status.error_code() << " "
-                        << status.error_message();
-        }
+  const auto hammer = [&](int t) {
+    Session s = Open(t % 2 == 0 ? kAliceToken : kBobToken);
+    while (!stop.load()) {
+      grpc::Status status = Call(s, "ping");
+      if (status.ok()) {
+        ok.fetch_add(1);
+      } else if (t % 2 == 1 && status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        denied.fetch_add(1);
+      } else {
+        unexpected.fetch_add(1);
+        ADD_FAILURE() << "thread " << t << ": " << status.error_code() << " "
+                      << status.error_message();
       }
-    });
+    }
+  };
+  // A test that returns early stops the threads before joining them.
+  std::vector<JoiningThread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&hammer, t] { hammer(t); }, [&stop] { stop = true; });
   }
   for (uint64_t revision = 2; revision <= 41; ++revision) {
     WriteWholeFile(path_, Policy(revision % 2 == 0 ? kEveryoneRuns : kOnlyAliceRuns, revision));
@@ -252,7 +257,7 @@ TEST_F(ReloadTest, ReloadsUnderLoadFailNoCallButThePermissionChanges) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   stop = true;
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) t.Join();
   EXPECT_EQ(unexpected.load(), 0);
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(core_->policy()->revision(), 41u);

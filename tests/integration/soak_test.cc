@@ -28,7 +28,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -40,6 +39,7 @@
 #include "policy/authn.h"
 #include "policy/sync.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -229,7 +229,7 @@ TEST(Soak, ManyClientsWithChurnAndExpiryLeaveNothingBehind) {
   std::vector<size_t> resident;
   for (int round = 0; round < rounds; ++round) {
     const auto started = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
+    std::vector<JoiningThread> threads;
     for (int c = 0; c < kClients; ++c) {
       // A different quarter falls silent each round.
       const bool idler = (c + round) % 4 == 0;
@@ -237,7 +237,7 @@ TEST(Soak, ManyClientsWithChurnAndExpiryLeaveNothingBehind) {
         clients[c]->Round(round, ops, idler ? idle : absl::ZeroDuration());
       });
     }
-    for (std::thread& t : threads) t.join();
+    for (JoiningThread& t : threads) t.Join();
 
     size_t count = 0;
     for (const std::string& e : errors.Take(&count)) ADD_FAILURE() << "round " << round << ": " << e;

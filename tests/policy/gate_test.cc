@@ -8,7 +8,6 @@
 #include <new>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "policy/olp.h"
 #include "policy/symbols.h"
 #include "tests/testing/allocation_counting.h"
+#include "tests/testing/joining_thread.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -45,6 +45,7 @@ __attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept 
 namespace orb::policy {
 namespace {
 
+using ::orb::testing::JoiningThread;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -459,7 +460,7 @@ TEST_F(Gate, ConcurrentDecisionsOnOneSharedOlpAgree) {
   constexpr int kThreads = 4;
   constexpr int kRounds = 2000;
   std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const Principals& who = t % 2 == 0 ? alice_ : bob_;
@@ -472,7 +473,7 @@ TEST_F(Gate, ConcurrentDecisionsOnOneSharedOlpAgree) {
       }
     });
   }
-  for (std::thread& th : threads) th.join();
+  for (JoiningThread& th : threads) th.Join();
   EXPECT_EQ(mismatches, std::vector<int>(kThreads, 0));
 }
 

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::policy {
 namespace {
+
+using ::orb::testing::JoiningThread;
 
 TEST(SymbolTable, InternIsStableAndDense) {
   SymbolTable table;
@@ -55,7 +57,7 @@ TEST(SymbolTable, ConcurrentInternAgreesOnIds) {
   constexpr int kThreads = 8;
   constexpr int kNames = 2000;
   std::vector<std::vector<SymbolId>> ids(kThreads, std::vector<SymbolId>(kNames));
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kNames; ++i) {
@@ -66,7 +68,7 @@ TEST(SymbolTable, ConcurrentInternAgreesOnIds) {
       }
     });
   }
-  for (std::thread& th : threads) th.join();
+  for (JoiningThread& th : threads) th.Join();
   for (int t = 1; t < kThreads; ++t) EXPECT_EQ(ids[t], ids[0]);
   EXPECT_EQ(table.Intern("one-more"), static_cast<SymbolId>(kNames));  // no id was wasted
 }

@@ -13,12 +13,14 @@
 #include "broker/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::service {
 namespace {
 
 using ::orb::testing::IsOk;
+using ::orb::testing::JoiningThread;
 using ::orb::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -147,7 +149,7 @@ TEST(MemberCallQuota, ManyThreadsNeverHoldMoreThanTheLimit) {
   std::atomic<int> over_limit{0};
   std::atomic<int> accepted{0};
   std::atomic<int> refused{0};
-  std::vector<std::thread> threads;
+  std::vector<JoiningThread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const int k = t % 2;
@@ -167,7 +169,7 @@ TEST(MemberCallQuota, ManyThreadsNeverHoldMoreThanTheLimit) {
       }
     });
   }
-  for (std::thread& t : threads) t.join();
+  for (JoiningThread& t : threads) t.Join();
   EXPECT_EQ(over_limit.load(), 0);
   EXPECT_EQ(accepted.load() + refused.load(), kThreads * kRounds);
   EXPECT_GT(accepted.load(), 0);
