@@ -255,8 +255,8 @@ TEST_F(HandleTableTest, RestrictedHandlesAreNeverShared) {
   // An unrestricted export still finds the unrestricted entry, never a
   // restricted one.
   EXPECT_EQ(AddOne(table, Instance(thing)), plain);
-  EXPECT_EQ(References(table), (std::map<std::string, uint32_t>{
-                                   {plain, 2}, {narrowed, 1}, {narrowed_again, 1}}));
+  EXPECT_EQ(References(table),
+            (std::map<std::string, uint32_t>{{plain, 2}, {narrowed, 1}, {narrowed_again, 1}}));
   EXPECT_EQ(live_.load(), 3);
 
   // Released to zero, the restricted entry goes and the others stay.
@@ -273,8 +273,7 @@ TEST_F(HandleTableTest, ListShowsEveryEntryOrderedByIdWithCountsAndRestriction) 
   HandleTable table([&ids, &next] { return ids[next++]; }, nullptr);
   auto one = std::make_shared<Thing>();
   auto two = std::make_shared<Gadget>();
-  ASSERT_THAT(table.Add({Instance(one), ClassOf(gadget_, one), Restricted(two), Instance(one)},
-                        10),
+  ASSERT_THAT(table.Add({Instance(one), ClassOf(gadget_, one), Restricted(two), Instance(one)}, 10),
               IsOk());
   std::vector<v1::HandleInfo> list = table.List();
   ASSERT_THAT(list, SizeIs(3));
@@ -317,8 +316,7 @@ TEST_F(HandleTableTest, UnknownReleasedAndForeignIdsAreTheSameNotFound) {
     EXPECT_EQ(ReasonOf(s), "HANDLE_NOT_FOUND");
     EXPECT_EQ(GetErrorInfo(s)->gate(), "handle");
     EXPECT_THAT(mine.Release({id}),
-                StatusIs(absl::StatusCode::kNotFound,
-                         NotFoundText(id) + "; nothing was released"));
+                StatusIs(absl::StatusCode::kNotFound, NotFoundText(id) + "; nothing was released"));
   }
   EXPECT_THAT(theirs.Find(foreign), IsOk());  // the other table is untouched
 }
@@ -367,8 +365,8 @@ TEST_F(HandleTableTest, ReleaseWithAnUnknownIdReleasesNothing) {
   const std::string a = AddOne(table, Instance(thing));
   const std::string b = AddOne(table, Instance(other));
   absl::Status s = table.Release({a, b, "nope", a}).status();
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound,
-                          NotFoundText("nope") + "; nothing was released"));
+  EXPECT_THAT(
+      s, StatusIs(absl::StatusCode::kNotFound, NotFoundText("nope") + "; nothing was released"));
   EXPECT_EQ(ReasonOf(s), "HANDLE_NOT_FOUND");
   EXPECT_EQ(References(table), (std::map<std::string, uint32_t>{{a, 1}, {b, 1}}));
   EXPECT_EQ(live_.load(), 2);
@@ -431,9 +429,9 @@ TEST_F(HandleTableTest, ABatchOverTheQuotaAddsNothing) {
   auto fresh2 = std::make_shared<Thing>();
   auto fresh3 = std::make_shared<Thing>();
   // Two new entries fit (the repeated one counts once), a third does not.
-  EXPECT_THAT(table.Add({Instance(shared), Instance(fresh1), Instance(fresh1), Instance(fresh2)},
-                        3),
-              IsOk());
+  EXPECT_THAT(
+      table.Add({Instance(shared), Instance(fresh1), Instance(fresh1), Instance(fresh2)}, 3),
+      IsOk());
   EXPECT_THAT(table.Add({Instance(shared), Instance(fresh3)}, 3),
               StatusIs(absl::StatusCode::kResourceExhausted));
   // The refused batch left even the existing entry's count alone.

@@ -125,10 +125,8 @@ TEST_F(SessionTableTest, ALeaseLapsesAtItsExpiryInstantAndTheSessionIsDropped) {
   std::shared_ptr<Session> t = Open(User("bob"));
   std::vector<std::weak_ptr<Object>> watch;
   AddHandle(*s, &watch);
-  EXPECT_THAT(table_.Find(t->id(), "user:bob", kT0 + kTtl - absl::Nanoseconds(1), kTtl),
-              IsOk());
-  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(),
-            SessionTable::NotFound());
+  EXPECT_THAT(table_.Find(t->id(), "user:bob", kT0 + kTtl - absl::Nanoseconds(1), kTtl), IsOk());
+  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(), SessionTable::NotFound());
   EXPECT_EQ(table_.size(), 1u);
   EXPECT_TRUE(AllExpired(watch));
   EXPECT_EQ(live_.load(), 0);
@@ -140,11 +138,11 @@ TEST_F(SessionTableTest, OwnedNeitherRenewsNorExpires) {
   std::shared_ptr<Session> s = Open(User("bob"));
   ASSERT_THAT(table_.Owned(s->id(), "user:bob"), IsOk());
   // Owned() took no time argument and did not renew: the first lease holds.
-  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(),
-            SessionTable::NotFound());
+  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(), SessionTable::NotFound());
 
   std::shared_ptr<Session> lapsed = Open(User("bob"));
-  EXPECT_THAT(table_.Owned(lapsed->id(), "user:bob"), IsOk());  // still there until dropped
+  EXPECT_THAT(table_.Owned(lapsed->id(), "user:bob"),
+              IsOk());  // still there until dropped
   EXPECT_EQ(table_.size(), 1u);
   EXPECT_EQ(table_.Owned(lapsed->id(), "user:alice").status(), SessionTable::NotFound());
 }
@@ -167,8 +165,8 @@ TEST_F(SessionTableTest, UnknownForeignClosedAndExpiredSessionsAreTheSameNotFoun
             SessionTable::NotFound());
 
   const absl::Time now = kT0 + absl::Seconds(1);
-  for (const std::string& id : {std::string("s999"), std::string(""), foreign->id(),
-                                closed->id(), expired->id()}) {
+  for (const std::string& id :
+       {std::string("s999"), std::string(""), foreign->id(), closed->id(), expired->id()}) {
     EXPECT_EQ(table_.Find(id, "user:bob", now, kTtl).status(), SessionTable::NotFound()) << id;
     EXPECT_EQ(table_.Owned(id, "user:bob").status(), SessionTable::NotFound()) << id;
     EXPECT_EQ(table_.Close(id, "user:bob", now).status(), SessionTable::NotFound()) << id;
@@ -186,8 +184,7 @@ TEST_F(SessionTableTest, AnotherIdentitysLookupNeitherRenewsNorClosesTheSession)
   EXPECT_EQ(table_.Close(s->id(), "user:alice", later).status(), SessionTable::NotFound());
   EXPECT_EQ(table_.size(), 1u);
   // Alice's lookups did not renew Bob's lease.
-  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(),
-            SessionTable::NotFound());
+  EXPECT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(), SessionTable::NotFound());
 }
 
 TEST_F(SessionTableTest, OwnershipGoesByUseridWhateverTheCredential) {
@@ -220,10 +217,10 @@ TEST_F(SessionTableTest, CloseReleasesEveryHandleOnce) {
   EXPECT_EQ(table_.Close(s->id(), "user:bob", kT0).status(), SessionTable::NotFound());
 
   // A caller still holding the session cannot give it new handles.
-  absl::Status late = s->handles()
-                          .Add({HandleTarget{std::make_shared<Thing>(), nullptr, false, nullptr}},
-                               100)
-                          .status();
+  absl::Status late =
+      s->handles()
+          .Add({HandleTarget{std::make_shared<Thing>(), nullptr, false, nullptr}}, 100)
+          .status();
   EXPECT_THAT(late, StatusIs(absl::StatusCode::kNotFound, "session not found"));
   EXPECT_EQ(live_.load(), 1);
 }
@@ -305,15 +302,13 @@ TEST_F(SessionTableTest, EveryWayASessionGoesGivesItsQuotaPlaceBack) {
   ASSERT_THAT(table_.Close(s->id(), "user:bob", kT0), IsOk());
   s = Open(User("bob"), kT0, 1);
   ASSERT_NE(s, nullptr);
-  ASSERT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(),
-            SessionTable::NotFound());
+  ASSERT_EQ(table_.Find(s->id(), "user:bob", kT0 + kTtl, kTtl).status(), SessionTable::NotFound());
   s = Open(User("bob"), kT0 + kTtl, 1);
   ASSERT_NE(s, nullptr);
   ASSERT_EQ(table_.Expire(kT0 + 2 * kTtl), 1u);
   s = Open(User("bob"), kT0 + 2 * kTtl, 1);
   ASSERT_NE(s, nullptr);
-  ASSERT_EQ(table_.Close(s->id(), "user:bob", kT0 + 3 * kTtl).status(),
-            SessionTable::NotFound());
+  ASSERT_EQ(table_.Close(s->id(), "user:bob", kT0 + 3 * kTtl).status(), SessionTable::NotFound());
   // Each time nothing lapsed was left for Open() to drop: only a count that
   // went back down lets it succeed.
   EXPECT_NE(Open(User("bob"), kT0 + 3 * kTtl, 1), nullptr);

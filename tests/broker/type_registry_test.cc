@@ -24,10 +24,10 @@
 namespace orb::testing {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using policy::Op;
 using policy::View;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class Bulb final : public Object {};
 
@@ -139,13 +139,12 @@ TEST(TypeRegistry, NamesAreLettersDigitsUnderscoresAndInnerDots) {
   EXPECT_THAT(r.Register(TypeBuilder<Tagged<2>>("home.lights.Lamp_2")), IsOk());
   EXPECT_THAT(r.Register(TypeBuilder<Tagged<3>>("_")), IsOk());
 
-  for (const std::string bad : {"", ".Lamp", "Lamp.", ".", "a b", "a-b", "a/b", "a:b",
-                                 "caf\xc3\xa9", "a\nb"}) {
+  for (const std::string bad :
+       {"", ".Lamp", "Lamp.", ".", "a b", "a-b", "a/b", "a:b", "caf\xc3\xa9", "a\nb"}) {
     TypeRegistry fresh;
     EXPECT_THAT(fresh.Register(TypeBuilder<Tagged<4>>(bad)),
                 StatusIs(absl::StatusCode::kInvalidArgument,
-                         "type name '" + bad +
-                             "' is not valid (letters, digits, '_' and '.')"))
+                         "type name '" + bad + "' is not valid (letters, digits, '_' and '.')"))
         << bad;
     EXPECT_THAT(fresh.types(), ::testing::IsEmpty());
     EXPECT_EQ(fresh.FindByType(typeid(Tagged<4>)), nullptr);
@@ -168,7 +167,8 @@ TEST(TypeRegistry, ACppTypeTakenIsAlreadyExistsNamingItsName) {
   ASSERT_THAT(r.Register(FullLamp()), IsOk());
   EXPECT_THAT(r.Register(TypeBuilder<Lamp>("test.OtherLamp")),
               StatusIs(absl::StatusCode::kAlreadyExists,
-                       "the C++ type of 'test.OtherLamp' is already registered as 'test.Lamp'"));
+                       "the C++ type of 'test.OtherLamp' is already registered "
+                       "as 'test.Lamp'"));
   EXPECT_EQ(r.FindByName("test.OtherLamp"), nullptr);
   EXPECT_EQ(r.FindByType(typeid(Lamp)), r.FindByName("test.Lamp"));
 }
@@ -185,7 +185,8 @@ TEST(TypeRegistry, EveryProblemOfABuilderIsListedInOneError) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "type 'test.Lamp': method 'toggle' has 1 parameters but 2 names were "
                        "given; member 'watts' is bound twice on the instance view; a member "
-                       "has an empty name; NonBlocking() names 'nope', which is not a member "
+                       "has an empty name; NonBlocking() names 'nope', which is not a "
+                       "member "
                        "of the type"));
   EXPECT_EQ(r.FindByName("test.Lamp"), nullptr);
   EXPECT_EQ(r.FindByType(typeid(Lamp)), nullptr);
@@ -198,9 +199,9 @@ TEST(TypeRegistry, ABuilderRegistersOnce) {
   TypeBuilder<Lamp> b = FullLamp();
   ASSERT_THAT(r.Register(std::move(b)), IsOk());
   TypeRegistry other;
-  EXPECT_THAT(other.Register(std::move(b)),  // NOLINT(bugprone-use-after-move): the point
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "this type builder was already registered"));
+  EXPECT_THAT(
+      other.Register(std::move(b)),  // NOLINT(bugprone-use-after-move): the point
+      StatusIs(absl::StatusCode::kInvalidArgument, "this type builder was already registered"));
   EXPECT_THAT(other.types(), ::testing::IsEmpty());
 }
 
@@ -211,8 +212,8 @@ TEST(TypeInfo, MembersLiveOnTheirViewOrderedByName) {
 
   std::vector<std::string> instance;
   for (const auto& [name, m] : lamp.members(View::kInstance)) instance.push_back(name);
-  EXPECT_THAT(instance, ElementsAre("Bulb", "flip", "level", "model", "reading", "toggle",
-                                    "watts"));
+  EXPECT_THAT(instance,
+              ElementsAre("Bulb", "flip", "level", "model", "reading", "toggle", "watts"));
   std::vector<std::string> klass;
   for (const auto& [name, m] : lamp.members(View::kClass)) klass.push_back(name);
   EXPECT_THAT(klass, ElementsAre("max_watts", "toggle"));
@@ -242,8 +243,7 @@ TEST(TypeInfo, EachMemberSupportsExactlyTheOperationsItWasBoundWith) {
   TypeRegistry r;
   ASSERT_THAT(r.Register(FullLamp()), IsOk());
   const TypeInfo& lamp = *r.FindByName("test.Lamp");
-  EXPECT_THAT(Supported(Member(lamp, View::kInstance, "watts")),
-              ElementsAre("getattr", "setattr"));
+  EXPECT_THAT(Supported(Member(lamp, View::kInstance, "watts")), ElementsAre("getattr", "setattr"));
   EXPECT_THAT(Supported(Member(lamp, View::kInstance, "model")), ElementsAre("getattr"));
   EXPECT_THAT(Supported(Member(lamp, View::kInstance, "level")),
               ElementsAre("getattr", "setattr", "delattr"));
