@@ -3,7 +3,8 @@
 //
 // ValueCodec<T> converts one C++ type. Built in:
 //   bool; integral types (range-checked; from int only); double and float
-//   (from int or double; NaN and infinities refused); orb::AnyDouble (a
+//   (from int or double; NaN and infinities refused, and for float any
+//   magnitude beyond float's largest); orb::AnyDouble (a
 //   double that accepts NaN/inf); std::string (UTF-8 string); orb::Bytes;
 //   std::vector<T>; std::map<std::string, T>; std::optional<T> (null or an
 //   omitted argument is std::nullopt); std::shared_ptr<U> for U derived from
@@ -204,15 +205,18 @@ struct ValueCodec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T
   static absl::Status Decode(const v1::Value& in, Invocation&, absl::string_view what, T* out) {
     if (in.kind_case() != v1::Value::kIntValue) return TypeMismatch(what, TypeName(), in);
     const int64_t v = in.int_value();
+    bool in_range;
     if constexpr (std::is_signed_v<T>) {
-      if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-          v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
-        return ArgumentError(absl::StrCat(what, ": ", v, " is out of range"));
-      }
+      in_range = v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                 v <= static_cast<int64_t>(std::numeric_limits<T>::max());
     } else {
-      if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) {
-        return ArgumentError(absl::StrCat(what, ": ", v, " is out of range"));
-      }
+      in_range = v >= 0 && static_cast<uint64_t>(v) <= std::numeric_limits<T>::max();
+    }
+    if (!in_range) {
+      // The range tells the caller what the parameter takes.
+      return ArgumentError(absl::StrCat(what, ": ", v, " is out of range (",
+                                        +std::numeric_limits<T>::min(), "..",
+                                        +std::numeric_limits<T>::max(), ")"));
     }
     *out = static_cast<T>(v);
     return absl::OkStatus();
@@ -254,8 +258,19 @@ struct ValueCodec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
   static absl::Status Decode(const v1::Value& in, Invocation&, absl::string_view what, T* out) {
     double d = 0;
     absl::Status s = internal::DecodeDouble(in, what, /*allow_non_finite=*/false, &d);
-    if (s.ok()) *out = static_cast<T>(d);
-    return s;
+    if (!s.ok()) return s;
+    if constexpr (std::numeric_limits<T>::max() < std::numeric_limits<double>::max()) {
+      // A finite double beyond T's range has no T value (the conversion is
+      // undefined, and in practice an infinity this parameter refuses).
+      if (std::fabs(d) > std::numeric_limits<T>::max()) {
+        return ArgumentError(absl::StrCat(what, ": ", d,
+                                          " is out of range for a float parameter (its "
+                                          "magnitude is at most ",
+                                          std::numeric_limits<T>::max(), ")"));
+      }
+    }
+    *out = static_cast<T>(d);
+    return absl::OkStatus();
   }
   static absl::Status Encode(T in, Invocation&, v1::Value* out) {
     out->set_double_value(static_cast<double>(in));

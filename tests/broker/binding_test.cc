@@ -194,7 +194,7 @@ TEST_F(BindingTest, ArgumentErrorsNameTheParameter) {
   }
   EXPECT_THAT(bob_.Call(bob_.root(), "narrow", {Int(int64_t{1} << 40)}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "argument 'x': 1099511627776 is out of range"));
+                       "argument 'x': 1099511627776 is out of range (-2147483648..2147483647)"));
   EXPECT_THAT(bob_.Call(bob_.root(), "sum", {List({Int(1), Str("x")})}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "argument 'xs'[1]: expected int, got string"));

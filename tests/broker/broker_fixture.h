@@ -102,6 +102,7 @@ inline v1::Value Null() {
 }
 inline v1::Value List(std::vector<v1::Value> items) {
   v1::Value v;
+  v.mutable_list_value();  // an empty list is still a list
   for (auto& item : items) *v.mutable_list_value()->add_values() = std::move(item);
   return v;
 }
