@@ -49,6 +49,22 @@ std::string RedactIdsInText(absl::string_view text) {
   return out;
 }
 
+std::string AuditOpName(absl::string_view rpc) {
+  if (rpc == "GetAttr" || rpc == "SetAttr" || rpc == "DelAttr") {
+    return absl::AsciiStrToLower(rpc);
+  }
+  std::string op;
+  for (char c : rpc) {
+    if (absl::ascii_isupper(static_cast<unsigned char>(c))) {
+      if (!op.empty()) op += '_';
+      op += absl::ascii_tolower(static_cast<unsigned char>(c));
+    } else {
+      op += c;
+    }
+  }
+  return op;
+}
+
 void RedactIdsInRecord(AuditRecord* record) {
   record->name = RedactIdsInText(record->name);
   record->reason = RedactIdsInText(record->reason);

@@ -67,6 +67,12 @@ std::string RedactId(absl::string_view id);
 // `text` unchanged (one copy) when it holds no such run.
 std::string RedactIdsInText(absl::string_view text);
 
+// The one spelling of an RPC in a record's `op`: lower snake case
+// ("OpenSession" -> "open_session", "ReloadPolicy" -> "reload_policy"),
+// except the gated operations, which are spelled as the gate records spell
+// them ("GetAttr" -> "getattr", "SetAttr", "DelAttr" likewise).
+std::string AuditOpName(absl::string_view rpc);
+
 // Applies RedactIdsInText to the record's free-text fields (name, reason).
 // Every record goes through this before it is written anywhere.
 void RedactIdsInRecord(AuditRecord* record);

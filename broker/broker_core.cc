@@ -47,7 +47,7 @@ std::string NameNotFoundMessage(const TypeInfo& type, policy::View view, absl::s
 // are byte-identical, so a hidden name cannot be told from an absent one.
 absl::Status NameNotFound(const TypeInfo& type, policy::View view, absl::string_view name) {
   return OrbError(absl::StatusCode::kNotFound, NameNotFoundMessage(type, view, name),
-                  "NAME_NOT_FOUND", "olp");
+                  v1::NAME_NOT_FOUND, v1::GATE_OLP);
 }
 
 std::string CurrentExceptionTypeName() {
@@ -198,12 +198,12 @@ struct BrokerCore::Impl {
   absl::Status CheckDeadline(const RequestContext& ctx) const {
     if (Now() >= ctx.deadline) {
       return OrbError(absl::StatusCode::kDeadlineExceeded,
-                      "the call's deadline passed before it could run", "DEADLINE_EXCEEDED",
-                      "deadline");
+                      "the call's deadline passed before it could run", v1::DEADLINE_EXCEEDED,
+                      v1::GATE_DEADLINE);
     }
     if (ctx.is_cancelled && ctx.is_cancelled()) {
-      return OrbError(absl::StatusCode::kCancelled, "the call was cancelled", "CANCELLED",
-                      "deadline");
+      return OrbError(absl::StatusCode::kCancelled, "the call was cancelled", v1::CANCELLED,
+                      v1::GATE_DEADLINE);
     }
     return absl::OkStatus();
   }
@@ -272,15 +272,15 @@ struct BrokerCore::Impl {
     for (std::shared_ptr<Object> o = op.target.object; o != nullptr;) {
       if (chain.size() >= kMaxLineageDepth) {
         return OrbError(absl::StatusCode::kFailedPrecondition,
-                        "the object's lineage is too long (a parent cycle?)", "OBJECT_DETACHED",
-                        "acl");
+                        "the object's lineage is too long (a parent cycle?)", v1::OBJECT_DETACHED,
+                        v1::GATE_ACL);
       }
       chain.push_back(o);
       if (!o->has_parent()) break;
       std::shared_ptr<Object> parent = o->parent();
       if (parent == nullptr) {
         return OrbError(absl::StatusCode::kFailedPrecondition,
-                        "an ancestor of this object no longer exists", "OBJECT_DETACHED", "acl");
+                        "an ancestor of this object no longer exists", v1::OBJECT_DETACHED, v1::GATE_ACL);
       }
       o = std::move(parent);
     }
@@ -405,13 +405,13 @@ struct BrokerCore::Impl {
                          op.view == policy::View::kClass ? "class" : "object", " needs ", needed,
                          ", which the caller does not hold");
         if (debug) absl::StrAppend(&message, " (", explain, ")");
-        refusal = OrbError(absl::StatusCode::kPermissionDenied, message, "ACL_DENIED", "acl");
+        refusal = OrbError(absl::StatusCode::kPermissionDenied, message, v1::ACL_DENIED, v1::GATE_ACL);
         break;
       }
       case policy::GateOutcome::kAllowed:
         if (!supports) {
           refusal = OrbError(absl::StatusCode::kInvalidArgument,
-                             WrongKindMessage(type, *member, kind), "WRONG_MEMBER_KIND", "olp");
+                             WrongKindMessage(type, *member, kind), v1::WRONG_MEMBER_KIND, v1::GATE_OLP);
         }
         break;
     }
@@ -486,12 +486,12 @@ struct BrokerCore::Impl {
         return OrbError(absl::StatusCode::kUnknown,
                         absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ", type,
                                      ": ", e.what()),
-                        "METHOD_EXCEPTION", "method", type);
+                        v1::METHOD_EXCEPTION, v1::GATE_METHOD, type);
       } catch (...) {
         const std::string type = CurrentExceptionTypeName();
         return OrbError(absl::StatusCode::kUnknown,
                         absl::StrCat(policy::OpName(kind), " '", member.name, "' raised ", type),
-                        "METHOD_EXCEPTION", "method", type);
+                        v1::METHOD_EXCEPTION, v1::GATE_METHOD, type);
       }
     };
     absl::Status status;
@@ -683,8 +683,8 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
   if (!s.ok()) return s;
   if (impl_->root == nullptr || impl_->root_type == nullptr) {
     return OrbError(absl::StatusCode::kFailedPrecondition,
-                    "the broker's root object is not of a registered type", "UNREGISTERED_TYPE",
-                    "session");
+                    "the broker's root object is not of a registered type", v1::UNREGISTERED_TYPE,
+                    v1::GATE_SESSION);
   }
   policy::PolicyPtr p = ctx.policy != nullptr ? ctx.policy : impl_->CurrentPolicy();
   const policy::Limits limits = Impl::LimitsOf(p);

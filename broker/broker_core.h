@@ -64,6 +64,7 @@
 #include "absl/time/time.h"
 #include "broker/audit.h"
 #include "orb/v1/broker.pb.h"
+#include "orb/v1/type_urls.h"
 #include "policy/identity.h"
 #include "policy/policy_loader.h"
 
@@ -73,7 +74,7 @@ class Object;
 class TypeRegistry;
 
 // The payload key under which errors carry a serialized orb.v1.ErrorInfo.
-inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/orb.v1.ErrorInfo";
+using v1::kErrorInfoTypeUrl;
 
 // A GetAttr/SetAttr/DelAttr/Call that the core decided on a thread that
 // must not block and handed back so that its member, which may block, runs

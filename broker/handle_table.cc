@@ -35,7 +35,7 @@ absl::Status HandleNotFound(absl::string_view id, absl::string_view consequence 
   return OrbError(absl::StatusCode::kNotFound,
                   absl::StrCat("handle '", ShownId(id), "' not found in this session",
                                consequence),
-                  "HANDLE_NOT_FOUND", "handle");
+                  v1::HANDLE_NOT_FOUND, v1::GATE_HANDLE);
 }
 
 // Release names a handle more often than the session holds it.
@@ -44,12 +44,12 @@ absl::Status OverReleased(absl::string_view id, uint64_t held, uint64_t asked) {
                   absl::StrCat("handle '", ShownId(id), "' is held ", held, " time",
                                held == 1 ? "" : "s", " in this session, but the request releases it ",
                                asked, " times; nothing was released"),
-                  "HANDLE_NOT_FOUND", "handle");
+                  v1::HANDLE_NOT_FOUND, v1::GATE_HANDLE);
 }
 
 absl::Status SessionClosed() {
-  return OrbError(absl::StatusCode::kNotFound, "session not found", "SESSION_NOT_FOUND",
-                  "session");
+  return OrbError(absl::StatusCode::kNotFound, "session not found", v1::SESSION_NOT_FOUND,
+                  v1::GATE_SESSION);
 }
 
 absl::InlinedVector<std::shared_ptr<Object>, 1> Ancestors(const Object& object) {
@@ -157,7 +157,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
     return OrbError(absl::StatusCode::kResourceExhausted,
                     absl::StrCat("this session would hold more than max_handles_per_session (",
                                  max_handles, ") handles; release some first"),
-                    "QUOTA_HANDLES", "quota");
+                    v1::QUOTA_HANDLES, v1::GATE_QUOTA);
   }
 
   for (size_t i = 0; i < targets.size(); ++i) {

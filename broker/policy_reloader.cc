@@ -116,7 +116,7 @@ absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
                     absl::StrCat(rpc, " is refused: this broker's policy has no admin section "
                                       "(admin { acl { ... } }) granting '",
                                  permission, "'"),
-                    "ACL_DENIED", "admin");
+                    v1::ACL_DENIED, v1::GATE_ADMIN);
   }
   const policy::LineageNode node{acl.get(), "admin", "Broker"};
   const policy::Principals principals = identity.EffectivePrincipals();
@@ -130,7 +130,7 @@ absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
   return OrbError(absl::StatusCode::kPermissionDenied,
                   absl::StrCat(rpc, " needs permission '", permission,
                                "' in the policy's admin ACL, which the caller does not hold"),
-                  "ACL_DENIED", "admin");
+                  v1::ACL_DENIED, v1::GATE_ADMIN);
 }
 
 }  // namespace orb

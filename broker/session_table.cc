@@ -57,8 +57,8 @@ SessionTable::~SessionTable() {
 }
 
 absl::Status SessionTable::NotFound() {
-  return OrbError(absl::StatusCode::kNotFound, "session not found", "SESSION_NOT_FOUND",
-                  "session");
+  return OrbError(absl::StatusCode::kNotFound, "session not found", v1::SESSION_NOT_FOUND,
+                  v1::GATE_SESSION);
 }
 
 SessionTable::Shard& SessionTable::ShardFor(absl::string_view id) {
@@ -92,7 +92,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
     return OrbError(absl::StatusCode::kResourceExhausted,
                     absl::StrCat("this identity already has max_sessions_per_identity (",
                                  max_per_identity, ") open sessions; close one first"),
-                    "QUOTA_SESSIONS", "quota");
+                    v1::QUOTA_SESSIONS, v1::GATE_QUOTA);
   }
 
   // The id is checked under the shard lock so that it is never a live one.

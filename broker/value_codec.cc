@@ -18,7 +18,7 @@ absl::Status Invocation::ExportObject(std::shared_ptr<Object> object, v1::Value*
                     absl::StrCat("the result is an object of C++ type '",
                                  DemangledName(typeid(target)),
                                  "', which is not a registered type"),
-                    "UNREGISTERED_TYPE", "method");
+                    v1::UNREGISTERED_TYPE, v1::GATE_METHOD);
   }
   v1::HandleRef* ref = out->mutable_handle();
   ref->set_id(std::to_string(exports_.size()));
@@ -34,7 +34,7 @@ absl::Status Invocation::ExportClass(std::type_index cpp_type, v1::Value* out) {
     return OrbError(absl::StatusCode::kInternal,
                     absl::StrCat("the result is the class of C++ type '", TypeNameOf(cpp_type),
                                  "', which is not a registered type"),
-                    "UNREGISTERED_TYPE", "method");
+                    v1::UNREGISTERED_TYPE, v1::GATE_METHOD);
   }
   v1::HandleRef* ref = out->mutable_handle();
   ref->set_id(std::to_string(exports_.size()));
@@ -141,17 +141,17 @@ absl::Status ValidateNode(const v1::Value& value, const ValueLimits& limits,
     return OrbError(absl::StatusCode::kInvalidArgument,
                     absl::StrCat("the request has more than max_value_elements (",
                                  limits.max_elements, ") values"),
-                    "VALUE_TOO_LARGE", "limits");
+                    v1::VALUE_TOO_LARGE, v1::GATE_LIMITS);
   }
   switch (value.kind_case()) {
     case v1::Value::KIND_NOT_SET:
       return OrbError(absl::StatusCode::kInvalidArgument,
-                      absl::StrCat(what, ": a value has no kind set"), "BAD_VALUE", "limits");
+                      absl::StrCat(what, ": a value has no kind set"), v1::BAD_VALUE, v1::GATE_LIMITS);
     case v1::Value::kStringValue:
       if (!IsValidUtf8(value.string_value())) {
         return OrbError(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat(what, ": a string is not valid UTF-8"), "BAD_VALUE",
-                        "limits");
+                        absl::StrCat(what, ": a string is not valid UTF-8"), v1::BAD_VALUE,
+                        v1::GATE_LIMITS);
       }
       return absl::OkStatus();
     case v1::Value::kHandle:
@@ -162,7 +162,7 @@ absl::Status ValidateNode(const v1::Value& value, const ValueLimits& limits,
         return OrbError(absl::StatusCode::kInvalidArgument,
                         absl::StrCat(what, ": value nesting exceeds max_value_depth (",
                                      limits.max_depth, ")"),
-                        "VALUE_TOO_DEEP", "limits");
+                        v1::VALUE_TOO_DEEP, v1::GATE_LIMITS);
       }
       if (value.kind_case() == v1::Value::kListValue) {
         for (const v1::Value& item : value.list_value().values()) {
@@ -173,8 +173,8 @@ absl::Status ValidateNode(const v1::Value& value, const ValueLimits& limits,
         for (const auto& [key, item] : value.map_value().fields()) {
           if (!IsValidUtf8(key)) {
             return OrbError(absl::StatusCode::kInvalidArgument,
-                            absl::StrCat(what, ": a map key is not valid UTF-8"), "BAD_VALUE",
-                            "limits");
+                            absl::StrCat(what, ": a map key is not valid UTF-8"), v1::BAD_VALUE,
+                            v1::GATE_LIMITS);
           }
           absl::Status s = ValidateNode(item, limits, what, depth + 1, elements, check_handle);
           if (!s.ok()) return s;
@@ -270,7 +270,7 @@ absl::Status ValueCodec<v1::Value>::Encode(const v1::Value& in, Invocation&, v1:
     return OrbError(absl::StatusCode::kInternal,
                     "a raw orb.v1.Value result may not contain handle references; return the "
                     "object itself",
-                    "BAD_VALUE", "method");
+                    v1::BAD_VALUE, v1::GATE_METHOD);
   }
   *out = in;
   return absl::OkStatus();

@@ -226,7 +226,7 @@ struct ValueCodec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T
       if (in > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return OrbError(absl::StatusCode::kOutOfRange,
                         absl::StrCat("result ", in, " does not fit in a 64-bit signed int"),
-                        "BAD_VALUE", "method");
+                        v1::BAD_VALUE, v1::GATE_METHOD);
       }
     }
     out->set_int_value(static_cast<int64_t>(in));
@@ -303,7 +303,7 @@ struct ValueCodec<std::string> {
   static absl::Status Encode(const std::string& in, Invocation&, v1::Value* out) {
     if (!IsValidUtf8(in)) {
       return OrbError(absl::StatusCode::kInternal, "result string is not valid UTF-8",
-                      "BAD_VALUE", "method");
+                      v1::BAD_VALUE, v1::GATE_METHOD);
     }
     out->set_string_value(in);
     return absl::OkStatus();
@@ -383,7 +383,7 @@ struct ValueCodec<std::map<std::string, T>> {
     for (const auto& [key, item] : in) {
       if (!IsValidUtf8(key)) {
         return OrbError(absl::StatusCode::kInternal, "result map key is not valid UTF-8",
-                        "BAD_VALUE", "method");
+                        v1::BAD_VALUE, v1::GATE_METHOD);
       }
       absl::Status s = ValueCodec<T>::Encode(item, inv, &(*fields)[key]);
       if (!s.ok()) return s;

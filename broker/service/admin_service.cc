@@ -3,7 +3,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker/errors.h"
@@ -29,21 +28,6 @@ void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
   out->set_last_error(info.last_error);
 }
 
-// Audit records spell every op in lower snake case ("reload_policy"), as
-// the core's (getattr) and the reloader's do; messages keep the RPC's name.
-std::string AuditOpName(absl::string_view rpc) {
-  std::string op;
-  for (char c : rpc) {
-    if (absl::ascii_isupper(static_cast<unsigned char>(c))) {
-      if (!op.empty()) op += '_';
-      op += absl::ascii_tolower(static_cast<unsigned char>(c));
-    } else {
-      op += c;
-    }
-  }
-  return op;
-}
-
 }  // namespace
 
 absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
@@ -61,7 +45,7 @@ absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
   absl::Status status;
   if (!who.ok()) {
     status = OrbError(absl::StatusCode::kUnauthenticated, who.status().message(),
-                      "UNAUTHENTICATED", "authn");
+                      v1::UNAUTHENTICATED, v1::GATE_AUTHN);
     record.decision = "unauthenticated";
   } else {
     record.userid = who->userid;

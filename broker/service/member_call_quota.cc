@@ -51,7 +51,7 @@ absl::StatusOr<MemberCallQuota::Slot> MemberCallQuota::Acquire(absl::string_view
                    " calls running or waiting on the broker's member threads (members that may "
                    "block), and max_member_calls_per_identity is ",
                    limit, "; retry when one of them has finished"),
-      "IDENTITY_BUSY", "quota");
+      v1::IDENTITY_BUSY, v1::GATE_QUOTA);
 }
 
 void MemberCallQuota::Give(const std::string& key) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "broker/errors.h"
 #include "broker/service/credentials.h"
 #include "broker/service/status_convert.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -13,14 +14,6 @@
 
 namespace orb::service {
 namespace {
-
-absl::Status WithInfo(absl::Status status, absl::string_view reason, absl::string_view gate) {
-  v1::ErrorInfo info;
-  info.set_reason(std::string(reason));
-  info.set_gate(std::string(gate));
-  status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
-  return status;
-}
 
 // Parses request bytes with our own recursion limit. gRPC's default parser
 // stops at protobuf's limit of 100 and answers INTERNAL with no message.
@@ -34,13 +27,13 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
   google::protobuf::io::CodedInputStream input(&reader);
   input.SetRecursionLimit(kRequestParseRecursionLimit);
   if (!request->ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
-    return WithInfo(
+    return WithErrorInfo(
         absl::InvalidArgumentError(absl::StrCat(
             "request is not a valid ", request->GetDescriptor()->full_name(),
             " message: malformed protobuf, a string field that is not UTF-8 (names, ids and "
             "string values must be UTF-8; send binary data as bytes_value), or nesting deeper "
             "than ", kRequestParseRecursionLimit, " messages (values may nest at most 64 levels)")),
-        "MALFORMED_REQUEST", "limits");
+        v1::MALFORMED_REQUEST, v1::GATE_LIMITS);
   }
   return absl::OkStatus();
 }
@@ -70,7 +63,7 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
       AuditRecord record;
       record.event = "authenticate";
       record.peer = context->peer();
-      record.op = std::string(rpc);
+      record.op = AuditOpName(rpc);
       record.decision = "unauthenticated";
       record.code = "UNAUTHENTICATED";
       // The authenticator's messages never contain the credential.
@@ -78,7 +71,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
       record.policy_revision = policy->revision();
       core_->Audit(std::move(record));
     }
-    reactor->Finish(ToGrpcStatus(WithInfo(identity.status(), "UNAUTHENTICATED", "authn")));
+    reactor->Finish(
+        ToGrpcStatus(WithErrorInfo(identity.status(), v1::UNAUTHENTICATED, v1::GATE_AUTHN)));
     return reactor;
   }
 
@@ -135,11 +129,11 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     finish(result, response);
   };
   if (!members_->Submit(std::move(run))) {
-    reactor->Finish(ToGrpcStatus(WithInfo(
+    reactor->Finish(ToGrpcStatus(WithErrorInfo(
         absl::ResourceExhaustedError(
             "the broker is busy: every method thread is running and the queue is full; retry "
             "later"),
-        "BROKER_BUSY", "quota")));
+        v1::BROKER_BUSY, v1::GATE_QUOTA)));
   }
   return reactor;
 }

@@ -60,8 +60,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     v1::Status details;
     if (details.ParseFromString(status.error_details())) {
       for (const auto& any : details.details()) {
-        if (any.type_url() == kErrorInfoPayloadUrl) {
-          out.SetPayload(kErrorInfoPayloadUrl, absl::Cord(any.value()));
+        if (any.type_url() == kErrorInfoTypeUrl) {
+          out.SetPayload(kErrorInfoTypeUrl, absl::Cord(any.value()));
         }
       }
     }
@@ -150,7 +150,7 @@ using client_internal::ClientCore;
 using client_internal::SessionCore;
 
 std::optional<ErrorInfo> ErrorInfoOf(const absl::Status& status) {
-  auto payload = status.GetPayload(client_internal::kErrorInfoPayloadUrl);
+  auto payload = status.GetPayload(client_internal::kErrorInfoTypeUrl);
   if (!payload.has_value()) return std::nullopt;
   v1::ErrorInfo info;
   if (!info.ParseFromString(std::string(*payload))) return std::nullopt;

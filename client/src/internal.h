@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "orb/v1/type_urls.h"
 #include "orb/client/client.h"
 #include "orb/v1/broker.grpc.pb.h"
 
@@ -28,7 +29,7 @@ namespace client_internal {
 
 // The payload key under which a status carries a serialized
 // orb.v1.ErrorInfo (the broker core uses the same key).
-inline constexpr char kErrorInfoPayloadUrl[] = "type.googleapis.com/orb.v1.ErrorInfo";
+using v1::kErrorInfoTypeUrl;
 
 // grpc::Status -> absl::Status, with the ErrorInfo of the
 // grpc-status-details-bin trailer as a payload.

@@ -77,7 +77,7 @@ class FakeResolver : public HandleResolver {
     auto it = handles_.find(ref.id());
     if (it == handles_.end()) {
       return OrbError(absl::StatusCode::kNotFound, "handle not found in this session",
-                      "HANDLE_NOT_FOUND", "handle");
+                      v1::HANDLE_NOT_FOUND, v1::GATE_HANDLE);
     }
     return it->second;
   }

@@ -5,7 +5,6 @@
 // blocking type leaves the member threads to the others.
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -13,6 +12,7 @@
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
 namespace {
@@ -49,14 +49,9 @@ class DeniedCallsTest : public ::testing::Test {
     options.max_queued_member_calls = 1;
     return options;
   }
-  static std::shared_ptr<TypeRegistry> Registry() {
-    auto registry = std::make_shared<TypeRegistry>();
-    EXPECT_TRUE(RegisterGadget(*registry).ok());
-    return registry;
-  }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{Registry(), std::make_shared<Gadget>(board_),
+  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
                     CompileOrDie(GadgetPolicy(
                         kAliceRuns, "limits { max_member_calls_per_identity: 2 }")),
                     TwoThreads()};
@@ -76,22 +71,23 @@ TEST_F(DeniedCallsTest, AFloodOfDeniedCallsLeavesTheMemberThreadsToOthers) {
 
   // alice's wait() holds one member thread until released.
   grpc::Status waited;
-  std::thread wait([&] {
-    waited = CallGadget(*stub, kAliceToken, alice.session(), own.handle().id(), "wait");
-  });
+  JoiningThread wait(
+      [&] { waited = CallGadget(*stub, kAliceToken, alice.session(), own.handle().id(), "wait"); },
+      [this] { board_->Release(); });
   const bool wait_started = board_->AwaitStarted(1);
 
   // bob sends 32 calls to the same blocking method at once: each is denied
   // by the ACL, none is refused as busy.
   constexpr int kDenied = 32;
   std::vector<grpc::Status> denied(kDenied);
-  std::vector<std::thread> flood;
-  for (int i = 0; i < kDenied; ++i) {
-    flood.emplace_back([&, i] {
-      denied[i] = CallGadget(*stub, kBobToken, bob.session(), bob.root().id(), "wait");
-    });
-  }
-  for (std::thread& t : flood) t.join();
+  {
+    std::vector<JoiningThread> flood;
+    for (int i = 0; i < kDenied; ++i) {
+      flood.emplace_back([&, i] {
+        denied[i] = CallGadget(*stub, kBobToken, bob.session(), bob.root().id(), "wait");
+      });
+    }
+  }  // every flood thread has joined
 
   // alice's next call on the same blocking type finds the other thread.
   v1::Value pong;
@@ -99,7 +95,7 @@ TEST_F(DeniedCallsTest, AFloodOfDeniedCallsLeavesTheMemberThreadsToOthers) {
       CallGadget(*stub, kAliceToken, alice.session(), alice.root().id(), "ping", &pong);
   const int started_while_waiting = board_->started();
   board_->Release();
-  wait.join();
+  wait.Join();
 
   ASSERT_TRUE(wait_started);
   for (int i = 0; i < kDenied; ++i) {

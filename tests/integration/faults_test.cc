@@ -263,13 +263,6 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
   EXPECT_FALSE(late.Open().ok());
 }
 
-// A registry holding test.Gadget and test.Dial.
-std::shared_ptr<TypeRegistry> GadgetRegistry() {
-  auto registry = std::make_shared<TypeRegistry>();
-  EXPECT_TRUE(RegisterGadget(*registry).ok());
-  return registry;
-}
-
 // A broker with one member thread and no queue.
 class MemberPool : public ::testing::Test {
  protected:

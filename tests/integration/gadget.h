@@ -35,6 +35,7 @@
 #include "broker/object.h"
 #include "policy/sync.h"
 #include "broker/type_registry.h"
+#include "gtest/gtest.h"
 
 namespace orb::testing {
 
@@ -167,6 +168,15 @@ inline absl::Status RegisterGadget(TypeRegistry& registry) {
       .Concurrency(Concurrency::kThreadSafe)
       .NonBlocking({"read"});
   return registry.Register(std::move(dial));
+}
+
+// A registry holding test.Gadget and test.Dial (a failed registration
+// fails the test).
+inline std::shared_ptr<TypeRegistry> GadgetRegistry() {
+  auto registry = std::make_shared<TypeRegistry>();
+  absl::Status registered = RegisterGadget(*registry);
+  if (!registered.ok()) ADD_FAILURE() << registered;
+  return registry;
 }
 
 // A policy for gadgets: the demo users (alice: editors, bob), anonymous

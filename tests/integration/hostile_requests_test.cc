@@ -515,6 +515,25 @@ std::vector<Row> Rows() {
                        {{"authorization", "Basic Ym9iOmh1bnRlcjI="}});
       },
       nullptr, "Ym9iOmh1bnRlcjI");
+  // One credential per call: a second header never lets the first through.
+  add("second_authorization_wrong_token", C::UNAUTHENTICATED, "2 authorization headers",
+      [](World& w) {
+        auto metadata = w.AttackerMetadata();
+        metadata.emplace_back("authorization", "Bearer wrong-token");
+        return SendRaw(w, "GetAttr", GetTitleOfBlog(w), metadata);
+      });
+  add("second_authorization_basic", C::UNAUTHENTICATED, "2 authorization headers",
+      [](World& w) {
+        auto metadata = w.AttackerMetadata();
+        metadata.emplace_back("authorization", "Basic Ym9iOmh1bnRlcjI=");
+        return SendRaw(w, "GetAttr", GetTitleOfBlog(w), metadata);
+      },
+      nullptr, "Ym9iOmh1bnRlcjI");
+  add("bearer_then_ticket", C::UNAUTHENTICATED, "2 authorization headers", [](World& w) {
+    auto metadata = w.AttackerMetadata();
+    metadata.emplace_back("authorization", "Ticket orb1.Ym9i.1.00");
+    return SendRaw(w, "GetAttr", GetTitleOfBlog(w), metadata);
+  });
   add("oversized_metadata", C::RESOURCE_EXHAUSTED, "metadata size exceeds limit", [](World& w) {
     auto metadata = w.AttackerMetadata();
     metadata.emplace_back("x-padding", std::string(64 * 1024, 'p'));

@@ -376,7 +376,10 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   EXPECT_THAT(audit_text, HasSubstr(R"("event":"open_session")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("user":"carol","authn":"ticket")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("decision":"unauthenticated")"));
-  EXPECT_THAT(audit_text, HasSubstr(R"("op":"GetPolicyInfo","decision":"denied")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"get_policy_info","decision":"denied")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("event":"authenticate")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"open_session","decision":"unauthenticated")"));
+  EXPECT_THAT(audit_text, Not(HasSubstr(R"("op":"OpenSession")")));
   // The anonymous call on alice's session id: not found, user null.
   EXPECT_THAT(audit_text, HasSubstr(R"("user":null,"authn":"anonymous","session":")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("decision":"rejected","code":"NOT_FOUND")"));
