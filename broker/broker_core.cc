@@ -21,7 +21,7 @@
 #include "broker/session_table.h"
 #include "broker/type_registry.h"
 #include "broker/value_codec.h"
-#include "policy/gate.h"
+#include "policy/authorizer.h"
 #include "policy/sync.h"
 
 namespace orb {
@@ -55,27 +55,6 @@ std::string CurrentExceptionTypeName() {
   return type != nullptr ? DemangledName(*type) : "unknown exception";
 }
 
-// The lock an OLP applies to `name` for (view, op), rendered for messages.
-std::string LockText(const policy::Olp& olp, policy::View view, policy::Op op,
-                     absl::string_view name) {
-  const policy::OlpTable& table = olp.table(view, op);
-  std::string text;
-  auto it = table.find(name);
-  if (it == table.end() && !absl::StartsWith(name, "_")) it = table.find(policy::kWildcardAny);
-  if (it != table.end()) text = it->second.ToString();
-  auto extra = table.find(policy::kWildcardAnd);
-  if (extra != table.end()) {
-    text = text.empty() ? extra->second.ToString()
-                        : absl::StrCat("[", text, " & ", extra->second.ToString(), "]");
-  }
-  auto alt = table.find(policy::kWildcardOr);
-  if (alt != table.end() && !absl::StartsWith(name, "_")) {
-    text = text.empty() ? alt->second.ToString()
-                        : absl::StrCat("[", text, " | ", alt->second.ToString(), "]");
-  }
-  return text;
-}
-
 // Resolves HandleRefs the caller passes in, in the caller's session only.
 class SessionResolver final : public HandleResolver {
  public:
@@ -95,14 +74,22 @@ class SessionResolver final : public HandleResolver {
   const Session& session_;
 };
 
-// A lineage with the storage its string_views and ACL pointers refer to.
-// Inline for the usual few levels: building it is on every gated call.
-struct Lineage {
-  absl::InlinedVector<policy::LineageNode, 4> nodes;
-  absl::InlinedVector<policy::AclPtr, 4> acls;
-  // The nodes' names point into these strings: reserved to the final size
-  // before the first one is added, so that none of them ever moves.
+// The raw facts of a handle's lineage for policy::Authorizer, with the
+// storage they refer to: the object first, root last. Inline for the usual
+// few levels: it is built on every gated call.
+struct LineageFacts final : policy::DynamicAclSource {
+  absl::InlinedVector<std::shared_ptr<Object>, 4> chain;
+  absl::InlinedVector<const TypeInfo*, 4> types;  // null: unregistered
+  absl::InlinedVector<policy::AclPtr, 4> instance_acls;
+  // The nodes' names and paths point into these strings: sized before the
+  // first node is added, so that none of them ever moves.
   absl::InlinedVector<std::string, 4> names;
+  std::vector<std::string> paths;  // empty unless the authorizer wants them
+  absl::InlinedVector<policy::LineageNodeFacts, 4> nodes;
+
+  policy::AclPtr DynamicAcl(size_t node) const override {
+    return types[node] != nullptr ? types[node]->DynamicAcl(*chain[node]) : nullptr;
+  }
 };
 
 }  // namespace
@@ -235,40 +222,28 @@ struct BrokerCore::Impl {
     return absl::OkStatus();
   }
 
-  // Precedence: restricted handle > per-object override (instance view) >
-  // policy file's type OLP > compiled-in OLP > empty.
-  policy::OlpPtr EffectiveOlp(const Op& op) const {
+  // What the handle points at, for policy::Authorizer (which picks the OLP).
+  // `object_olp` keeps the object's OLP override alive meanwhile.
+  static policy::TargetFacts TargetFactsOf(const Op& op, policy::OlpPtr* object_olp) {
     const HandleTarget& t = op.target;
-    if (t.restricted_olp != nullptr) return t.restricted_olp;
-    if (!t.is_class) {
-      policy::OlpPtr own = t.object->olp_override();
-      if (own != nullptr) return own;
-    }
-    if (op.policy != nullptr) {
-      const policy::TypeRules* rules = op.policy->FindType(t.type->name());
-      if (rules != nullptr && rules->olp != nullptr) return rules->olp;
-    }
-    if (t.type->olp() != nullptr) return t.type->olp();
-    return policy::Olp::Empty();
+    *object_olp = t.object->olp_override();
+    policy::TargetFacts facts;
+    facts.is_class = t.is_class;
+    facts.restricted_olp = t.restricted_olp.get();
+    facts.object_olp = object_olp->get();
+    facts.type_name = t.type->name();
+    facts.type_olp = t.type->olp().get();
+    facts.type_acl = t.type->acl().get();
+    return facts;
   }
 
-  // The type-level ACL: the policy file's, else the compiled-in one.
-  static policy::AclPtr TypeAcl(const TypeInfo& type, const policy::CompiledPolicy* p) {
-    if (p != nullptr) {
-      const policy::TypeRules* rules = p->FindType(type.name());
-      if (rules != nullptr && rules->acl != nullptr) return rules->acl;
-    }
-    return type.acl();
-  }
-
-  // The lineage of the handle's target: for a class handle the class node,
-  // then the object's chain up to its root. Each node's ACL by precedence:
-  // policy path ACL > instance ACL > dynamic ACL > policy type ACL > C++
-  // type ACL. Errors: FAILED_PRECONDITION (OBJECT_DETACHED) when an ancestor
-  // no longer exists or the chain loops.
-  absl::Status BuildLineage(const Op& op, Lineage* out) const {
-    const policy::CompiledPolicy* p = op.policy.get();
-    absl::InlinedVector<std::shared_ptr<Object>, 4> chain;
+  // Walks the handle's object up to its root and gathers each node's facts
+  // (policy::Authorizer::SetLineage picks the ACLs). Paths are built only
+  // for objects under the broker's root, and only when the policy wants
+  // them. Errors: FAILED_PRECONDITION (OBJECT_DETACHED) when an ancestor no
+  // longer exists or the chain loops.
+  absl::Status WalkLineage(const Op& op, LineageFacts* out) const {
+    absl::InlinedVector<std::shared_ptr<Object>, 4>& chain = out->chain;
     for (std::shared_ptr<Object> o = op.target.object; o != nullptr;) {
       if (chain.size() >= kMaxLineageDepth) {
         return OrbError(absl::StatusCode::kFailedPrecondition,
@@ -284,41 +259,36 @@ struct BrokerCore::Impl {
       }
       o = std::move(parent);
     }
-    const size_t size = chain.size() + (op.target.is_class ? 1 : 0);
-    out->nodes.reserve(size);
-    out->acls.reserve(size);
+    const size_t size = chain.size();
+    out->types.reserve(size);
+    out->instance_acls.reserve(size);
     out->names.reserve(size);
-    if (op.target.is_class) {
-      policy::AclPtr acl = TypeAcl(*op.target.type, p);
-      out->acls.push_back(acl);
-      out->names.push_back(op.target.type->name());
-      out->nodes.push_back(policy::LineageNode{acl.get(), out->names.back(), "class"});
+    out->nodes.reserve(size);
+    for (const std::shared_ptr<Object>& o : chain) {
+      out->types.push_back(registry->FindFor(*o));
+      out->instance_acls.push_back(o->acl());
+      out->names.push_back(o->name());
     }
-    // Paths exist only for objects under the broker's root, and are only
-    // worth building when the policy has path ACLs.
-    const bool rooted = p != nullptr && p->has_path_acls() && chain.back() == root;
-    std::vector<std::string> paths;
-    if (rooted) {
-      paths.resize(chain.size());
-      paths.back() = "/";
-      for (size_t i = chain.size() - 1; i-- > 0;) {
-        const std::string& above = paths[i + 1];
-        paths[i] = absl::StrCat(above == "/" ? "" : above, "/", chain[i]->name());
+    if (policy::Authorizer::WantsPaths(op.policy.get()) && chain.back() == root) {
+      out->paths.resize(size);
+      out->paths.back() = "/";
+      for (size_t i = size - 1; i-- > 0;) {
+        const std::string& above = out->paths[i + 1];
+        out->paths[i] = absl::StrCat(above == "/" ? "" : above, "/", out->names[i]);
       }
     }
-    for (size_t i = 0; i < chain.size(); ++i) {
-      const Object& o = *chain[i];
-      const TypeInfo* type = registry->FindFor(o);
-      policy::AclPtr acl;
-      if (rooted) acl = p->FindPathAcl(paths[i]);
-      if (acl == nullptr) acl = o.acl();
-      if (acl == nullptr && type != nullptr) acl = type->DynamicAcl(o);
-      if (acl == nullptr && type != nullptr) acl = TypeAcl(*type, p);
-      out->acls.push_back(acl);
-      out->names.push_back(o.name());
-      out->nodes.push_back(policy::LineageNode{
-          acl.get(), out->names.back(),
-          type != nullptr ? absl::string_view(type->name()) : absl::string_view("Resource")});
+    for (size_t i = 0; i < size; ++i) {
+      const TypeInfo* type = out->types[i];
+      policy::LineageNodeFacts node;
+      node.name = out->names[i];
+      if (type != nullptr) {
+        node.type_name = type->name();
+        node.has_dynamic_acl = type->has_dynamic_acl();
+        node.type_acl = type->acl().get();
+      }
+      if (!out->paths.empty()) node.path = out->paths[i];
+      node.instance_acl = out->instance_acls[i].get();
+      out->nodes.push_back(node);
     }
     return absl::OkStatus();
   }
@@ -354,7 +324,8 @@ struct BrokerCore::Impl {
       return rejected(NameNotFound(type, op.view, name), "not_exposed",
                       "the type has no such member");
     }
-    policy::OlpPtr olp = EffectiveOlp(op);
+    policy::OlpPtr object_olp;
+    policy::Authorizer authz(op.policy.get(), TargetFactsOf(op, &object_olp));
     // Existence is per operation: a name the OLP does not expose for THIS
     // operation does not exist for it, even if another operation exposes it
     // (getattr on a callable method, delattr on a readable property). A name
@@ -363,25 +334,20 @@ struct BrokerCore::Impl {
     // caller through: the kind of a member is not told to a caller who may
     // not use the name.
     const bool supports = member->Supports(kind);
-    if (!supports && !olp->Exposes(op.view, kind, name)) {
+    if (!supports && !authz.Exposes(kind, name)) {
       return rejected(NameNotFound(type, op.view, name), "not_exposed",
                       "the member cannot do this operation and it is not exposed for it");
     }
-    Lineage lineage;
-    absl::Status s = BuildLineage(op, &lineage);
+    LineageFacts lineage;
+    absl::Status s = WalkLineage(op, &lineage);
     if (!s.ok()) return rejected(s);
-    policy::AccessRequest request;
-    request.view = op.view;
-    request.op = kind;
-    request.name = name;
-    request.lineage = lineage.nodes;
-    request.principals = &op.session->principals();
-    request.session_id = op.session->id();
-    policy::GateDecision decision = policy::Decide(*olp, request);
+    authz.SetLineage(lineage.nodes, &lineage);
+    const policy::Decision decision =
+        authz.Decide({&op.session->principals(), op.session->id()}, kind, name);
     const bool debug = options.debug_authorization ||
                        (op.policy != nullptr && op.policy->debug_authorization());
     std::string explain;
-    if (debug || auditing()) explain = decision.Explain(request);
+    if (debug || auditing()) explain = decision.Explain();
     if (debug && options.debug_log) {
       // The session appears only as its audit reference: an id is a
       // capability and never goes to a log.
@@ -390,16 +356,14 @@ struct BrokerCore::Impl {
                                      " ", RedactIdsInText(explain)));
     }
     absl::Status refusal;
-    switch (decision.outcome) {
+    switch (decision.outcome()) {
       case policy::GateOutcome::kNotExposed:
         refusal = NameNotFound(type, op.view, name);
         break;
       case policy::GateOutcome::kDenied: {
-        std::string needed =
-            decision.permission != policy::kNoSymbol
-                ? absl::StrCat("permission '",
-                               policy::SymbolTable::Global().Name(decision.permission), "'")
-                : absl::StrCat("lock ", LockText(*olp, op.view, kind, name));
+        std::string needed = decision.has_permission()
+                                 ? absl::StrCat("permission '", decision.permission(), "'")
+                                 : absl::StrCat("lock ", decision.LockText());
         std::string message =
             absl::StrCat(policy::OpName(kind), " '", name, "' on '", type.name(), "' ",
                          op.view == policy::View::kClass ? "class" : "object", " needs ", needed,
@@ -418,12 +382,9 @@ struct BrokerCore::Impl {
     if (auditing()) {
       static constexpr absl::string_view kDecisionNames[] = {"not_exposed", "denied", "allowed"};
       AuditGate(ctx, op, kind, op.session->id(), op.handle_id, name,
-                supports ? kDecisionNames[static_cast<int>(decision.outcome)]
+                supports ? kDecisionNames[static_cast<int>(decision.outcome())]
                          : absl::string_view("rejected"),
-                decision.permission != policy::kNoSymbol
-                    ? std::string(policy::SymbolTable::Global().Name(decision.permission))
-                    : std::string(),
-                refusal, std::move(explain));
+                std::string(decision.permission()), refusal, std::move(explain));
     }
     return refusal;
   }
@@ -840,12 +801,13 @@ absl::Status BrokerCore::Describe(const RequestContext& ctx, const v1::DescribeR
   absl::Status s = impl_->Begin(ctx, req.session(), req.handle(), &op);
   if (!s.ok()) return s;
   const TypeInfo& type = *op.target.type;
-  policy::OlpPtr olp = impl_->EffectiveOlp(op);
+  policy::OlpPtr object_olp;
+  policy::Authorizer authz(op.policy.get(), Impl::TargetFactsOf(op, &object_olp));
   resp->set_type_name(type.name());
   resp->set_is_class(op.target.is_class);
   resp->set_view(std::string(policy::ViewName(op.view)));
   resp->set_restricted(op.target.restricted_olp != nullptr);
-  for (const policy::OlpDescription::Entry& e : olp->Describe().entries) {
+  for (const policy::OlpDescription::Entry& e : authz.DescribeOlp().entries) {
     v1::OlpEntryInfo* info = resp->add_olp();
     info->set_view(std::string(policy::ViewName(e.view)));
     info->set_op(std::string(policy::OpName(e.op)));
@@ -853,28 +815,19 @@ absl::Status BrokerCore::Describe(const RequestContext& ctx, const v1::DescribeR
     info->set_lock(e.lock);
   }
   // Evaluated, never touched: no member runs here.
-  Lineage lineage;
-  const bool have_lineage = impl_->BuildLineage(op, &lineage).ok();
+  LineageFacts lineage;
+  const bool have_lineage = impl_->WalkLineage(op, &lineage).ok();
+  if (have_lineage) authz.SetLineage(lineage.nodes, &lineage);
+  const policy::Subject subject{&op.session->principals(), op.session->id()};
   for (const auto& [name, member] : type.members(op.view)) {
     for (int k = 0; k < policy::kOpCount; ++k) {
       const auto kind = static_cast<policy::Op>(k);
-      if (!member.Supports(kind) || !olp->Exposes(op.view, kind, name)) continue;
+      if (!member.Supports(kind) || !authz.Exposes(kind, name)) continue;
       v1::MemberInfo* info = resp->add_members();
       info->set_op(std::string(policy::OpName(kind)));
       info->set_name(name);
-      info->set_lock(LockText(*olp, op.view, kind, name));
-      bool allowed = false;
-      if (have_lineage) {
-        policy::AccessRequest request;
-        request.view = op.view;
-        request.op = kind;
-        request.name = name;
-        request.lineage = lineage.nodes;
-        request.principals = &op.session->principals();
-        request.session_id = op.session->id();
-        allowed = policy::Decide(*olp, request).allowed();
-      }
-      info->set_allowed(allowed);
+      info->set_lock(authz.LockText(kind, name));
+      info->set_allowed(have_lineage && authz.Decide(subject, kind, name).allowed());
     }
   }
   return absl::OkStatus();
@@ -895,7 +848,9 @@ absl::Status BrokerCore::Restrict(const RequestContext& ctx, const v1::RestrictR
   keep[view][static_cast<int>(policy::Op::kDelAttr)] = copy(req.delattr());
   keep[view][static_cast<int>(policy::Op::kCall)] = copy(req.call());
   HandleTarget narrowed = op.target;
-  narrowed.restricted_olp = impl_->EffectiveOlp(op)->Restrict(keep);
+  policy::OlpPtr object_olp;
+  narrowed.restricted_olp =
+      policy::Authorizer(op.policy.get(), Impl::TargetFactsOf(op, &object_olp)).Restrict(keep);
   absl::StatusOr<std::vector<v1::HandleRef>> refs =
       op.session->handles().Add({narrowed}, op.limits.max_handles_per_session);
   if (!refs.ok()) return refs.status();

@@ -7,12 +7,14 @@
 //   deadline/cancellation -> session lookup (owned by ctx.identity, else
 //   NOT_FOUND; renews the lease) -> handle lookup (in that session, else
 //   NOT_FOUND) -> incoming values checked (limits, UTF-8, handles of this
-//   session) -> member lookup on the handle's view -> policy::Decide (OLP,
+//   session) -> member lookup on the handle's view -> policy::Authorizer (OLP,
 //   then ACL over the object's lineage) -> the bound member is touched
 //   (under the object's access lock for Concurrency::kSerialized types) ->
 //   results that are registered objects become handles in the session, all
 //   at once.
 //
+// The core gathers the facts and asks policy::Authorizer (policy/authorizer.h),
+// which owns these rules; it picks no OLP or ACL itself:
 // Effective OLP of a handle: its restricted OLP (Restrict) > the object's
 // own override (Object::SetOlpOverride; instance view only) > the policy
 // file's OLP for the type > the OLP compiled in with TypeBuilder::Olp > the

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/errors.h"
+#include "policy/authorizer.h"
 #include "policy/sync.h"
-#include "policy/acl.h"
 
 namespace orb {
 
@@ -109,24 +109,16 @@ PolicyInfo PolicyReloader::info() const {
 absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
                                   const policy::Identity& identity, absl::string_view rpc,
                                   absl::string_view permission, std::string* explanation) {
-  policy::AclPtr acl = policy.admin_acl();
-  if (acl == nullptr) {
-    if (explanation != nullptr) *explanation = "the policy has no admin section";
+  const policy::AdminDecision decision = policy::AuthorizeAdmin(policy, identity, permission);
+  if (explanation != nullptr) *explanation = decision.explanation;
+  if (!decision.has_admin_acl) {
     return OrbError(absl::StatusCode::kPermissionDenied,
                     absl::StrCat(rpc, " is refused: this broker's policy has no admin section "
                                       "(admin { acl { ... } }) granting '",
                                  permission, "'"),
                     v1::ACL_DENIED, v1::GATE_ADMIN);
   }
-  const policy::LineageNode node{acl.get(), "admin", "Broker"};
-  const policy::Principals principals = identity.EffectivePrincipals();
-  policy::AclResult result = policy::Permits(absl::MakeConstSpan(&node, 1), principals,
-                                             permission);
-  if (explanation != nullptr) {
-    *explanation = result.Message(absl::MakeConstSpan(&node, 1), principals.as_given(),
-                                  permission);
-  }
-  if (result.allowed()) return absl::OkStatus();
+  if (decision.allowed) return absl::OkStatus();
   return OrbError(absl::StatusCode::kPermissionDenied,
                   absl::StrCat(rpc, " needs permission '", permission,
                                "' in the policy's admin ACL, which the caller does not hold"),

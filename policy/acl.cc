@@ -176,6 +176,11 @@ AceSpec AceSpec::DenyAll() { return DenyAllFor(std::string(kEveryone)); }
 // ---------------------------------------------------------------------------
 // Acl
 
+Acl::~Acl() {
+  SymbolTable& symbols = SymbolTable::Global();
+  for (SymbolId id : held_) symbols.Release(id);
+}
+
 std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
   SymbolTable& symbols = SymbolTable::Global();
   std::shared_ptr<Acl> acl(new Acl());
@@ -195,8 +200,10 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
     compiled.action = spec.action;
     compiled.all_permissions = spec.form == PermissionForm::kAllPermissions;
     compiled.principal = symbols.Intern(spec.principal);
+    acl->held_.push_back(compiled.principal);
     for (const std::string& permission : spec.permissions) {
       compiled.permissions.push_back(symbols.Intern(permission));
+      acl->held_.push_back(compiled.permissions.back());
     }
     std::sort(compiled.permissions.begin(), compiled.permissions.end());
     compiled.permissions.erase(std::unique(compiled.permissions.begin(), compiled.permissions.end()),
@@ -406,7 +413,8 @@ std::vector<std::string> PrincipalsAllowedByPermission(absl::Span<const LineageN
                                                        absl::string_view permission) {
   SymbolTable& symbols = SymbolTable::Global();
   const SymbolId perm = symbols.Find(permission);
-  const SymbolId everyone = symbols.Intern(kEveryone);
+  // Found, not interned: when no live ACL names it, no ACE can match it.
+  const SymbolId everyone = symbols.Find(kEveryone);
   // Small sets of ids; vectors keep this simple and fast at ACL sizes.
   std::vector<SymbolId> allowed;
   std::vector<SymbolId> allowed_here;

@@ -71,7 +71,12 @@ class Acl {
 
   // Interns every principal and permission in SymbolTable::Global() and
   // renders the reprs. Thread-safe; allocates (compile once, decide often).
+  // The ACL holds its names' references until it is destroyed.
   static std::shared_ptr<const Acl> Compile(std::vector<AceSpec> aces);
+
+  Acl(const Acl&) = delete;
+  Acl& operator=(const Acl&) = delete;
+  ~Acl();
 
   const std::vector<AceSpec>& aces() const { return specs_; }
   const std::vector<CompiledAce>& compiled() const { return compiled_; }
@@ -131,6 +136,7 @@ class Acl {
   void BuildIndex();
 
   Acl() = default;
+  std::vector<SymbolId> held_;  // one SymbolTable reference per Intern
   std::vector<AceSpec> specs_;
   std::vector<CompiledAce> compiled_;
   std::vector<HotAce> hot_;

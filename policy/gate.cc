@@ -76,18 +76,6 @@ bool Holds(const Lock& lock, const EvalContext& c, Witness* w) {
   return false;
 }
 
-// The rendering of ((own & all) | alt), matching Olp::EffectiveLock.
-std::string RenderResolved(const Olp::Resolved& r) {
-  std::string path;
-  if (r.own != nullptr) {
-    path = r.all != nullptr ? absl::StrCat("[", r.own->ToString(), " & ", r.all->ToString(), "]")
-                            : r.own->ToString();
-  }
-  if (r.alt == nullptr) return path;
-  if (r.own == nullptr) return r.alt->ToString();
-  return absl::StrCat("[", path, " | ", r.alt->ToString(), "]");
-}
-
 absl::string_view OutcomeName(GateOutcome outcome) {
   switch (outcome) {
     case GateOutcome::kNotExposed:
@@ -147,7 +135,7 @@ std::string GateDecision::Explain(const AccessRequest& request) const {
       absl::StrCat(OpName(request.op), " ", ViewName(request.view), " '",
                    absl::CHexEscape(request.name), "': ", OutcomeName(outcome));
   if (outcome == GateOutcome::kNotExposed) return line;
-  absl::StrAppend(&line, "; lock ", RenderResolved(locks));
+  absl::StrAppend(&line, "; lock ", locks.Render());
   if (permission == kNoSymbol) {
     absl::StrAppend(&line, "; decided without the ACL");
     return line;

@@ -9,6 +9,12 @@
 namespace orb::policy {
 
 struct Lock::Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // A permission lock holds its permission's SymbolTable reference.
+  ~Node() { SymbolTable::Global().Release(permission_id); }
+
   Kind kind = Kind::kBlocked;
   // kPermission: the permission name; kCustom: the display string.
   std::string text;
@@ -307,6 +313,18 @@ Olp::Resolved Olp::Resolve(View view, Op op, absl::string_view name) const {
   }
   if (!is_private && w.alt.has_value() && !IsBlocked(*w.alt)) r.alt = &*w.alt;
   return r;
+}
+
+std::string Olp::Resolved::Render() const {
+  if (!exposed()) return "BLOCKED";
+  std::string path;
+  if (own != nullptr) {
+    path = all != nullptr ? absl::StrCat("[", own->ToString(), " & ", all->ToString(), "]")
+                          : own->ToString();
+  }
+  if (alt == nullptr) return path;
+  if (own == nullptr) return alt->ToString();
+  return absl::StrCat("[", path, " | ", alt->ToString(), "]");
 }
 
 bool Olp::Exposes(View view, Op op, absl::string_view name) const {

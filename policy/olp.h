@@ -14,8 +14,9 @@
 // reached by "*" (not BLOCKED) or "|". A name that is not exposed does not
 // exist for that operation: the broker answers exactly as for a missing name.
 //
-// Precisely (Olp::Resolve implements it; Exposes, Restrict and the gate's
-// Decide all go through it, so they cannot disagree):
+// Precisely (Olp::Resolve implements it; Exposes, Restrict, the gate's
+// Decide and the one rendering of a name's lock, Resolved::Render, all go
+// through it, so they cannot disagree):
 //   - The wildcard keys themselves and the empty string are never member
 //     names: asking for "*", "&" or "|" finds nothing.
 //   - "Exactly BLOCKED" means a lock of kind kBlocked, not an expression that
@@ -182,8 +183,6 @@ class Olp {
   // The empty OLP: exposes nothing (a type without an OLP).
   static std::shared_ptr<const Olp> Empty();
 
-  const OlpTable& table(View view, Op op) const;
-
   // The locks that decide `name` for (view, op), after the lookup rules in
   // the file comment. Every pointer is null or points into this OLP (valid
   // while it lives). The name holds when ((own and all) or alt), with "all"
@@ -193,17 +192,18 @@ class Olp {
     const Lock* all = nullptr;  // "&"; null whenever own is null
     const Lock* alt = nullptr;  // "|"
     bool exposed() const { return own != nullptr || alt != nullptr; }
+    // The one rendering of "the lock on this name": exactly the expression
+    // the gate evaluates, ((own & all) | alt) with absent parts left out,
+    // e.g. "view", "[view & audited]", "[[view & audited] | admin]";
+    // "BLOCKED" when not exposed. Descriptions, denial messages and
+    // explanations all show this text. Allocates.
+    std::string Render() const;
   };
   // Allocates nothing.
   Resolved Resolve(View view, Op op, absl::string_view name) const;
 
   // True if `name` exists for (view, op) under this OLP (see file comment).
   bool Exposes(View view, Op op, absl::string_view name) const;
-
-  // The single lock equivalent to Resolve(view, op, name) (the same
-  // outcome, evaluated in the same order), e.g. "[[view & audited] | admin]";
-  // BLOCKED when the name is not exposed.
-  Lock EffectiveLock(View view, Op op, absl::string_view name) const;
 
   // A restricted view (attenuation): an OLP that exposes, for each (view, op),
   // only the names in `keep[view][op]` that this OLP exposes, each with the
@@ -219,7 +219,18 @@ class Olp {
 
  private:
   friend class Builder;
+  // Tests inspect the raw tables through it (tests/policy/olp_peer.h);
+  // everything else asks Resolve.
+  friend class OlpPeer;
   Olp() = default;
+
+  const OlpTable& table(View view, Op op) const;
+  // The single lock equivalent to Resolve(view, op, name) (the same
+  // outcome, evaluated in the same order; its ToString() is
+  // Resolved::Render()); BLOCKED when the name is not exposed. What Restrict
+  // keeps for a name.
+  Lock EffectiveLock(View view, Op op, absl::string_view name) const;
+
   // Builds the lookup index from tables_. A decision then does one hash
   // lookup for the name and none for the wildcards. The index holds Lock
   // copies (shared trees), not pointers, so copying an Olp stays safe.

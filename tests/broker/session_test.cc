@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policy/symbols.h"
 #include "tests/broker/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
@@ -351,6 +352,41 @@ TEST(Values, HandleFromAnotherSessionInAnArgumentIsNotFound) {
   // Nested inside a list, too.
   EXPECT_THAT(bob.Call(bob.root(), "entry", {List({Ref(alice.root())})}).status(),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A userid no policy names is interned only while a session of it lives:
+// a broker that serves many ticket users does not keep every name it saw.
+TEST(Sessions, ManyDistinctUseridsLeaveTheInternedNamesFlat) {
+  Harness h;
+  policy::SymbolTable& symbols = policy::SymbolTable::Global();
+  const auto open_and_close = [&h](const std::string& userid) {
+    RequestContext ctx;
+    ctx.identity = User(userid);
+    ctx.identity.method = "ticket";
+    v1::OpenSessionResponse opened;
+    absl::Status s = h.core().OpenSession(ctx, v1::OpenSessionRequest(), &opened);
+    if (!s.ok()) return s;
+    v1::CloseSessionRequest close;
+    close.set_session(opened.session());
+    v1::CloseSessionResponse closed;
+    return h.core().CloseSession(ctx, close, &closed);
+  };
+  // The well-known principals are interned by the first session.
+  ASSERT_TRUE(open_and_close("ticket-user-warm-up").ok());
+  const size_t names = symbols.size();
+  const size_t capacity = symbols.capacity();
+  for (int i = 0; i < 100000; ++i) {
+    absl::Status s = open_and_close(absl::StrCat("ticket-user-", i));
+    if (!s.ok()) {
+      ADD_FAILURE() << "session " << i << ": " << s;
+      break;
+    }
+  }
+  EXPECT_EQ(symbols.size(), names);
+  // The table's footprint: each name's slot was reused by the next one.
+  EXPECT_LE(symbols.capacity(), capacity + 1);
+  EXPECT_EQ(symbols.Find("ticket-user-99999"), policy::kNoSymbol);
+  EXPECT_EQ(h.core().session_count(), 0u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "policy/acl.h"
 #include "policy/gate.h"
 #include "policy/symbols.h"
+#include "tests/policy/olp_peer.h"
 
 namespace orb::policy {
 namespace {
@@ -35,8 +36,8 @@ std::vector<std::string> Names(const OlpTable& table) {
 }
 
 std::string Rendered(const Olp& olp, View v, Op o, absl::string_view name) {
-  auto it = olp.table(v, o).find(name);
-  return it == olp.table(v, o).end() ? "<absent>" : it->second.ToString();
+  auto it = OlpPeer::Table(olp, v, o).find(name);
+  return it == OlpPeer::Table(olp, v, o).end() ? "<absent>" : it->second.ToString();
 }
 
 // Every entry of an OLP as one comparable string per entry.
@@ -141,7 +142,7 @@ TEST(Olp, EmptyOlpExposesNothing) {
   const OlpPtr empty = Olp::Empty();
   for (int v = 0; v < kViewCount; ++v) {
     for (int o = 0; o < kOpCount; ++o) {
-      EXPECT_THAT(empty->table(static_cast<View>(v), static_cast<Op>(o)), IsEmpty());
+      EXPECT_THAT(OlpPeer::Table(*empty, static_cast<View>(v), static_cast<Op>(o)), IsEmpty());
       EXPECT_FALSE(empty->Exposes(static_cast<View>(v), static_cast<Op>(o), "anything"));
     }
   }
@@ -394,8 +395,8 @@ TEST(Olp, BuilderCanBuildAgain) {
   const OlpPtr first = b.Build();
   b.Expose(kInst, kGet, "body", P("view"));
   const OlpPtr second = b.Build();
-  EXPECT_THAT(Names(first->table(kInst, kGet)), ElementsAre("title"));
-  EXPECT_THAT(Names(second->table(kInst, kGet)), ElementsAre("body", "title"));
+  EXPECT_THAT(Names(OlpPeer::Table(*first, kInst, kGet)), ElementsAre("title"));
+  EXPECT_THAT(Names(OlpPeer::Table(*second, kInst, kGet)), ElementsAre("body", "title"));
 }
 
 // --- Inheritance -----------------------------------------------------------
@@ -502,7 +503,7 @@ TEST(Olp, InheritKeepsTablesSeparate) {
       const View view = static_cast<View>(v);
       const Op op = static_cast<Op>(o);
       const std::string k = tag(v, o);
-      EXPECT_THAT(Names(child->table(view, op)),
+      EXPECT_THAT(Names(OlpPeer::Table(*child, view, op)),
                   ElementsAre("&", "*", "base_" + k, "child_" + k, "|"));
       EXPECT_EQ(Rendered(*child, view, op, "base_" + k), "pb" + k);
       EXPECT_EQ(Rendered(*child, view, op, "child_" + k), "pc" + k);
@@ -635,8 +636,25 @@ TEST(Olp, RestrictedOlpDecidesLikeTheOriginal) {
 
 TEST(Olp, EffectiveLockOfAHiddenNameIsBlocked) {
   const OlpPtr olp = Olp::Builder().Expose(kInst, kGet, "title", P("view")).Build();
-  EXPECT_EQ(olp->EffectiveLock(kInst, kGet, "body").kind(), Lock::Kind::kBlocked);
-  EXPECT_EQ(olp->EffectiveLock(kInst, kGet, "title").ToString(), "view");
+  EXPECT_EQ(OlpPeer::EffectiveLock(*olp, kInst, kGet, "body").kind(), Lock::Kind::kBlocked);
+  EXPECT_EQ(OlpPeer::EffectiveLock(*olp, kInst, kGet, "title").ToString(), "view");
+}
+
+// One rendering: what the gate evaluates, and BLOCKED for a hidden name.
+TEST(Olp, RenderShowsExactlyTheResolvedLock) {
+  const OlpPtr olp = Olp::Builder()
+                         .Expose(kInst, kGet, "title", P("view"))
+                         .Expose(kInst, kGet, "&", P("audited"))
+                         .Expose(kInst, kGet, "|", P("admin"))
+                         .Build();
+  EXPECT_EQ(olp->Resolve(kInst, kGet, "title").Render(), "[[view & audited] | admin]");
+  // No entry and no "*": only "|" can grant it, and "&" does not apply.
+  EXPECT_EQ(olp->Resolve(kInst, kGet, "body").Render(), "admin");
+  EXPECT_EQ(olp->Resolve(kInst, kGet, "_secret").Render(), "BLOCKED");
+  for (absl::string_view name : {"title", "body", "_secret"}) {
+    EXPECT_EQ(olp->Resolve(kInst, kGet, name).Render(),
+              OlpPeer::EffectiveLock(*olp, kInst, kGet, name).ToString());
+  }
 }
 
 // --- Description -----------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "policy/authn.h"
 #include "tests/testing/test_support.h"
+#include "tests/policy/olp_peer.h"
 
 namespace orb::policy {
 namespace {
@@ -455,7 +456,7 @@ TEST(PolicyLoader, PathAcls) {
 }
 
 std::string LockOf(const Olp& olp, View view, Op op, const std::string& name) {
-  const OlpTable& table = olp.table(view, op);
+  const OlpTable& table = OlpPeer::Table(olp, view, op);
   auto it = table.find(name);
   return it == table.end() ? "<absent>" : it->second.ToString();
 }
@@ -502,7 +503,8 @@ TEST(PolicyLoader, OlpEntriesWithDefaultPermissionAndLocks) {
   EXPECT_EQ(LockOf(olp, View::kInstance, Op::kSetAttr, "title"), "edit");
   EXPECT_EQ(LockOf(olp, View::kInstance, Op::kDelAttr, "&"), "BLOCKED");
   EXPECT_EQ(LockOf(olp, View::kInstance, Op::kCall, "add_entry"), "[add | [edit & admin]]");
-  EXPECT_EQ(olp.table(View::kInstance, Op::kCall).at("ping").kind(), Lock::Kind::kAllOf);
+  EXPECT_EQ(OlpPeer::Table(olp, View::kInstance, Op::kCall).at("ping").kind(),
+            Lock::Kind::kAllOf);
   EXPECT_EQ(LockOf(olp, View::kClass, Op::kCall, "create"), "create");
   EXPECT_EQ(LockOf(olp, View::kClass, Op::kGetAttr, "title"), "<absent>");
   EXPECT_TRUE(olp.Exposes(View::kInstance, Op::kGetAttr, "anything"));
@@ -564,7 +566,9 @@ TEST(PolicyLoader, NoPermissionRequiredAndDebugFlag) {
   ASSERT_NE(policy, nullptr);
   EXPECT_TRUE(policy->debug_authorization());
   EXPECT_EQ(policy->default_permission(), "");
-  EXPECT_EQ(policy->FindType("t")->olp->table(View::kInstance, Op::kCall).at("ping").kind(),
+  EXPECT_EQ(OlpPeer::Table(*policy->FindType("t")->olp, View::kInstance, Op::kCall)
+                .at("ping")
+                .kind(),
             Lock::Kind::kNoPermissionRequired);
 }
 

@@ -1,10 +1,13 @@
 #include "policy/symbols.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "policy/acl.h"
+#include "policy/identity.h"
 #include "tests/testing/joining_thread.h"
 
 namespace orb::policy {
@@ -109,17 +112,110 @@ TEST(Principals, MaskCollisionsStillNeedMembership) {
   // Ids 64 apart share a mask bit; Contains must not trust the mask alone.
   SymbolTable& g = SymbolTable::Global();
   const SymbolId base = g.Intern("mask-collision-base");
-  for (int i = 0; i < 64; ++i) g.Intern("mask-collision-" + std::to_string(i));
+  // Freed ids are reused, so new names need not get consecutive ids: intern
+  // until one shares the base's mask bit (64 fresh ids always reach one).
   SymbolId twin = kNoSymbol;
-  for (int i = 0; i < 64; ++i) {
+  for (int i = 0; twin == kNoSymbol && i < 4096; ++i) {
     const SymbolId id = g.Intern("mask-collision-" + std::to_string(i));
-    if ((id & 63) == (base & 63)) twin = id;
+    if (id != base && (id & 63) == (base & 63)) twin = id;
   }
   ASSERT_NE(twin, kNoSymbol);
   const Principals p({"mask-collision-base"});
   EXPECT_TRUE(p.Contains(base));
   EXPECT_FALSE(p.Contains(twin));
   EXPECT_EQ(p.mask(), Principals::MaskBit(twin));
+}
+
+TEST(SymbolTable, TheLastReleaseForgetsANameAndItsIdIsReused) {
+  SymbolTable table;
+  const SymbolId a = table.Intern("alice");
+  EXPECT_EQ(table.Intern("alice"), a);  // a second reference
+  table.Release(a);
+  EXPECT_EQ(table.Find("alice"), a);  // one reference left
+  table.Release(a);
+  EXPECT_EQ(table.Find("alice"), kNoSymbol);
+  EXPECT_EQ(table.size(), 0u);
+  const SymbolId b = table.Intern("bob");
+  EXPECT_EQ(b, a);  // the freed id serves the next name
+  EXPECT_EQ(table.Name(b), "bob");
+  EXPECT_EQ(table.capacity(), 1u);
+  table.Release(kNoSymbol);  // ignored
+  EXPECT_EQ(table.size(), 1u);
+}
+
+TEST(SymbolTable, RefKeepsANameUntilEveryReferenceIsGiven) {
+  SymbolTable table;
+  const SymbolId a = table.Intern("alice");
+  table.Ref(a);
+  table.Release(a);
+  EXPECT_EQ(table.Name(a), "alice");
+  table.Release(a);
+  EXPECT_EQ(table.Find("alice"), kNoSymbol);
+}
+
+TEST(SymbolTable, ConcurrentInternAndReleaseKeepCountsExact) {
+  SymbolTable table;
+  const SymbolId pinned = table.Intern("pinned");
+  std::vector<JoiningThread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&table, t] {
+      for (int i = 0; i < 5000; ++i) {
+        // Shared names race between threads; own names come and go.
+        const SymbolId shared = table.Intern("shared-" + std::to_string(i % 7));
+        const SymbolId own = table.Intern("own-" + std::to_string(t));
+        EXPECT_EQ(table.Name(shared), "shared-" + std::to_string(i % 7));
+        EXPECT_EQ(table.Name(own), "own-" + std::to_string(t));
+        table.Release(own);
+        table.Release(shared);
+      }
+    });
+  }
+  for (JoiningThread& th : threads) th.Join();
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.Name(pinned), "pinned");
+  EXPECT_LE(table.capacity(), 1u + 7u + 4u);
+}
+
+TEST(Principals, CopiesAndMovesHoldTheirOwnReferences) {
+  SymbolTable& g = SymbolTable::Global();
+  const std::string name = "principals-test-copy";
+  {
+    std::optional<Principals> first(std::in_place, std::vector<std::string>{name, name});
+    const Principals copy = *first;
+    Principals moved = std::move(*first);
+    first.reset();
+    EXPECT_NE(g.Find(name), kNoSymbol);
+    EXPECT_TRUE(copy.Contains(g.Find(name)));
+    EXPECT_TRUE(moved.Contains(g.Find(name)));
+    moved = Principals({"system.Everyone"});
+    EXPECT_NE(g.Find(name), kNoSymbol);  // the copy still names it
+  }
+  EXPECT_EQ(g.Find(name), kNoSymbol);
+}
+
+TEST(Principals, AUseridTheAclsNameOutlivesItsSessionsPrincipals) {
+  SymbolTable& g = SymbolTable::Global();
+  const AclPtr acl = Acl::Compile({AceSpec::Allow("principals-test-named", "view")});
+  { const Principals p({"principals-test-named", "principals-test-unnamed"}); }
+  EXPECT_NE(g.Find("principals-test-named"), kNoSymbol);
+  EXPECT_EQ(g.Find("principals-test-unnamed"), kNoSymbol);
+}
+
+TEST(Principals, HundredThousandDistinctUseridsLeaveTheGlobalTableFlat) {
+  SymbolTable& g = SymbolTable::Global();
+  const Principals well_known({std::string(kEveryone), std::string(kAuthenticated)});
+  const size_t names = g.size();
+  const size_t capacity = g.capacity();
+  for (int i = 0; i < 100000; ++i) {
+    Identity identity;
+    identity.userid = "userid-" + std::to_string(i);
+    identity.groups = {"group:of-" + std::to_string(i)};
+    identity.method = "ticket";
+    const Principals p = identity.EffectivePrincipals();
+    ASSERT_EQ(p.ids().size(), 4u);
+  }
+  EXPECT_EQ(g.size(), names);
+  EXPECT_LE(g.capacity(), capacity + 2);  // one userid and one group at a time
 }
 
 }  // namespace
