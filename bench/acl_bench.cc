@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "policy/acl.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/symbols.h"
 
 namespace {
 std::atomic<long> g_allocations{0};

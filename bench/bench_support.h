@@ -11,13 +11,15 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
-#include "broker/type_registry.h"
-#include "policy/identity.h"
-#include "policy/policy_loader.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
+#include "orb/broker/type_registry.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/policy_loader.h"
 
 namespace orb::bench {
+
+using orb::broker::TypeRegistry;
 
 // The demo policy (examples/blog/policy.textproto under `source_dir`) with
 // `extra` appended, e.g. a limits block. Exits on error: a benchmark with a

@@ -20,10 +20,13 @@
 
 #include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
-#include "broker/broker_core.h"
-#include "policy/authn.h"
+#include "orb/broker/broker_core.h"
+#include "orb/policy/authn.h"
 
 namespace orb {
+
+using orb::broker::BrokerCore;
+using orb::broker::RequestContext;
 namespace {
 
 constexpr int kMaxThreads = 8;

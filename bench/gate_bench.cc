@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 #include "policy/gate.h"
-#include "policy/olp.h"
-#include "policy/symbols.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 namespace {

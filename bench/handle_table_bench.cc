@@ -27,6 +27,14 @@
 #include "broker/session_table.h"
 
 namespace orb {
+
+using orb::broker::HandleTable;
+using orb::broker::HandleTarget;
+using orb::broker::Object;
+using orb::broker::RandomId128;
+using orb::broker::SessionTable;
+using orb::broker::TypeInfo;
+using orb::broker::TypeRegistry;
 namespace {
 
 constexpr int kMaxThreads = 8;

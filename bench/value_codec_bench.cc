@@ -15,9 +15,18 @@
 #include "absl/strings/str_cat.h"
 #include "bench/bench_support.h"
 #include "benchmark/benchmark.h"
-#include "broker/value_codec.h"
+#include "orb/broker/value_codec.h"
 
 namespace orb {
+
+using orb::broker::CallContext;
+using orb::broker::HandleResolver;
+using orb::broker::Invocation;
+using orb::broker::ResolvedHandle;
+using orb::broker::TypeRegistry;
+using orb::broker::ValidateIncomingValue;
+using orb::broker::ValueCodec;
+using orb::broker::ValueLimits;
 namespace {
 
 using NestedMap = std::map<std::string, std::map<std::string, std::string>>;

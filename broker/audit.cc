@@ -1,4 +1,4 @@
-#include "broker/audit.h"
+#include "orb/broker/audit.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,11 +10,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "policy/sync.h"
-#include "broker/value_codec.h"
-#include "policy/authn.h"
+#include "base/sync.h"
+#include "orb/broker/value_codec.h"
+#include "orb/policy/authn.h"
+#include "base/json_escape.h"
 
-namespace orb {
+namespace orb::broker {
 
 std::string RedactId(absl::string_view id) {
   if (id.empty()) return std::string();
@@ -70,53 +71,13 @@ void RedactIdsInRecord(AuditRecord* record) {
   record->reason = RedactIdsInText(record->reason);
 }
 
-std::string JsonEscape(absl::string_view in) {
-  std::string escaped_bytes;
-  if (!IsValidUtf8(in)) {
-    escaped_bytes = absl::CHexEscape(in);
-    in = escaped_bytes;
-  }
-  std::string out;
-  out.reserve(in.size() + 8);
-  for (char c : in) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string AuditRecordToJson(const AuditRecord& r) {
   std::string line = absl::StrCat(
       "{\"ts\":\"",
       absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", r.time, absl::UTCTimeZone()), "\"");
   const auto field = [&line](absl::string_view key, absl::string_view value) {
     if (value.empty()) return;
-    absl::StrAppend(&line, ",\"", key, "\":\"", JsonEscape(value), "\"");
+    absl::StrAppend(&line, ",\"", key, "\":\"", base::JsonEscape(value), "\"");
   };
   field("event", r.event);
   field("peer", r.peer);
@@ -172,4 +133,4 @@ void AuditLog::Write(const AuditRecord& record) {
   fflush(file_);
 }
 
-}  // namespace orb
+}  // namespace orb::broker

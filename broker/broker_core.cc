@@ -1,4 +1,4 @@
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 
 #include <cxxabi.h>
 
@@ -15,16 +15,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/call_context.h"
-#include "broker/errors.h"
-#include "broker/object.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/object.h"
 #include "broker/session_table.h"
-#include "broker/type_registry.h"
-#include "broker/value_codec.h"
+#include "orb/broker/type_registry.h"
+#include "orb/broker/value_codec.h"
 #include "policy/authorizer.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb {
+namespace orb::broker {
 
 namespace {
 
@@ -866,4 +866,4 @@ size_t BrokerCore::handle_count() const {
   return static_cast<size_t>(impl_->live_handles.load(std::memory_order_relaxed));
 }
 
-}  // namespace orb
+}  // namespace orb::broker

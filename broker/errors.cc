@@ -1,4 +1,4 @@
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 
 #include <string>
 
@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/strip.h"
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 
-namespace orb {
+namespace orb::broker {
 
 const std::string& ReasonText(v1::ErrorReason reason) { return v1::ErrorReason_Name(reason); }
 
@@ -63,4 +63,4 @@ absl::Status ArgumentError(absl::string_view message) {
   return OrbError(absl::StatusCode::kInvalidArgument, message, v1::BAD_ARGUMENT, v1::GATE_ARGUMENTS);
 }
 
-}  // namespace orb
+}  // namespace orb::broker

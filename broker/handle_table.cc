@@ -11,10 +11,10 @@
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "broker/errors.h"
-#include "policy/sync.h"
+#include "orb/broker/errors.h"
+#include "base/sync.h"
 
-namespace orb {
+namespace orb::broker {
 
 namespace {
 
@@ -255,4 +255,4 @@ size_t HandleTable::size() const {
   return by_id_.size();
 }
 
-}  // namespace orb
+}  // namespace orb::broker

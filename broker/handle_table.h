@@ -38,12 +38,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/object.h"
-#include "broker/type_registry.h"
+#include "orb/broker/object.h"
+#include "orb/broker/type_registry.h"
 #include "orb/v1/broker.pb.h"
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 
-namespace orb {
+namespace orb::broker {
 
 // What a handle refers to; a snapshot that stays valid after the handle is
 // released (it holds the object).
@@ -166,6 +166,6 @@ class HandleTable {
 // block. Thread-safe.
 std::string RandomId128();
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_HANDLE_TABLE_H_

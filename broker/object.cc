@@ -1,10 +1,10 @@
-#include "broker/object.h"
+#include "orb/broker/object.h"
 
 #include <utility>
 
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb {
+namespace orb::broker {
 
 Object::~Object() = default;
 
@@ -50,4 +50,4 @@ void Object::SetOlpOverride(policy::OlpPtr olp) {
   olp_override_ = std::move(olp);
 }
 
-}  // namespace orb
+}  // namespace orb::broker

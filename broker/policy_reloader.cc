@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "policy/authorizer.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb {
+namespace orb::broker {
 
 PolicyReloader::PolicyReloader(BrokerCore* core, std::string path, Options options)
     : core_(core), path_(std::move(path)), options_(std::move(options)) {
@@ -125,4 +125,4 @@ absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
                   v1::ACL_DENIED, v1::GATE_ADMIN);
 }
 
-}  // namespace orb
+}  // namespace orb::broker

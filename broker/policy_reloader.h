@@ -29,11 +29,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/broker_core.h"
-#include "policy/identity.h"
-#include "policy/policy_loader.h"
+#include "orb/broker/broker_core.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/policy_loader.h"
 
-namespace orb {
+namespace orb::broker {
 
 // What a broker runs, and how its last reload went.
 struct PolicyInfo {
@@ -102,6 +102,6 @@ absl::Status CheckAdminPermission(const policy::CompiledPolicy& policy,
                                   const policy::Identity& identity, absl::string_view rpc,
                                   absl::string_view permission, std::string* explanation);
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_POLICY_RELOADER_H_

@@ -5,10 +5,10 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "broker/errors.h"
-#include "policy/sync.h"
+#include "orb/broker/errors.h"
+#include "base/sync.h"
 
-namespace orb {
+namespace orb::broker {
 
 Session::Session(std::string id, policy::Identity identity, std::string client_name,
                  std::function<std::string()> new_id, std::atomic<int64_t>* live_handles,
@@ -191,4 +191,4 @@ size_t SessionTable::size() const {
   return n;
 }
 
-}  // namespace orb
+}  // namespace orb::broker

@@ -29,10 +29,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/handle_table.h"
-#include "policy/identity.h"
-#include "policy/symbols.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/symbols.h"
 
-namespace orb {
+namespace orb::broker {
 
 class Session {
  public:
@@ -136,6 +136,6 @@ class SessionTable {
   absl::flat_hash_map<std::string, uint32_t> sessions_per_owner_ ABSL_GUARDED_BY(owners_mu_);
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SESSION_TABLE_H_

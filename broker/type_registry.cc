@@ -1,4 +1,4 @@
-#include "broker/type_registry.h"
+#include "orb/broker/type_registry.h"
 
 #include <exception>
 #include <utility>
@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "broker/binding.h"
+#include "orb/broker/binding.h"
 
-namespace orb {
+namespace orb::broker {
 
 bool MemberBinding::Supports(policy::Op op) const {
   switch (op) {
@@ -253,4 +253,4 @@ absl::StatusOr<std::vector<const v1::Value*>> BindArguments(
 
 }  // namespace binding_internal
 
-}  // namespace orb
+}  // namespace orb::broker

@@ -1,4 +1,4 @@
-#include "broker/value_codec.h"
+#include "orb/broker/value_codec.h"
 
 #include <cxxabi.h>
 
@@ -6,9 +6,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "broker/type_registry.h"
+#include "orb/broker/type_registry.h"
+#include "base/utf8.h"
 
-namespace orb {
+namespace orb::broker {
 
 absl::Status Invocation::ExportObject(std::shared_ptr<Object> object, v1::Value* out) {
   const Object& target = *object;
@@ -94,43 +95,7 @@ std::string DemangledName(const std::type_info& type) {
   return name;
 }
 
-bool IsValidUtf8(absl::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    uint32_t min;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (end - p < len) return false;
-    for (int i = 1; i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    p += len;
-  }
-  return true;
-}
+bool IsValidUtf8(absl::string_view s) { return base::IsValidUtf8(s); }
 
 namespace {
 
@@ -276,4 +241,4 @@ absl::Status ValueCodec<v1::Value>::Encode(const v1::Value& in, Invocation&, v1:
   return absl::OkStatus();
 }
 
-}  // namespace orb
+}  // namespace orb::broker

@@ -1,4 +1,4 @@
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 
 namespace orb::policy {
 namespace {
@@ -36,34 +37,6 @@ bool IsPrintableNonAscii(uint32_t cp) {
   return cp > it->last;
 }
 
-// Decodes one strictly valid UTF-8 sequence (no overlongs, no surrogates, at
-// most U+10FFFF) at s[i]. Returns its length, or 0 if s[i] starts none.
-size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t b0 = byte(i);
-  size_t len;
-  uint32_t min;
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, *cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, *cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, *cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    *cp = (*cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 void AppendHexEscape(std::string& out, char kind, uint32_t cp, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('\\');
@@ -80,7 +53,7 @@ void AppendPyRepr(std::string& out, absl::string_view s) {
   out.push_back(quote);
   for (size_t i = 0; i < s.size();) {
     uint32_t cp;
-    size_t len = DecodeUtf8(s, i, &cp);
+    size_t len = base::DecodeUtf8(s, i, &cp);
     if (len == 0) {
       // Not UTF-8: render the byte as Python's surrogateescape decoding
       // would have stored it (U+DC80..U+DCFF), which repr shows as \udcXX.
@@ -176,6 +149,58 @@ AceSpec AceSpec::DenyAll() { return DenyAllFor(std::string(kEveryone)); }
 // ---------------------------------------------------------------------------
 // Acl
 
+// The decision path's view of one ACL.
+struct Acl::DecisionTable {
+  // One ACE in 16 bytes, all in one contiguous array, with the permissions
+  // of multi-permission ACEs in another, so that a scan follows no pointer
+  // per ACE.
+  enum class Match : uint8_t { kNothing, kOne, kMany, kAll };
+  struct HotAce {
+    SymbolId principal;
+    SymbolId permission;   // kOne: the permission
+    uint32_t perms_begin;  // kMany: first index in many_perms
+    uint16_t perms_count;  // kMany: number of ids there (sorted, unique)
+    Match match;
+    bool allow;
+  };
+
+  // Large ACLs are not scanned: an open-addressing table maps each
+  // (principal, permission) pair, and (principal, ALL_PERMISSIONS), to the
+  // first ACE granting or denying it, so a decision costs two probes per
+  // held principal instead of one test per ACE. The first match is the
+  // smallest index over those probes, exactly what the in-order scan finds.
+  static constexpr SymbolId kAllPermissionsKey = kNoSymbol;
+  static constexpr uint32_t kNoAce = 0xffffffffu;
+  struct IndexSlot {
+    SymbolId principal;
+    SymbolId permission;  // or kAllPermissionsKey
+    uint32_t ace;         // kNoAce: an empty slot
+  };
+  static uint32_t SlotHash(SymbolId principal, SymbolId permission) {
+    uint32_t h = (principal * 0x9E3779B1u) ^ (permission * 0x85EBCA6Bu);
+    return h ^ (h >> 15);
+  }
+  // The first ACE keyed (principal, permission), or kNoAce.
+  uint32_t FirstAce(SymbolId principal, SymbolId permission) const {
+    for (uint32_t at = SlotHash(principal, permission) & index_mask;; at = (at + 1) & index_mask) {
+      const IndexSlot& slot = index[at];
+      if (slot.ace == kNoAce) return kNoAce;
+      if (slot.principal == principal && slot.permission == permission) return slot.ace;
+    }
+  }
+  void BuildIndex(const std::vector<CompiledAce>& compiled);
+
+  std::vector<HotAce> hot;
+  std::vector<SymbolId> many_perms;
+  std::vector<IndexSlot> index;  // empty: the ACL is scanned
+  uint32_t index_mask = 0;       // index.size() - 1
+  uint64_t principal_mask = 0;   // Principals::MaskBit over every ACE principal
+};
+
+Acl::Acl() : table_(std::make_unique<DecisionTable>()) {}
+
+bool Acl::indexed() const { return !table_->index.empty(); }
+
 Acl::~Acl() {
   SymbolTable& symbols = SymbolTable::Global();
   for (SymbolId id : held_) symbols.Release(id);
@@ -185,7 +210,7 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
   SymbolTable& symbols = SymbolTable::Global();
   std::shared_ptr<Acl> acl(new Acl());
   acl->compiled_.reserve(aces.size());
-  acl->hot_.reserve(aces.size());
+  acl->table_->hot.reserve(aces.size());
   acl->ace_reprs_.reserve(aces.size());
   acl->repr_.push_back('[');
   for (AceSpec& spec : aces) {
@@ -209,52 +234,52 @@ std::shared_ptr<const Acl> Acl::Compile(std::vector<AceSpec> aces) {
     compiled.permissions.erase(std::unique(compiled.permissions.begin(), compiled.permissions.end()),
                                compiled.permissions.end());
 
-    HotAce hot{};
+    DecisionTable::HotAce hot{};
     hot.principal = compiled.principal;
     hot.permission = kNoSymbol;
     hot.allow = spec.action == AceAction::kAllow;
     if (compiled.all_permissions) {
-      hot.match = Match::kAll;
+      hot.match = DecisionTable::Match::kAll;
     } else if (compiled.permissions.empty()) {
-      hot.match = Match::kNothing;
+      hot.match = DecisionTable::Match::kNothing;
     } else if (compiled.permissions.size() == 1) {
-      hot.match = Match::kOne;
+      hot.match = DecisionTable::Match::kOne;
       hot.permission = compiled.permissions[0];
     } else if (compiled.permissions.size() <= UINT16_MAX) {
-      hot.match = Match::kMany;
-      hot.perms_begin = static_cast<uint32_t>(acl->many_perms_.size());
+      hot.match = DecisionTable::Match::kMany;
+      hot.perms_begin = static_cast<uint32_t>(acl->table_->many_perms.size());
       hot.perms_count = static_cast<uint16_t>(compiled.permissions.size());
-      acl->many_perms_.insert(acl->many_perms_.end(), compiled.permissions.begin(), compiled.permissions.end());
+      acl->table_->many_perms.insert(acl->table_->many_perms.end(), compiled.permissions.begin(), compiled.permissions.end());
     } else {
       // Beyond any real ACE; the compiled vector answers for it.
-      hot.match = Match::kMany;
+      hot.match = DecisionTable::Match::kMany;
       hot.perms_count = 0;
     }
-    acl->principal_mask_ |= Principals::MaskBit(hot.principal);
+    acl->table_->principal_mask |= Principals::MaskBit(hot.principal);
 
     std::string repr = AceRepr(spec);
     if (acl->repr_.size() > 1) acl->repr_.append(", ");
     acl->repr_.append(repr);
     acl->ace_reprs_.push_back(std::move(repr));
     acl->compiled_.push_back(std::move(compiled));
-    acl->hot_.push_back(hot);
+    acl->table_->hot.push_back(hot);
   }
   acl->repr_.push_back(']');
   acl->specs_ = std::move(aces);
-  if (acl->hot_.size() >= kIndexFromSize) acl->BuildIndex();
+  if (acl->table_->hot.size() >= kIndexFromSize) acl->table_->BuildIndex(acl->compiled_);
   return acl;
 }
 
-void Acl::BuildIndex() {
+void Acl::DecisionTable::BuildIndex(const std::vector<CompiledAce>& compiled) {
   size_t keys = 0;
-  for (const CompiledAce& ace : compiled_) keys += ace.all_permissions ? 1 : ace.permissions.size();
+  for (const CompiledAce& ace : compiled) keys += ace.all_permissions ? 1 : ace.permissions.size();
   size_t capacity = 16;
   while (capacity < 2 * keys) capacity *= 2;  // load factor <= 1/2: short probes
-  index_.assign(capacity, IndexSlot{kNoSymbol, kNoSymbol, kNoAce});
-  index_mask_ = static_cast<uint32_t>(capacity - 1);
+  index.assign(capacity, IndexSlot{kNoSymbol, kNoSymbol, kNoAce});
+  index_mask = static_cast<uint32_t>(capacity - 1);
   const auto insert = [&](SymbolId principal, SymbolId permission, uint32_t ace) {
-    for (uint32_t at = SlotHash(principal, permission) & index_mask_;; at = (at + 1) & index_mask_) {
-      IndexSlot& slot = index_[at];
+    for (uint32_t at = SlotHash(principal, permission) & index_mask;; at = (at + 1) & index_mask) {
+      IndexSlot& slot = index[at];
       if (slot.ace == kNoAce) {
         slot = IndexSlot{principal, permission, ace};
         return;
@@ -263,8 +288,8 @@ void Acl::BuildIndex() {
       if (slot.principal == principal && slot.permission == permission) return;
     }
   };
-  for (uint32_t i = 0; i < compiled_.size(); ++i) {
-    const CompiledAce& ace = compiled_[i];
+  for (uint32_t i = 0; i < compiled.size(); ++i) {
+    const CompiledAce& ace = compiled[i];
     if (ace.all_permissions) {
       insert(ace.principal, kAllPermissionsKey, i);
     } else {
@@ -278,6 +303,7 @@ void Acl::BuildIndex() {
 
 AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& principals,
                   SymbolId permission) {
+  using Table = Acl::DecisionTable;
   AclResult result;
   // Membership is tested inline: a 64-bit mask rejects most ACE principals
   // with a shift and an AND, and the few survivors are looked up in the
@@ -297,53 +323,54 @@ AclResult Permits(absl::Span<const LineageNode> lineage, const Principals& princ
   for (int node = 0; node < depth; ++node) {
     const Acl* acl = lineage[node].acl;
     if (acl == nullptr) continue;
+    const Acl::DecisionTable& table = *acl->table_;
     result.msg_acl_node_ = node;  // the root-most ACL seen, for default deny
     // No ACE principal can be held: nothing in this ACL can match.
-    if ((acl->principal_mask_ & principal_mask) == 0) continue;
-    if (!acl->index_.empty()) {
-      uint32_t first = Acl::kNoAce;
+    if ((table.principal_mask & principal_mask) == 0) continue;
+    if (!table.index.empty()) {
+      uint32_t first = Table::kNoAce;
       for (size_t k = 0; k < held_count; ++k) {
         const SymbolId p = held[k];
-        if ((acl->principal_mask_ & Principals::MaskBit(p)) == 0) continue;
-        first = std::min(first, acl->FirstAce(p, permission));
+        if ((table.principal_mask & Principals::MaskBit(p)) == 0) continue;
+        first = std::min(first, table.FirstAce(p, permission));
         // An unknown permission (kNoSymbol) was just looked up as the
         // ALL_PERMISSIONS key itself.
-        if (permission != Acl::kAllPermissionsKey) {
-          first = std::min(first, acl->FirstAce(p, Acl::kAllPermissionsKey));
+        if (permission != Table::kAllPermissionsKey) {
+          first = std::min(first, table.FirstAce(p, Table::kAllPermissionsKey));
         }
       }
-      if (first == Acl::kNoAce) continue;
-      result.allowed_ = acl->hot_[first].allow;
+      if (first == Table::kNoAce) continue;
+      result.allowed_ = table.hot[first].allow;
       result.acl_node_ = node;
       result.ace_index_ = static_cast<int>(first);
       result.msg_acl_node_ = node;
       return result;
     }
-    const Acl::HotAce* aces = acl->hot_.data();
-    const int count = static_cast<int>(acl->hot_.size());
+    const Table::HotAce* aces = table.hot.data();
+    const int count = static_cast<int>(table.hot.size());
     for (int i = 0; i < count; ++i) {
-      const Acl::HotAce& ace = aces[i];
+      const Table::HotAce& ace = aces[i];
       // Pyramid tests the principal first; both tests are pure, so the
       // order cannot change the outcome.
       if (!holds(ace.principal)) continue;
       bool matches = false;
       switch (ace.match) {
-        case Acl::Match::kAll:
+        case Table::Match::kAll:
           matches = true;
           break;
-        case Acl::Match::kOne:
+        case Table::Match::kOne:
           matches = ace.permission == permission;
           break;
-        case Acl::Match::kMany:
+        case Table::Match::kMany:
           if (ace.perms_count > 0) {
-            const SymbolId* ids = acl->many_perms_.data() + ace.perms_begin;
+            const SymbolId* ids = table.many_perms.data() + ace.perms_begin;
             matches = std::binary_search(ids, ids + ace.perms_count, permission);
           } else {
             const std::vector<SymbolId>& ids = acl->compiled_[i].permissions;
             matches = std::binary_search(ids.begin(), ids.end(), permission);
           }
           break;
-        case Acl::Match::kNothing:
+        case Table::Match::kNothing:
           break;
       }
       if (!matches) continue;

@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 
 namespace orb::policy {
 

@@ -32,11 +32,11 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 #include "policy/gate.h"
-#include "policy/identity.h"
-#include "policy/olp.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/policy_loader.h"
 
 namespace orb::policy {
 

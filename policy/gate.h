@@ -33,9 +33,9 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 

@@ -1,4 +1,4 @@
-#include "policy/identity.h"
+#include "orb/policy/identity.h"
 
 #include <string>
 #include <utility>

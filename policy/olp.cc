@@ -1,4 +1,4 @@
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 
 #include <exception>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "policy/policy_loader.h"
+#include "orb/policy/policy_loader.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,10 +1,10 @@
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/base/internal/raw_logging.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 
 namespace orb::policy {
 

@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 
 namespace orb::bench {
 namespace {

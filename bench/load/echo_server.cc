@@ -40,7 +40,7 @@ class SyncEcho final : public Echo::Service {
 
 absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(ServerModel model,
                                                               uint64_t max_message_bytes) {
-  // As OrbServer::Start: both process-wide, set before any builder runs.
+  // As Server::Start: both process-wide, set before any builder runs.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

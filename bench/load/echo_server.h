@@ -1,5 +1,5 @@
 // The baseline server of orb-bench: orb.bench.Echo on an ephemeral loopback
-// port, built with exactly the ServerBuilder settings OrbServer uses (the
+// port, built with exactly the ServerBuilder settings Server uses (the
 // same channel arguments, message size limit, health check and reflection),
 // so that the only difference between the two servers is what a call does.
 #ifndef ORB_BENCH_LOAD_ECHO_SERVER_H_

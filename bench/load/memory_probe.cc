@@ -13,9 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "bench/bench_support.h"
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 
 namespace orb::bench {
+
+using orb::broker::BrokerCore;
+using orb::broker::RequestContext;
 
 int64_t CurrentRssBytes() {
   std::ifstream statm("/proc/self/statm");

@@ -53,11 +53,12 @@
 #include "bench/load/echo_child.h"
 #include "bench/load/echo_server.h"
 #include "bench/load/memory_probe.h"
-#include "broker/broker_core.h"
-#include "broker/service/server.h"
+#include "orb/broker/broker_core.h"
+#include "orb/broker/server.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "orb/v1/broker.grpc.pb.h"
+#include "base/json_escape.h"
 
 ABSL_FLAG(bool, quick, false,
           "smoke mode: a few hundred calls per row, one round, a small memory probe");
@@ -84,6 +85,8 @@ ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
           "the orb source tree (for examples/blog/policy.textproto)");
 
 namespace orb::bench {
+
+using orb::broker::BrokerCore;
 namespace {
 
 constexpr char kAuthorization[] = "Bearer alice-demo-token";
@@ -388,19 +391,6 @@ std::string Spread(const std::vector<double>& v) {
   return absl::StrFormat("%.0f-%.0f", *lo, *hi);
 }
 
-std::string JsonEscape(absl::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(ch) < 0x20) {
-      absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(ch));
-      continue;
-    }
-    out.push_back(ch);
-  }
-  return out;
-}
-
 std::string SideJson(const SideStats& s) {
   return absl::StrFormat(
       "{\"p50_us\": %.2f, \"p99_us\": %.2f, \"first_step_p50_us\": %.2f, "
@@ -520,10 +510,10 @@ int Run() {
   }
   BrokerCore core(DemoRegistry(), demo::MakeBlog(), LoadDemoPolicy(source_dir, kBenchLimits),
                   BrokerCore::Options());
-  service::ServerOptions server_options;
+  broker::ServerOptions server_options;
   server_options.listen = "127.0.0.1:0";
   server_options.max_message_bytes = kMaxMessageBytes;
-  auto orb_server = service::OrbServer::Start(&core, server_options);
+  auto orb_server = broker::Server::Start(&core, server_options);
   if (!orb_server.ok()) {
     std::fprintf(stderr, "%s\n", orb_server.status().ToString().c_str());
     return 1;
@@ -767,7 +757,7 @@ int Run() {
     }
     std::printf("  %-55s %8.3f  %s\n", t.what.c_str(), t.value, verdict.c_str());
     target_json.push_back(absl::StrFormat("{\"what\": \"%s\", \"value\": %.4f, \"holds\": %s}",
-                                          JsonEscape(t.what), t.value,
+                                          base::JsonEscape(t.what), t.value,
                                           t.holds() ? "true" : "false"));
   }
 
@@ -775,7 +765,7 @@ int Run() {
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << "{\n  \"machine\": {\"nproc\": " << std::thread::hardware_concurrency()
-        << ", \"cpu\": \"" << JsonEscape(CpuModel()) << "\", \"load_at_end\": \""
+        << ", \"cpu\": \"" << base::JsonEscape(CpuModel()) << "\", \"load_at_end\": \""
         << LoadAverage() << "\"},\n"
         << "  \"settings\": {\"segment_seconds\": " << absl::ToDoubleSeconds(settings.segment)
         << ", \"rounds\": " << settings.rounds << ", \"quick\": " << (quick ? "true" : "false")

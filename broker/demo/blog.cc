@@ -1,14 +1,19 @@
-#include "broker/demo/blog.h"
+#include "orb/demo/blog.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "broker/binding.h"
-#include "policy/olp.h"
-#include "policy/sync.h"
+#include "orb/broker/binding.h"
+#include "orb/policy/olp.h"
+#include "base/sync.h"
 
 namespace orb::demo {
+
+using orb::broker::CallContext;
+using orb::broker::Concurrency;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
 
 namespace {
 

@@ -26,15 +26,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "broker/broker_core.h"
-#include "broker/audit.h"
+#include "orb/broker/broker_core.h"
+#include "orb/broker/audit.h"
 #include "broker/orbd/flags_help.h"
 #include "broker/orbd/services.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/grpc_log_limit.h"
-#include "broker/service/server.h"
+#include "orb/broker/server.h"
 #include "grpc/support/log.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/policy_loader.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port)");
@@ -64,7 +64,7 @@ namespace {
 std::atomic<bool> g_started{false};
 void GrpcLog(gpr_log_func_args* args) {
   if (!g_started.load(std::memory_order_relaxed)) return;
-  static orb::service::GrpcLogLimit* const limit = new orb::service::GrpcLogLimit();
+  static orb::broker::GrpcLogLimit* const limit = new orb::broker::GrpcLogLimit();
   const std::optional<std::string> line = limit->Filter(args->message, absl::Now());
   if (!line.has_value()) return;
   fprintf(stderr, "orbd: grpc %s: %s\n", gpr_log_severity_string(args->severity), line->c_str());
@@ -157,33 +157,33 @@ int main(int argc, char** argv) {
       orb::orbd::MakeService(absl::GetFlag(FLAGS_service));
   if (!service.ok()) Fail(std::string(service.status().message()));
 
-  std::unique_ptr<orb::AuditLog> audit_log;
+  std::unique_ptr<orb::broker::AuditLog> audit_log;
   if (!absl::GetFlag(FLAGS_audit_log).empty()) {
-    auto opened = orb::AuditLog::Open(absl::GetFlag(FLAGS_audit_log));
+    auto opened = orb::broker::AuditLog::Open(absl::GetFlag(FLAGS_audit_log));
     if (!opened.ok()) Fail(std::string(opened.status().message()));
     audit_log = *std::move(opened);
   }
 
-  orb::BrokerCore::Options core_options;
+  orb::broker::BrokerCore::Options core_options;
   core_options.debug_authorization = absl::GetFlag(FLAGS_debug_authorization);
   core_options.debug_log = [](const std::string& line) {
     fprintf(stderr, "orbd: authz: %s\n", line.c_str());
   };
   if (audit_log != nullptr) {
-    core_options.audit = [log = audit_log.get()](const orb::AuditRecord& record) {
+    core_options.audit = [log = audit_log.get()](const orb::broker::AuditRecord& record) {
       log->Write(record);
     };
   }
-  orb::BrokerCore core(service->registry, service->root, *policy, core_options);
+  orb::broker::BrokerCore core(service->registry, service->root, *policy, core_options);
 
-  orb::PolicyReloader::Options reload_options;
+  orb::broker::PolicyReloader::Options reload_options;
   reload_options.log = [](const std::string& line) {
     fprintf(stderr, "orbd: %s\n", line.c_str());
     fflush(stderr);
   };
-  orb::PolicyReloader reloader(&core, policy_path, reload_options);
+  orb::broker::PolicyReloader reloader(&core, policy_path, reload_options);
 
-  orb::service::ServerOptions server_options;
+  orb::broker::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   server_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_member_threads) < 0) Fail("--member-threads must be 0 or more");
   server_options.max_member_threads = static_cast<size_t>(absl::GetFlag(FLAGS_member_threads));
   gpr_set_log_function(GrpcLog);
-  auto server = orb::service::OrbServer::Start(&core, server_options);
+  auto server = orb::broker::Server::Start(&core, server_options);
   if (!server.ok()) Fail(std::string(server.status().message()));
   g_started = true;
 

@@ -2,9 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "broker/demo/blog.h"
+#include "orb/demo/blog.h"
 
 namespace orb::orbd {
+
+using orb::broker::TypeRegistry;
 
 std::vector<std::string> KnownServices() { return {"blog"}; }
 

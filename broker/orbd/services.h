@@ -7,10 +7,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "broker/object.h"
-#include "broker/type_registry.h"
+#include "orb/broker/object.h"
+#include "orb/broker/type_registry.h"
 
 namespace orb::orbd {
+
+using orb::broker::Object;
+using orb::broker::TypeRegistry;
 
 struct ServiceInstance {
   std::shared_ptr<TypeRegistry> registry;

@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "broker/service/credentials.h"
 #include "broker/service/status_convert.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 std::string Rfc3339(absl::Time t) {
@@ -108,4 +108,4 @@ grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerC
   return reactor;
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

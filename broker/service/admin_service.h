@@ -6,12 +6,12 @@
 #ifndef ORB_BROKER_SERVICE_ADMIN_SERVICE_H_
 #define ORB_BROKER_SERVICE_ADMIN_SERVICE_H_
 
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/calls_in_flight.h"
 #include "orb/v1/admin.grpc.pb.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 // Thread safety: all methods may run concurrently.
 class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
@@ -45,6 +45,6 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
   CallsInFlight* const calls_;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_ADMIN_SERVICE_H_

@@ -1,8 +1,8 @@
 #include "broker/service/calls_in_flight.h"
 
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 // in_flight_ and awaited_ are both sequentially consistent: either the last
 // call to leave sees awaited_ set and wakes the waiter, or the waiter's
@@ -21,4 +21,4 @@ bool CallsInFlight::AwaitNone(absl::Time deadline) {
   return orb::AwaitWithTimeout(&mu_, absl::Condition(&none), deadline - absl::Now());
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

@@ -6,7 +6,7 @@
 // only once its client has answered the server's GOAWAY ping, and a client
 // that is not using its channel may not read from it for seconds; streams
 // that only wait (a health Watch, a reflection stream) never end on their
-// own. Counting the calls lets OrbServer::Shutdown stop waiting for those
+// own. Counting the calls lets Server::Shutdown stop waiting for those
 // as soon as the real work is done.
 //
 // A call counts from the moment its handler starts until it has handed its
@@ -27,7 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 class CallsInFlight {
  public:
@@ -73,6 +73,6 @@ class CallsInFlight {
   absl::Mutex mu_;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_CALLS_IN_FLIGHT_H_

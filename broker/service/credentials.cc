@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "grpcpp/security/auth_context.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 // The one metadata entry orb reads for identity. Routing headers, when orb
@@ -67,4 +67,4 @@ policy::CallCredentials ExtractCredentials(const grpc::ServerContextBase& contex
   return credentials;
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

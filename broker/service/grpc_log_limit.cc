@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 constexpr size_t kMaxKeys = 1024;
@@ -74,4 +74,4 @@ std::optional<std::string> GrpcLogLimit::Filter(absl::string_view message, absl:
   return out;
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

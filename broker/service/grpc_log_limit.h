@@ -32,7 +32,7 @@
 #include "absl/time/time.h"
 #include "broker/service/log_rate_limit.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 class GrpcLogLimit {
  public:
@@ -54,6 +54,6 @@ class GrpcLogLimit {
   KeyedLogRateLimit limit_;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_GRPC_LOG_LIMIT_H_

@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 std::optional<uint64_t> LogRateLimit::Admit(absl::Time now) {
   orb::MutexLock lock(&mu_);
@@ -47,4 +47,4 @@ std::optional<uint64_t> KeyedLogRateLimit::Admit(absl::string_view key, absl::Ti
   return AdmitEntry(entries_[std::string(key)], period_, now);
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 // At most one line per `period`.
 class LogRateLimit {
@@ -65,6 +65,6 @@ class KeyedLogRateLimit {
   Entry overflow_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_LOG_RATE_LIMIT_H_

@@ -1,10 +1,10 @@
 #include "broker/service/member_call_quota.h"
 
 #include "absl/strings/str_cat.h"
-#include "broker/errors.h"
-#include "policy/sync.h"
+#include "orb/broker/errors.h"
+#include "base/sync.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 // Takes the lock once so that ThreadSanitizer sees the last Slot's release
 // ordered before the table goes. The real order (a call's slot is given back
@@ -72,4 +72,4 @@ size_t MemberCallQuota::identities() const {
   return held_.size();
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

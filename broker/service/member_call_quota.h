@@ -38,7 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 class MemberCallQuota {
  public:
@@ -88,6 +88,6 @@ class MemberCallQuota {
   absl::flat_hash_map<std::string, uint32_t> held_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_MEMBER_CALL_QUOTA_H_

@@ -5,14 +5,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "broker/service/credentials.h"
 #include "broker/service/status_convert.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "orb/v1/error_details.pb.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 // Parses request bytes with our own recursion limit. gRPC's default parser
@@ -160,4 +160,4 @@ ORB_RAW_METHOD(Restrict, false)
 
 #undef ORB_RAW_METHOD
 
-}  // namespace orb::service
+}  // namespace orb::broker

@@ -11,13 +11,13 @@
 
 #include <memory>
 
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 #include "broker/service/calls_in_flight.h"
 #include "broker/service/member_call_quota.h"
 #include "broker/service/worker_pool.h"
 #include "orb/v1/broker.grpc.pb.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
     v1::ObjectBroker::WithRawCallbackMethod_CloseSession<
@@ -92,6 +92,6 @@ class ObjectBrokerService final : public RawBrokerService {
   MemberCallQuota member_calls_;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_OBJECT_BROKER_SERVICE_H_

@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/stubs/logging.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 // What protobuf writes for each message with a non-UTF-8 string field,
@@ -50,4 +50,4 @@ void InstallProtobufLogLimit() {
   });
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

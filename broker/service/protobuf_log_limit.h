@@ -22,7 +22,7 @@
 // Thread safety: InstallProtobufLogLimit() may be called any number of
 // times from any threads; the first call installs the handler, the others
 // do nothing. protobuf's SetLogHandler is a plain store, so the first call
-// should come before other threads log through protobuf: OrbServer::Start
+// should come before other threads log through protobuf: Server::Start
 // calls it before its server starts (a program embedding orb may call it
 // earlier, first thing in main). A handler installed after it replaces it.
 // The installed handler may run on many threads at once.
@@ -31,10 +31,10 @@
 
 #include "broker/service/log_rate_limit.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 void InstallProtobufLogLimit();
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_PROTOBUF_LOG_LIMIT_H_

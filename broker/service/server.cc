@@ -1,24 +1,30 @@
-#include "broker/service/server.h"
+#include "orb/broker/server.h"
 
 #include <algorithm>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/sync.h"
+#include "broker/service/admin_service.h"
+#include "broker/service/calls_in_flight.h"
+#include "broker/service/object_broker_service.h"
 #include "broker/service/protobuf_log_limit.h"
+#include "broker/service/worker_pool.h"
 #include "grpc/grpc.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpc/health/v1/health.pb.h"
 #include "orb/v1/error_details.pb.h"
-#include "policy/sync.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, absl::string_view what) {
@@ -92,7 +98,33 @@ class UnknownMethodService final : public grpc::CallbackGenericService {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
+// Everything a running server owns. Declaration order is destruction order
+// in reverse: the calls tracker outlives the services and the gRPC server.
+struct Server::Impl {
+  Impl(BrokerCore* core, absl::Duration sweep) : core(core), sweep_interval(sweep) {}
+  void SweepLoop() ABSL_LOCKS_EXCLUDED(mu);
+
+  BrokerCore* const core;
+  const absl::Duration sweep_interval;
+  CallsInFlight calls;
+  std::unique_ptr<WorkerPool> member_pool;
+  std::unique_ptr<ObjectBrokerService> service;
+  std::unique_ptr<BrokerAdminService> admin_service;
+  std::unique_ptr<grpc::CallbackGenericService> unknown_methods;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::string address;
+  std::thread sweeper;
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+int Server::port() const { return impl_->port; }
+const std::string& Server::address() const { return impl_->address; }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(BrokerCore* core,
                                                             const ServerOptions& options) {
   auto credentials = MakeCredentials(options);
   if (!credentials.ok()) return credentials.status();
@@ -111,62 +143,63 @@ absl::StatusOr<std::unique_ptr<OrbServer>> OrbServer::Start(BrokerCore* core,
   // log line per request (protobuf_log_limit.h).
   InstallProtobufLogLimit();
 
-  std::unique_ptr<OrbServer> server(new OrbServer(core, options.expiry_sweep_interval));
+  auto impl = std::make_unique<Impl>(core, options.expiry_sweep_interval);
+  Impl* server = impl.get();
   // With a client CA the handshake verifies every client certificate
   // (MakeCredentials uses only the *_AND_VERIFY modes), so a certificate on
   // a call is a verified one.
   const bool verified = !options.tls_client_ca_file.empty();
   if (options.max_member_threads > 0) {
-    server->member_pool_ = std::make_unique<WorkerPool>(options.max_member_threads,
+    server->member_pool = std::make_unique<WorkerPool>(options.max_member_threads,
                                                         options.max_queued_member_calls);
   }
-  server->service_ = std::make_unique<ObjectBrokerService>(
-      core, verified, server->member_pool_.get(), &server->calls_);
-  server->admin_service_ = std::make_unique<BrokerAdminService>(core, options.policy_reloader,
-                                                                verified, &server->calls_);
+  server->service = std::make_unique<ObjectBrokerService>(
+      core, verified, server->member_pool.get(), &server->calls);
+  server->admin_service = std::make_unique<BrokerAdminService>(core, options.policy_reloader,
+                                                                verified, &server->calls);
 
   grpc::ServerBuilder builder;
   // Without this, a second server could bind the same port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
-  builder.RegisterService(server->service_.get());
-  builder.RegisterService(server->admin_service_.get());
-  server->unknown_methods_ = std::make_unique<UnknownMethodService>();
-  builder.RegisterCallbackGenericService(server->unknown_methods_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+  builder.AddListeningPort(options.listen, *credentials, &server->port);
+  builder.RegisterService(server->service.get());
+  builder.RegisterService(server->admin_service.get());
+  server->unknown_methods = std::make_unique<UnknownMethodService>();
+  builder.RegisterCallbackGenericService(server->unknown_methods.get());
+  server->server = builder.BuildAndStart();
+  if (server->server == nullptr || server->port == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen, " (address in use, or not a valid host:port)"));
   }
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  server->address_ = absl::StrCat(host, ":", server->port_);
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
-  server->sweeper_ = std::thread([s = server.get()] { s->SweepLoop(); });
-  return server;
+  server->address = absl::StrCat(host, ":", server->port);
+  server->server->GetHealthCheckService()->SetServingStatus(true);
+  server->sweeper = std::thread([server] { server->SweepLoop(); });
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-void OrbServer::SweepLoop() {
+void Server::Impl::SweepLoop() {
   while (true) {
     {
-      orb::MutexLock lock(&mu_);
-      orb::AwaitWithTimeout(&mu_, absl::Condition(&stopping_), sweep_interval_);
-      if (stopping_) return;
+      orb::MutexLock lock(&mu);
+      orb::AwaitWithTimeout(&mu, absl::Condition(&stopping), sweep_interval);
+      if (stopping) return;
     }
-    // Outside the lock: Shutdown() must be able to set stopping_ meanwhile.
-    core_->ExpireSessions();
+    // Outside the lock: Shutdown() must be able to set stopping meanwhile.
+    core->ExpireSessions();
   }
 }
 
-void OrbServer::Shutdown(absl::Duration grace) {
-  if (server_ == nullptr) return;  // Start() failed before the server existed
+void Server::Shutdown(absl::Duration grace) {
+  if (impl_->server == nullptr) return;  // Start() failed before the server existed
   {
-    orb::MutexLock lock(&mu_);
-    if (stopping_) return;
-    stopping_ = true;
+    orb::MutexLock lock(&impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
   }
   const absl::Time deadline = absl::Now() + grace;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  impl_->server->GetHealthCheckService()->SetServingStatus(false);
   // gRPC's Server::Shutdown(deadline) alone waits for every connection to
   // go away (see calls_in_flight.h): an idle one closes only when its
   // client answers the GOAWAY ping, and health Watch and reflection streams
@@ -178,7 +211,7 @@ void OrbServer::Shutdown(absl::Duration grace) {
   //    gRPC's C API on the same server; shutdown may be begun more than
   //    once, and each caller's queue is told when it completes.
   grpc_completion_queue* shutdown_queue = grpc_completion_queue_create_for_next(nullptr);
-  grpc_server_shutdown_and_notify(server_->c_server(), shutdown_queue, &calls_);
+  grpc_server_shutdown_and_notify(impl_->server->c_server(), shutdown_queue, &impl_->calls);
   // 2. Calls in flight run until they have been answered or the grace ends.
   // 3. gRPC's shutdown: returns once every connection is gone, and at its
   //    deadline closes the connections that remain, cancelling what still
@@ -187,19 +220,21 @@ void OrbServer::Shutdown(absl::Duration grace) {
   //    answers and for active clients to close their connections, after
   //    which what remains is idle connections and waiting streams.
   constexpr absl::Duration kSettle = absl::Milliseconds(100);
-  const bool answered = calls_.AwaitNone(deadline);
-  server_->Shutdown(absl::ToChronoTime(answered ? std::min(deadline, absl::Now() + kSettle)
+  const bool answered = impl_->calls.AwaitNone(deadline);
+  impl_->server->Shutdown(absl::ToChronoTime(answered ? std::min(deadline, absl::Now() + kSettle)
                                                 : deadline));
   grpc_completion_queue_shutdown(shutdown_queue);
   while (grpc_completion_queue_next(shutdown_queue, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr)
              .type != GRPC_QUEUE_SHUTDOWN) {
   }
   grpc_completion_queue_destroy(shutdown_queue);
-  if (sweeper_.joinable()) sweeper_.join();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
 }
 
-void OrbServer::Wait() { server_->Wait(); }
+void Server::Wait() { impl_->server->Wait(); }
 
-OrbServer::~OrbServer() { Shutdown(absl::ZeroDuration()); }
+Server::~Server() {
+  if (impl_ != nullptr) Shutdown(absl::ZeroDuration());
+}
 
-}  // namespace orb::service
+}  // namespace orb::broker

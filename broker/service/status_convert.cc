@@ -5,10 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-#include "broker/broker_core.h"
+#include "orb/broker/broker_core.h"
 #include "orb/v1/error_details.pb.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 namespace {
 
@@ -44,4 +44,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

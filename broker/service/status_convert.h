@@ -5,7 +5,7 @@
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 // Same code and message (the numeric codes of absl and gRPC are identical);
 // a message longer than 2 KiB is cut there, with a note saying so.
@@ -14,6 +14,6 @@ namespace orb::service {
 // `grpc-status-details-bin` trailer.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_STATUS_CONVERT_H_

@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "policy/sync.h"
+#include "base/sync.h"
 
-namespace orb::service {
+namespace orb::broker {
 namespace {
 
 // Awaits `condition` through policy/sync.h, so ThreadSanitizer sees the
@@ -69,4 +69,4 @@ void WorkerPool::Loop() {
   }
 }
 
-}  // namespace orb::service
+}  // namespace orb::broker

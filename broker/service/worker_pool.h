@@ -31,7 +31,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 
-namespace orb::service {
+namespace orb::broker {
 
 class WorkerPool {
  public:
@@ -62,6 +62,6 @@ class WorkerPool {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_WORKER_POOL_H_

@@ -9,8 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "orb/client/client.h"
+#include "base/json_escape.h"
 
 namespace orb::orbctl {
+
+using orb::client::Ref;
+using orb::client::Value;
 namespace {
 
 class Parser {
@@ -272,9 +276,9 @@ std::string Render(const Value& value, bool human) {
     case Value::Kind::kDouble:
       return FormatDouble(*value.AsDouble(), human ? DoubleStyle::kHuman : DoubleStyle::kJson);
     case Value::Kind::kString:
-      return JsonString(*value.string_if());
+      return base::JsonQuote(*value.string_if());
     case Value::Kind::kBytes:
-      return absl::StrCat("{\"bytes\":", JsonString(absl::Base64Escape(*value.AsBytes())), "}");
+      return absl::StrCat("{\"bytes\":", base::JsonQuote(absl::Base64Escape(*value.AsBytes())), "}");
     case Value::Kind::kList: {
       std::string out = "[";
       const char* sep = "";
@@ -288,7 +292,7 @@ std::string Render(const Value& value, bool human) {
       std::string out = "{";
       const char* sep = "";
       for (const auto& [k, v] : *value.map_if()) {
-        absl::StrAppend(&out, sep, JsonString(k), human ? ": " : ":", Render(v, human));
+        absl::StrAppend(&out, sep, base::JsonQuote(k), human ? ": " : ":", Render(v, human));
         sep = human ? ", " : ",";
       }
       return out + "}";
@@ -299,8 +303,8 @@ std::string Render(const Value& value, bool human) {
         return absl::StrCat("<", ref.type_name(), ref.is_class() ? " class" : "", " handle ",
                             Short(ref.id()), ">");
       }
-      return absl::StrCat("{\"handle\":{\"id\":", JsonString(ref.id()),
-                          ",\"type_name\":", JsonString(ref.type_name()),
+      return absl::StrCat("{\"handle\":{\"id\":", base::JsonQuote(ref.id()),
+                          ",\"type_name\":", base::JsonQuote(ref.type_name()),
                           ref.is_class() ? ",\"is_class\":true" : "", "}}");
     }
   }
@@ -315,36 +319,6 @@ Value ParseArgument(absl::string_view text) {
   absl::StatusOr<Value> parsed = ParseJson(text);
   if (parsed.ok()) return *std::move(parsed);
   return Value(std::string(text));
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string ToJson(const Value& value) { return Render(value, false); }

@@ -1,4 +1,4 @@
-// JSON text <-> orb::Value for orbctl's arguments and output.
+// JSON text <-> orb::client::Value for orbctl's arguments and output.
 #ifndef ORB_CLIENT_ORBCTL_JSON_H_
 #define ORB_CLIENT_ORBCTL_JSON_H_
 
@@ -9,6 +9,8 @@
 #include "orb/client/value.h"
 
 namespace orb::orbctl {
+
+using orb::client::Value;
 
 // Parses one JSON document (RFC 8259). Numbers without a fraction or
 // exponent that fit int64 become ints, other numbers doubles; objects
@@ -32,8 +34,6 @@ enum class DoubleStyle { kJson, kHuman };
 // "-Infinity" (JSON strings for kJson, bare words for kHuman).
 std::string FormatDouble(double d, DoubleStyle style);
 
-// A JSON string literal.
-std::string JsonString(absl::string_view s);
 
 // For people: a top-level string as is, everything else as JSON except
 // that handles read <demo.Entry handle 1f3a9c0e…> and doubles are written

@@ -19,8 +19,8 @@
 #include "absl/time/time.h"
 #include "client/orbctl/commands.h"
 #include "client/orbctl/read_file.h"
-#include "policy/authn.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/policy_loader.h"
 
 namespace orb::orbctl {
 namespace {

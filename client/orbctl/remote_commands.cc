@@ -20,8 +20,20 @@
 #include "client/orbctl/json.h"
 #include "grpc/support/log.h"
 #include "orb/client/client.h"
+#include "base/json_escape.h"
 
 namespace orb::orbctl {
+
+using orb::client::Client;
+using orb::client::ClientOptions;
+using orb::client::Description;
+using orb::client::ErrorInfo;
+using orb::client::ErrorInfoOf;
+using orb::client::Ref;
+using orb::client::Session;
+using orb::client::TransportHint;
+using orb::client::TransportHintOf;
+using orb::client::Value;
 namespace {
 
 constexpr int kUsageExit = 2;
@@ -137,14 +149,14 @@ int Fail(const Globals& g, const absl::Status& status) {
   }
   if (g.json) {
     std::string out = absl::StrCat("{\"error\":{\"code\":", static_cast<int>(status.code()),
-                                   ",\"status\":", JsonString(code_name),
-                                   ",\"message\":", JsonString(message));
-    if (!advice.empty()) absl::StrAppend(&out, ",\"hint\":", JsonString(advice));
+                                   ",\"status\":", base::JsonQuote(code_name),
+                                   ",\"message\":", base::JsonQuote(message));
+    if (!advice.empty()) absl::StrAppend(&out, ",\"hint\":", base::JsonQuote(advice));
     if (info.has_value()) {
-      absl::StrAppend(&out, ",\"reason\":", JsonString(info->reason),
-                      ",\"gate\":", JsonString(info->gate));
+      absl::StrAppend(&out, ",\"reason\":", base::JsonQuote(info->reason),
+                      ",\"gate\":", base::JsonQuote(info->gate));
       if (!info->method_error_type.empty()) {
-        absl::StrAppend(&out, ",\"method_error_type\":", JsonString(info->method_error_type));
+        absl::StrAppend(&out, ",\"method_error_type\":", base::JsonQuote(info->method_error_type));
       }
     }
     std::printf("%s}}\n", out.c_str());
@@ -204,21 +216,21 @@ void PrintValue(const Globals& g, const Value& v) {
 void PrintDescription(const Globals& g, const Description& d) {
   if (g.json) {
     std::string out = absl::StrCat(
-        "{\"type_name\":", JsonString(d.type_name), ",\"is_class\":", d.is_class ? "true" : "false",
-        ",\"view\":", JsonString(d.view), ",\"restricted\":", d.restricted ? "true" : "false",
+        "{\"type_name\":", base::JsonQuote(d.type_name), ",\"is_class\":", d.is_class ? "true" : "false",
+        ",\"view\":", base::JsonQuote(d.view), ",\"restricted\":", d.restricted ? "true" : "false",
         ",\"members\":[");
     const char* sep = "";
     for (const auto& m : d.members) {
-      absl::StrAppend(&out, sep, "{\"op\":", JsonString(m.op), ",\"name\":", JsonString(m.name),
-                      ",\"lock\":", JsonString(m.lock),
+      absl::StrAppend(&out, sep, "{\"op\":", base::JsonQuote(m.op), ",\"name\":", base::JsonQuote(m.name),
+                      ",\"lock\":", base::JsonQuote(m.lock),
                       ",\"allowed\":", m.allowed ? "true" : "false", "}");
       sep = ",";
     }
     absl::StrAppend(&out, "],\"olp\":[");
     sep = "";
     for (const auto& e : d.olp) {
-      absl::StrAppend(&out, sep, "{\"view\":", JsonString(e.view), ",\"op\":", JsonString(e.op),
-                      ",\"name\":", JsonString(e.name), ",\"lock\":", JsonString(e.lock), "}");
+      absl::StrAppend(&out, sep, "{\"view\":", base::JsonQuote(e.view), ",\"op\":", base::JsonQuote(e.op),
+                      ",\"name\":", base::JsonQuote(e.name), ",\"lock\":", base::JsonQuote(e.lock), "}");
       sep = ",";
     }
     std::printf("%s]}\n", out.c_str());
@@ -240,9 +252,9 @@ absl::Status Run(const Globals& g, Session& session, const std::string& command,
   if (command == "whoami") {
     if (g.json) {
       std::vector<std::string> quoted;
-      for (const auto& p : session.principals()) quoted.push_back(JsonString(p));
+      for (const auto& p : session.principals()) quoted.push_back(base::JsonQuote(p));
       std::printf("{\"userid\":%s,\"principals\":[%s]}\n",
-                  session.userid().empty() ? "null" : JsonString(session.userid()).c_str(),
+                  session.userid().empty() ? "null" : base::JsonQuote(session.userid()).c_str(),
                   absl::StrJoin(quoted, ",").c_str());
     } else {
       std::printf("%s (%s)\n", session.userid().empty() ? "anonymous" : session.userid().c_str(),

@@ -1,4 +1,4 @@
-// orb::Client, orb::Session, orb::Ref and the pieces they share.
+// orb::client::Client, orb::client::Session, orb::client::Ref and the pieces they share.
 #include "orb/client/client.h"
 
 #include <chrono>
@@ -8,13 +8,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 #include "client/src/internal.h"
 #include "client/src/transport_hint.h"
 #include "orb/v1/error_details.pb.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 namespace client_internal {
 namespace {
 
@@ -49,7 +49,7 @@ std::future<T> Future(const std::function<void(std::function<void(T)>)>& start) 
   return future;
 }
 
-absl::Status EmptyRef() { return absl::FailedPreconditionError("orb: empty orb::Ref"); }
+absl::Status EmptyRef() { return absl::FailedPreconditionError("orb: empty orb::client::Ref"); }
 
 }  // namespace
 

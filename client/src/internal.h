@@ -1,5 +1,5 @@
-// Private to orb_client: the shared state behind orb::Client, orb::Session
-// and orb::Ref, and the conversions between orb::Value and orb.v1.Value.
+// Private to orb_client: the shared state behind orb::client::Client, orb::client::Session
+// and orb::client::Ref, and the conversions between orb::client::Value and orb.v1.Value.
 //
 // Ownership (no cycles): Ref -> RefState -> SessionCore -> ClientCore ->
 // Flusher. Session (the RAII object) owns the root Ref and a SessionCore.
@@ -24,7 +24,7 @@
 #include "orb/v1/broker.grpc.pb.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 namespace client_internal {
 
 // The payload key under which a status carries a serialized

@@ -4,11 +4,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 #include "client/src/internal.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 namespace client_internal {
 namespace {
 
@@ -168,7 +168,7 @@ absl::Status SessionCore::ToProto(const Value& value, v1::Value* out, int depth)
     }
     case Value::Kind::kRef: {
       const Ref& ref = *value.ref_if();
-      if (!ref) return absl::InvalidArgumentError("an empty orb::Ref cannot be sent");
+      if (!ref) return absl::InvalidArgumentError("an empty orb::client::Ref cannot be sent");
       if (ref.state_->session.get() != this) {
         return absl::InvalidArgumentError(absl::StrCat(
             "the handle of a ", ref.type_name(),

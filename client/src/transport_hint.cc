@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 namespace client_internal {
 namespace {
 

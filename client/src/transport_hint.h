@@ -20,7 +20,7 @@
 #include "orb/client/client.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 namespace client_internal {
 
 // The payload under which a status carries its TransportHint (private

@@ -9,7 +9,7 @@
 #include "orb/client/client.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 
 // The alternatives in the order of Value::Kind, after kNull (a null Value
 // has no Rep).

@@ -6,27 +6,27 @@
 #include "orb/client/client.h"
 
 int main(int argc, char** argv) {
-  orb::ClientOptions options;
+  orb::client::ClientOptions options;
   options.target = argc > 1 ? argv[1] : "127.0.0.1:50051";
   options.token = "bob-demo-token";
-  absl::StatusOr<orb::Client> client = orb::Client::Connect(options);
+  absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
   if (!client.ok()) {
     std::cerr << client.status() << "\n";
     return 2;
   }
-  absl::StatusOr<orb::Session> session = client->OpenSession();
+  absl::StatusOr<orb::client::Session> session = client->OpenSession();
   if (!session.ok()) {
     std::cerr << session.status() << "\n";
     return 1;
   }
   std::cout << "signed in as " << session->userid() << "\n";
 
-  orb::Ref blog = session->root();
+  orb::client::Ref blog = session->root();
   std::cout << "title: " << blog.GetAs<std::string>("title").value_or("?") << "\n";
 
   // A method that returns an object returns a handle; it arrives as a Ref.
-  absl::StatusOr<orb::Ref> entry =
-      blog.CallAs<orb::Ref>("add_entry", {}, {{"title", "Hi"}, {"body", "There"}});
+  absl::StatusOr<orb::client::Ref> entry =
+      blog.CallAs<orb::client::Ref>("add_entry", {}, {{"title", "Hi"}, {"body", "There"}});
   if (!entry.ok()) {
     std::cerr << entry.status() << "\n";
     return 1;
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
 
   // Errors carry the broker's gRPC code and structured detail.
   absl::Status retitled = blog.Set("title", "Bob's blog");
-  std::optional<orb::ErrorInfo> why = orb::ErrorInfoOf(retitled);
+  std::optional<orb::client::ErrorInfo> why = orb::client::ErrorInfoOf(retitled);
   std::cout << "retitle the blog: " << absl::StatusCodeToString(retitled.code()) << " (gate "
             << (why ? why->gate : "?") << ")\n";
 

@@ -12,14 +12,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
-#include "broker/binding.h"
-#include "broker/broker_core.h"
-#include "broker/service/server.h"
-#include "policy/olp.h"
-#include "policy/policy_loader.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/broker_core.h"
+#include "orb/broker/server.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/policy_loader.h"
 
-// 1. Your type derives from orb::Object.
-class Thermostat : public orb::Object {
+// 1. Your type derives from orb::broker::Object.
+class Thermostat : public orb::broker::Object {
  public:
   double setpoint() const { return setpoint_; }
   absl::Status set_setpoint(double celsius) {
@@ -39,7 +39,7 @@ class Thermostat : public orb::Object {
 
 // 2. Register it: members, the default OLP (which names exist for which
 //    operation, and the permission each needs) and the type's ACL.
-absl::Status RegisterThermostat(orb::TypeRegistry& registry) {
+absl::Status RegisterThermostat(orb::broker::TypeRegistry& registry) {
   using orb::policy::AceSpec;
   using orb::policy::Lock;
   using orb::policy::Op;
@@ -50,7 +50,7 @@ absl::Status RegisterThermostat(orb::TypeRegistry& registry) {
       .Expose(View::kInstance, Op::kSetAttr, "setpoint", Lock::Permission("adjust"))
       .Expose(View::kInstance, Op::kCall, "calibrate", Lock::Permission("calibrate"));
 
-  orb::TypeBuilder<Thermostat> type("lab.Thermostat");
+  orb::broker::TypeBuilder<Thermostat> type("lab.Thermostat");
   type.Property("setpoint", &Thermostat::setpoint, &Thermostat::set_setpoint)
       .Property("temperature", &Thermostat::temperature)
       .Method("calibrate", &Thermostat::Calibrate, {"offset"})
@@ -62,7 +62,7 @@ absl::Status RegisterThermostat(orb::TypeRegistry& registry) {
       .Olp(olp.Build())
       // A real instrument read may block, so no NonBlocking() here: the
       // broker runs these members on its member threads.
-      .Concurrency(orb::Concurrency::kSerialized);
+      .Concurrency(orb::broker::Concurrency::kSerialized);
   return registry.Register(std::move(type));
 }
 
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     if (arg.rfind("--listen=", 0) == 0) listen = arg.substr(9);
   }
 
-  auto registry = std::make_shared<orb::TypeRegistry>();
+  auto registry = std::make_shared<orb::broker::TypeRegistry>();
   if (absl::Status s = RegisterThermostat(*registry); !s.ok()) {
     fprintf(stderr, "thermostat-broker: %s\n", std::string(s.message()).c_str());
     return 1;
@@ -98,10 +98,10 @@ int main(int argc, char** argv) {
   }
 
   // 4. Serve: the root object, the registry, the policy.
-  orb::BrokerCore core(registry, std::make_shared<Thermostat>(), policy.policy, {});
-  orb::service::ServerOptions options;
+  orb::broker::BrokerCore core(registry, std::make_shared<Thermostat>(), policy.policy, {});
+  orb::broker::ServerOptions options;
   options.listen = listen;
-  auto server = orb::service::OrbServer::Start(&core, options);
+  auto server = orb::broker::Server::Start(&core, options);
   if (!server.ok()) {
     fprintf(stderr, "thermostat-broker: %s\n", std::string(server.status().message()).c_str());
     return 1;

@@ -1,13 +1,14 @@
 // The audit record's text: ids redacted wherever a caller may have quoted
 // one, one spelling of each op, and the JSON line.
-#include "broker/audit.h"
+#include "orb/broker/audit.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace orb {
+namespace orb::broker {
+
 namespace {
 
 using ::testing::HasSubstr;
@@ -63,4 +64,4 @@ TEST(AuditOpName, OneSpellingForEveryRecord) {
 }
 
 }  // namespace
-}  // namespace orb
+}  // namespace orb::broker

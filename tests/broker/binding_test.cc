@@ -13,14 +13,22 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "broker/binding.h"
+#include "orb/broker/binding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 #include "tests/broker/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::AnyDouble;
+using orb::broker::CallContext;
+using orb::broker::Concurrency;
+using orb::broker::GetErrorInfo;
+using orb::broker::Object;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
 namespace {
 
 using ::testing::HasSubstr;

@@ -14,16 +14,22 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
-#include "broker/errors.h"
-#include "broker/type_registry.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/type_registry.h"
 #include "gtest/gtest.h"
-#include "policy/identity.h"
-#include "policy/policy_loader.h"
-#include "policy/sync.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/policy_loader.h"
+#include "base/sync.h"
 
 namespace orb::testing {
+
+using orb::broker::BrokerCore;
+using orb::broker::GetErrorInfo;
+using orb::broker::Object;
+using orb::broker::RequestContext;
+using orb::broker::TypeRegistry;
 
 // A clock the test moves by hand. Thread-safe.
 class FakeClock {

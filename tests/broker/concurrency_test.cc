@@ -13,6 +13,8 @@
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
+
+using orb::broker::Concurrency;
 namespace {
 
 constexpr int kThreads = 16;

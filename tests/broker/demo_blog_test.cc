@@ -4,13 +4,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker/demo/blog.h"
+#include "orb/demo/blog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/broker/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::TypeRegistry;
+using orb::broker::kErrorInfoTypeUrl;
 namespace {
 
 using ::testing::Contains;

@@ -14,14 +14,19 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "broker/binding.h"
-#include "broker/object.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/object.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
 #include "tests/broker/broker_fixture.h"
 
 namespace orb::testing {
+
+using orb::broker::Concurrency;
+using orb::broker::Object;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
 namespace {
 
 using policy::Lock;

@@ -8,12 +8,13 @@
 #include <string>
 
 #include "absl/strings/str_split.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/v1/error_details.pb.h"
 
-namespace orb {
+namespace orb::broker {
+
 namespace {
 
 std::string ReadDoc(const std::string& relative) {
@@ -81,4 +82,4 @@ TEST(ErrorReasons, WireTextsAreTheEnumNamesAndLowerCaseGates) {
 }
 
 }  // namespace
-}  // namespace orb
+}  // namespace orb::broker

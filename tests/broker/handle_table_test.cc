@@ -20,15 +20,24 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker/binding.h"
-#include "broker/errors.h"
-#include "broker/type_registry.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/type_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::GetErrorInfo;
+using orb::broker::HandleTable;
+using orb::broker::HandleTarget;
+using orb::broker::Object;
+using orb::broker::RandomId128;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeInfo;
+using orb::broker::TypeRegistry;
 namespace {
 
 using ::testing::ElementsAre;

@@ -12,13 +12,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/identity.h"
+#include "orb/policy/identity.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::GetErrorInfo;
+using orb::broker::HandleTarget;
+using orb::broker::Object;
+using orb::broker::Session;
+using orb::broker::SessionTable;
 namespace {
 
 using ::testing::ElementsAre;

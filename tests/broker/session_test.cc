@@ -6,11 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 #include "tests/broker/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::RequestContext;
+using orb::broker::kErrorInfoTypeUrl;
 namespace {
 
 using ::testing::ElementsAre;

@@ -3,7 +3,7 @@
 // (FindByName, FindByType, FindFor by dynamic type), members by view, what
 // each member supports, ACLs and OLP as described, concurrent lookups.
 // Which members may block is tested in blocking_test.cc.
-#include "broker/type_registry.h"
+#include "orb/broker/type_registry.h"
 
 #include <atomic>
 #include <memory>
@@ -14,14 +14,21 @@
 #include <utility>
 #include <vector>
 
-#include "broker/binding.h"
+#include "orb/broker/binding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::Concurrency;
+using orb::broker::MemberBinding;
+using orb::broker::Object;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeInfo;
+using orb::broker::TypeRegistry;
 namespace {
 
 using policy::Op;

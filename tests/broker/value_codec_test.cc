@@ -2,7 +2,7 @@
 // directly with a fake handle resolver: each built-in codec both ways,
 // ranges, NaN rules, UTF-8, element paths in messages, handles in and out,
 // and ValidateIncomingValue's depth, element and UTF-8 limits.
-#include "broker/value_codec.h"
+#include "orb/broker/value_codec.h"
 
 #include <cmath>
 #include <cstdint>
@@ -17,16 +17,37 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "broker/binding.h"
-#include "broker/call_context.h"
-#include "broker/errors.h"
-#include "broker/type_registry.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/type_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/broker/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::broker::AnyDouble;
+using orb::broker::Bytes;
+using orb::broker::CallContext;
+using orb::broker::DemangledName;
+using orb::broker::GetErrorInfo;
+using orb::broker::HandleResolver;
+using orb::broker::Invocation;
+using orb::broker::IsOptionalParam;
+using orb::broker::IsValidUtf8;
+using orb::broker::Object;
+using orb::broker::OrbError;
+using orb::broker::ResolvedHandle;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeInfo;
+using orb::broker::TypeMismatch;
+using orb::broker::TypeRegistry;
+using orb::broker::ValidateIncomingValue;
+using orb::broker::ValueCodec;
+using orb::broker::ValueKindName;
+using orb::broker::ValueLimits;
 namespace {
 
 using ::testing::ElementsAre;

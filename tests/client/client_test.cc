@@ -1,4 +1,4 @@
-// orb::Client against a real broker on an ephemeral loopback port: the blog
+// orb::client::Client against a real broker on an ephemeral loopback port: the blog
 // demo's scenarios, release batching, async forms, threads, error detail.
 #include <future>
 #include <atomic>
@@ -18,6 +18,8 @@
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
+
+using orb::client::Value;
 namespace {
 
 using ::testing::HasSubstr;
@@ -25,17 +27,17 @@ using ::testing::SizeIs;
 
 class ClientTest : public ::testing::Test {
  protected:
-  orb::Client Connect(const std::string& token, absl::Duration release_delay = absl::ZeroDuration()) {
-    orb::ClientOptions options;
+  orb::client::Client Connect(const std::string& token, absl::Duration release_delay = absl::ZeroDuration()) {
+    orb::client::ClientOptions options;
     options.target = server_.address();
     options.token = token;
     options.release_delay = release_delay;
-    absl::StatusOr<orb::Client> client = orb::Client::Connect(options);
+    absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
     EXPECT_THAT(client, IsOk());
     return *std::move(client);
   }
 
-  orb::client::Session Open(const orb::Client& client) {
+  orb::client::Session Open(const orb::client::Client& client) {
     absl::StatusOr<orb::client::Session> session = client.OpenSession();
     EXPECT_THAT(session, IsOk());
     return *std::move(session);
@@ -60,11 +62,11 @@ class ClientTest : public ::testing::Test {
 };
 
 TEST_F(ClientTest, AnonymousReadsTheBlog) {
-  orb::Client client = Connect("");
+  orb::client::Client client = Connect("");
   auto session = Open(client);
   EXPECT_EQ(session.userid(), "");
   EXPECT_THAT(session.principals(), ::testing::ElementsAre("system.Everyone"));
-  orb::Ref blog = session.root();
+  orb::client::Ref blog = session.root();
   EXPECT_EQ(blog.type_name(), "demo.Blog");
   EXPECT_FALSE(blog.is_class());
   absl::StatusOr<std::string> title = blog.GetAs<std::string>("title");
@@ -75,20 +77,20 @@ TEST_F(ClientTest, AnonymousReadsTheBlog) {
 }
 
 TEST_F(ClientTest, BobAddsAndEditsHisOwnEntry) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   EXPECT_EQ(session.userid(), "bob");
-  absl::StatusOr<orb::Value> added =
+  absl::StatusOr<orb::client::Value> added =
       session.root().Call("add_entry", {}, {{"title", "Hi"}, {"body", "There"}});
   ASSERT_THAT(added, IsOk());
   ASSERT_TRUE(added->is_ref());
-  absl::StatusOr<orb::Ref> entry = added->AsRef();
+  absl::StatusOr<orb::client::Ref> entry = added->AsRef();
   ASSERT_THAT(entry, IsOk());
   EXPECT_EQ(entry->type_name(), "demo.Entry");
   EXPECT_EQ(entry->GetAs<std::string>("owner").value_or(""), "bob");
   EXPECT_THAT(entry->Set("title", "Hello"), IsOk());
   EXPECT_THAT(entry->Del("body"), IsOk());
-  absl::StatusOr<orb::Value> body = entry->Get("body");
+  absl::StatusOr<orb::client::Value> body = entry->Get("body");
   ASSERT_THAT(body, IsOk());
   EXPECT_TRUE(body->is_null());
   EXPECT_EQ(entry->GetAs<std::string>("title").value_or(""), "Hello");
@@ -96,21 +98,21 @@ TEST_F(ClientTest, BobAddsAndEditsHisOwnEntry) {
 }
 
 TEST_F(ClientTest, BobIsDeniedOnAlicesEntryWithStructuredDetail) {
-  orb::Client alice = Connect(kAliceToken);
+  orb::client::Client alice = Connect(kAliceToken);
   auto alice_session = Open(alice);
   ASSERT_THAT(alice_session.root().Call("add_entry", {"alice writes", "text"}), IsOk());
 
-  orb::Client bob = Connect(kBobToken);
+  orb::client::Client bob = Connect(kBobToken);
   auto bob_session = Open(bob);
-  absl::StatusOr<std::vector<orb::Ref>> entries =
-      bob_session.root().CallAs<std::vector<orb::Ref>>("entries");
+  absl::StatusOr<std::vector<orb::client::Ref>> entries =
+      bob_session.root().CallAs<std::vector<orb::client::Ref>>("entries");
   ASSERT_THAT(entries, IsOk());
   ASSERT_THAT(*entries, SizeIs(1));
-  orb::Ref alices = (*entries)[0];
+  orb::client::Ref alices = (*entries)[0];
   EXPECT_EQ(alices.GetAs<std::string>("title").value_or(""), "alice writes");
   absl::Status denied = alices.Set("title", "hijack");
   EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("edit")));
-  std::optional<orb::ErrorInfo> info = orb::ErrorInfoOf(denied);
+  std::optional<orb::client::ErrorInfo> info = orb::client::ErrorInfoOf(denied);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason, "ACL_DENIED");
   EXPECT_EQ(info->gate, "acl");
@@ -120,14 +122,14 @@ TEST_F(ClientTest, BobIsDeniedOnAlicesEntryWithStructuredDetail) {
 }
 
 TEST_F(ClientTest, SecretIsNotFoundLikeAMissingName) {
-  orb::Client client = Connect(kAliceToken);
+  orb::client::Client client = Connect(kAliceToken);
   auto session = Open(client);
   absl::Status secret = session.root().Get("_secret").status();
   absl::Status missing = session.root().Get("no_such_name").status();
   EXPECT_THAT(secret, StatusIs(absl::StatusCode::kNotFound, HasSubstr("_secret")));
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
-  std::optional<orb::ErrorInfo> a = orb::ErrorInfoOf(secret);
-  std::optional<orb::ErrorInfo> b = orb::ErrorInfoOf(missing);
+  std::optional<orb::client::ErrorInfo> a = orb::client::ErrorInfoOf(secret);
+  std::optional<orb::client::ErrorInfo> b = orb::client::ErrorInfoOf(missing);
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_EQ(a->reason, "NAME_NOT_FOUND");
   EXPECT_EQ(a->gate, "olp");
@@ -136,65 +138,65 @@ TEST_F(ClientTest, SecretIsNotFoundLikeAMissingName) {
 }
 
 TEST_F(ClientTest, ClassHandleIsARefWithTheClassView) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
-  absl::StatusOr<orb::Ref> cls = session.root().GetAs<orb::Ref>("Entry");
+  absl::StatusOr<orb::client::Ref> cls = session.root().GetAs<orb::client::Ref>("Entry");
   ASSERT_THAT(cls, IsOk());
   EXPECT_TRUE(cls->is_class());
   EXPECT_EQ(cls->type_name(), "demo.Entry");
   EXPECT_GT(cls->GetAs<int64_t>("max_title_length").value_or(0), 0);
   EXPECT_THAT(cls->Get("title").status(), StatusIs(absl::StatusCode::kNotFound));
-  absl::StatusOr<orb::Description> d = cls->Describe();
+  absl::StatusOr<orb::client::Description> d = cls->Describe();
   ASSERT_THAT(d, IsOk());
   EXPECT_TRUE(d->is_class);
   EXPECT_EQ(d->view, "class");
 }
 
 TEST_F(ClientTest, MethodErrorsAndBadArgumentsCarryTheirDetail) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   absl::Status arity = session.root().Call("add_entry", {"only a title"}).status();
   EXPECT_THAT(arity, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("body")));
-  ASSERT_TRUE(orb::ErrorInfoOf(arity).has_value());
-  EXPECT_EQ(orb::ErrorInfoOf(arity)->gate, "arguments");
+  ASSERT_TRUE(orb::client::ErrorInfoOf(arity).has_value());
+  EXPECT_EQ(orb::client::ErrorInfoOf(arity)->gate, "arguments");
   // The method's own error: the blog refuses an empty title.
   absl::Status method = session.root().Call("add_entry", {"", "body"}).status();
   EXPECT_THAT(method, StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_TRUE(orb::ErrorInfoOf(method).has_value());
-  EXPECT_EQ(orb::ErrorInfoOf(method)->gate, "method");
-  EXPECT_EQ(orb::ErrorInfoOf(method)->method_error_type, "INVALID_ARGUMENT");
+  ASSERT_TRUE(orb::client::ErrorInfoOf(method).has_value());
+  EXPECT_EQ(orb::client::ErrorInfoOf(method)->gate, "method");
+  EXPECT_EQ(orb::client::ErrorInfoOf(method)->method_error_type, "INVALID_ARGUMENT");
   // A client-side error carries no detail.
-  EXPECT_FALSE(orb::ErrorInfoOf(absl::InvalidArgumentError("x")).has_value());
-  EXPECT_FALSE(orb::ErrorInfoOf(absl::OkStatus()).has_value());
+  EXPECT_FALSE(orb::client::ErrorInfoOf(absl::InvalidArgumentError("x")).has_value());
+  EXPECT_FALSE(orb::client::ErrorInfoOf(absl::OkStatus()).has_value());
 }
 
 TEST_F(ClientTest, WrongTokenIsUnauthenticated) {
-  orb::Client client = Connect("mallory-guess");
+  orb::client::Client client = Connect("mallory-guess");
   absl::StatusOr<orb::client::Session> session = client.OpenSession();
   EXPECT_THAT(session, StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST_F(ClientTest, ConnectRefusesContradictoryOptions) {
-  orb::ClientOptions both;
+  orb::client::ClientOptions both;
   both.token = "a";
   both.ticket = "b";
-  EXPECT_THAT(orb::Client::Connect(both), StatusIs(absl::StatusCode::kInvalidArgument));
-  orb::ClientOptions half;
+  EXPECT_THAT(orb::client::Client::Connect(both), StatusIs(absl::StatusCode::kInvalidArgument));
+  orb::client::ClientOptions half;
   half.tls_cert_file = "/nonexistent.pem";
-  EXPECT_THAT(orb::Client::Connect(half), StatusIs(absl::StatusCode::kInvalidArgument));
-  orb::ClientOptions unreadable;
+  EXPECT_THAT(orb::client::Client::Connect(half), StatusIs(absl::StatusCode::kInvalidArgument));
+  orb::client::ClientOptions unreadable;
   unreadable.tls_ca_file = "/nonexistent/ca.pem";
-  EXPECT_THAT(orb::Client::Connect(unreadable),
+  EXPECT_THAT(orb::client::Client::Connect(unreadable),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("/nonexistent/ca.pem")));
 }
 
 TEST_F(ClientTest, DestroyedRefsAreQueuedNotReleasedOneByOne) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   {
-    std::vector<orb::Value> entries;
+    std::vector<orb::client::Value> entries;
     for (int i = 0; i < 5; ++i) {
-      absl::StatusOr<orb::Value> e = session.root().Call("add_entry", {absl::StrCat("t", i), "b"});
+      absl::StatusOr<orb::client::Value> e = session.root().Call("add_entry", {absl::StrCat("t", i), "b"});
       ASSERT_THAT(e, IsOk());
       entries.push_back(*std::move(e));
     }
@@ -209,7 +211,7 @@ TEST_F(ClientTest, DestroyedRefsAreQueuedNotReleasedOneByOne) {
 }
 
 TEST_F(ClientTest, QueuedReleasesGoOutWithTheNextOperation) {
-  orb::Client client = Connect(kBobToken);  // no background flushing
+  orb::client::Client client = Connect(kBobToken);  // no background flushing
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
   EXPECT_EQ(BrokerHandleCount(session, kBobToken), 2);
@@ -224,7 +226,7 @@ TEST_F(ClientTest, QueuedReleasesGoOutWithTheNextOperation) {
 }
 
 TEST_F(ClientTest, BackgroundFlushReleasesAfterTheDelay) {
-  orb::Client client = Connect(kBobToken, absl::Milliseconds(20));
+  orb::client::Client client = Connect(kBobToken, absl::Milliseconds(20));
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
   int count = -1;
@@ -236,70 +238,70 @@ TEST_F(ClientTest, BackgroundFlushReleasesAfterTheDelay) {
 }
 
 TEST_F(ClientTest, CopiesShareOneReferenceAndTwoResultsAreTwo) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
   ASSERT_THAT(session.Flush(), IsOk());
-  absl::StatusOr<orb::Ref> first = session.root().CallAs<orb::Ref>("entry", {"entry-1"});
-  absl::StatusOr<orb::Ref> second = session.root().CallAs<orb::Ref>("entry", {"entry-1"});
+  absl::StatusOr<orb::client::Ref> first = session.root().CallAs<orb::client::Ref>("entry", {"entry-1"});
+  absl::StatusOr<orb::client::Ref> second = session.root().CallAs<orb::client::Ref>("entry", {"entry-1"});
   ASSERT_THAT(first, IsOk());
   ASSERT_THAT(second, IsOk());
-  orb::Ref copy = *first;
+  orb::client::Ref copy = *first;
   EXPECT_EQ(copy, *first);
   EXPECT_EQ(BrokerHandleCount(session, kBobToken), 3);
-  *first = orb::Ref();
+  *first = orb::client::Ref();
   ASSERT_THAT(session.Flush(), IsOk());
   EXPECT_EQ(BrokerHandleCount(session, kBobToken), 3);  // `copy` still holds it
-  copy = orb::Ref();
+  copy = orb::client::Ref();
   ASSERT_THAT(session.Flush(), IsOk());
   EXPECT_EQ(BrokerHandleCount(session, kBobToken), 2);
   EXPECT_EQ(second->GetAs<std::string>("title").value_or(""), "t");
 }
 
 TEST_F(ClientTest, AsyncFormsWithFuturesAndCallbacks) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   std::future<absl::StatusOr<orb::client::Session>> opening = client.OpenSessionAsync();
   absl::StatusOr<orb::client::Session> session = opening.get();
   ASSERT_THAT(session, IsOk());
-  orb::Ref blog = session->root();
+  orb::client::Ref blog = session->root();
 
-  std::future<absl::StatusOr<orb::Value>> title = blog.GetAsync("title");
-  std::future<absl::StatusOr<orb::Value>> added = blog.CallAsync("add_entry", {"async", "b"});
-  absl::StatusOr<orb::Value> t = title.get();
+  std::future<absl::StatusOr<orb::client::Value>> title = blog.GetAsync("title");
+  std::future<absl::StatusOr<orb::client::Value>> added = blog.CallAsync("add_entry", {"async", "b"});
+  absl::StatusOr<orb::client::Value> t = title.get();
   ASSERT_THAT(t, IsOk());
   EXPECT_EQ(t->AsString().value_or(""), "orb demo blog");
-  absl::StatusOr<orb::Value> a = added.get();
+  absl::StatusOr<orb::client::Value> a = added.get();
   ASSERT_THAT(a, IsOk());
-  orb::Ref entry = *a->AsRef();
+  orb::client::Ref entry = *a->AsRef();
   EXPECT_THAT(entry.SetAsync("body", "async body").get(), IsOk());
   EXPECT_THAT(entry.DelAsync("body").get(), IsOk());
   EXPECT_THAT(blog.SetAsync("title", "x").get(), StatusIs(absl::StatusCode::kPermissionDenied));
 
   // A promise: its hand-over is visible to ThreadSanitizer.
-  std::promise<absl::StatusOr<orb::Value>> done;
-  entry.GetAsync("owner", [&](absl::StatusOr<orb::Value> v) { done.set_value(std::move(v)); });
-  absl::StatusOr<orb::Value> owner = done.get_future().get();
+  std::promise<absl::StatusOr<orb::client::Value>> done;
+  entry.GetAsync("owner", [&](absl::StatusOr<orb::client::Value> v) { done.set_value(std::move(v)); });
+  absl::StatusOr<orb::client::Value> owner = done.get_future().get();
   ASSERT_THAT(owner, IsOk());
   EXPECT_EQ(owner->AsString().value_or(""), "bob");
 
-  absl::StatusOr<orb::Description> described = blog.DescribeAsync().get();
+  absl::StatusOr<orb::client::Description> described = blog.DescribeAsync().get();
   ASSERT_THAT(described, IsOk());
   EXPECT_EQ(described->type_name, "demo.Blog");
-  orb::Restriction keep;
+  orb::client::Restriction keep;
   keep.getattr = {"title"};
-  absl::StatusOr<orb::Ref> narrowed = blog.RestrictAsync(keep).get();
+  absl::StatusOr<orb::client::Ref> narrowed = blog.RestrictAsync(keep).get();
   ASSERT_THAT(narrowed, IsOk());
   EXPECT_THAT(narrowed->Get("title"), IsOk());
   EXPECT_THAT(narrowed->Get("entry_count"), StatusIs(absl::StatusCode::kNotFound));
 
   // An async operation keeps its target alive: the Ref may go at once.
-  std::future<absl::StatusOr<orb::Value>> pending = orb::Ref(entry).GetAsync("title");
-  entry = orb::Ref();
+  std::future<absl::StatusOr<orb::client::Value>> pending = orb::client::Ref(entry).GetAsync("title");
+  entry = orb::client::Ref();
   EXPECT_THAT(pending.get(), IsOk());
 }
 
 TEST_F(ClientTest, ManyThreadsShareOneSession) {
-  orb::Client client = Connect(kAliceToken, absl::Milliseconds(5));
+  orb::client::Client client = Connect(kAliceToken, absl::Milliseconds(5));
   auto session = Open(client);
   constexpr int kThreads = 8;
   constexpr int kOps = 40;
@@ -307,10 +309,10 @@ TEST_F(ClientTest, ManyThreadsShareOneSession) {
   std::vector<JoiningThread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      orb::Ref blog = session.root();
+      orb::client::Ref blog = session.root();
       for (int i = 0; i < kOps; ++i) {
-        absl::StatusOr<orb::Ref> entry =
-            blog.CallAs<orb::Ref>("add_entry", {absl::StrCat("t", t, "-", i), "b"});
+        absl::StatusOr<orb::client::Ref> entry =
+            blog.CallAs<orb::client::Ref>("add_entry", {absl::StrCat("t", t, "-", i), "b"});
         if (!entry.ok()) {
           ++failures;
           continue;
@@ -332,15 +334,15 @@ TEST_F(ClientTest, ManyThreadsShareOneSession) {
 }
 
 TEST_F(ClientTest, ClosedSessionFailsFastAndForeignRefsAreRefused) {
-  orb::Client client = Connect(kBobToken);
+  orb::client::Client client = Connect(kBobToken);
   auto first = Open(client);
   auto second = Open(client);
-  orb::Ref other_root = second.root();
+  orb::client::Ref other_root = second.root();
   absl::Status foreign = first.root().Call("add_entry", {other_root, "b"}).status();
   EXPECT_THAT(foreign, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("another session")));
-  EXPECT_FALSE(orb::ErrorInfoOf(foreign).has_value());  // nothing was sent
+  EXPECT_FALSE(orb::client::ErrorInfoOf(foreign).has_value());  // nothing was sent
 
-  orb::Ref root = first.root();
+  orb::client::Ref root = first.root();
   const std::string id = first.id();
   ASSERT_THAT(first.Close(), IsOk());
   EXPECT_THAT(first.Close(), IsOk());
@@ -350,13 +352,13 @@ TEST_F(ClientTest, ClosedSessionFailsFastAndForeignRefsAreRefused) {
   Caller raw(server_, kBobToken);
   raw.set_session(id);
   EXPECT_EQ(raw.GetAttr(root.id(), "title", nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_THAT(orb::Ref().Get("x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(orb::client::Ref().Get("x"), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(ClientTest, SessionMayOutliveItsClientAndMovesClose) {
   std::optional<orb::client::Session> kept;
   {
-    orb::Client client = Connect(kBobToken, absl::Milliseconds(10));
+    orb::client::Client client = Connect(kBobToken, absl::Milliseconds(10));
     kept.emplace(Open(client));
     ASSERT_THAT(kept->root().Call("add_entry", {"t", "b"}), IsOk());
   }
@@ -365,52 +367,52 @@ TEST_F(ClientTest, SessionMayOutliveItsClientAndMovesClose) {
   EXPECT_EQ(BrokerHandleCount(*kept, kBobToken), 1);
   orb::client::Session moved = std::move(*kept);
   EXPECT_THAT(moved.KeepAlive(), IsOk());
-  absl::StatusOr<std::vector<orb::HandleInfo>> handles = moved.ListHandles();
+  absl::StatusOr<std::vector<orb::client::HandleInfo>> handles = moved.ListHandles();
   ASSERT_THAT(handles, IsOk());
   ASSERT_THAT(*handles, SizeIs(1));
   EXPECT_EQ((*handles)[0].type_name, "demo.Blog");
 }
 
-// ---- orb::Value ----
+// ---- orb::client::Value ----
 
 TEST(Value, ConversionsRoundTrip) {
-  orb::Value list = std::vector<int>{1, 2, 3};
+  orb::client::Value list = std::vector<int>{1, 2, 3};
   EXPECT_EQ(list.As<std::vector<int64_t>>().value(), (std::vector<int64_t>{1, 2, 3}));
-  orb::Value map = std::map<std::string, std::string>{{"a", "x"}};
+  orb::client::Value map = std::map<std::string, std::string>{{"a", "x"}};
   EXPECT_EQ((map.As<std::map<std::string, std::string>>().value().at("a")), "x");
-  EXPECT_EQ(orb::Value(2.5).As<double>().value(), 2.5);
-  EXPECT_EQ(orb::Value(7).As<double>().value(), 7.0);  // int -> double is allowed
-  EXPECT_TRUE(orb::Value(nullptr).is_null());
-  EXPECT_EQ(orb::Value(true).As<bool>().value(), true);
-  EXPECT_EQ(orb::Value(orb::Value::Bytes{"\x01\x02"}).AsBytes().value(), "\x01\x02");
-  EXPECT_EQ(orb::Value(std::optional<int>()).As<std::optional<int>>().value(), std::nullopt);
-  EXPECT_EQ(orb::Value(std::optional<int>(4)).As<std::optional<int>>().value(), 4);
-  EXPECT_EQ(orb::Value(orb::Value::List{1, "a", nullptr}).DebugString(), "[1, \"a\", null]");
-  EXPECT_EQ(orb::Value("a"), orb::Value(std::string("a")));
-  EXPECT_NE(orb::Value(1), orb::Value(1.0));
+  EXPECT_EQ(orb::client::Value(2.5).As<double>().value(), 2.5);
+  EXPECT_EQ(orb::client::Value(7).As<double>().value(), 7.0);  // int -> double is allowed
+  EXPECT_TRUE(orb::client::Value(nullptr).is_null());
+  EXPECT_EQ(orb::client::Value(true).As<bool>().value(), true);
+  EXPECT_EQ(orb::client::Value(orb::client::Value::Bytes{"\x01\x02"}).AsBytes().value(), "\x01\x02");
+  EXPECT_EQ(orb::client::Value(std::optional<int>()).As<std::optional<int>>().value(), std::nullopt);
+  EXPECT_EQ(orb::client::Value(std::optional<int>(4)).As<std::optional<int>>().value(), 4);
+  EXPECT_EQ(orb::client::Value(orb::client::Value::List{1, "a", nullptr}).DebugString(), "[1, \"a\", null]");
+  EXPECT_EQ(orb::client::Value("a"), orb::client::Value(std::string("a")));
+  EXPECT_NE(orb::client::Value(1), orb::client::Value(1.0));
 }
 
 TEST(Value, WrongKindsAreClearErrors) {
-  EXPECT_THAT(orb::Value("x").As<int64_t>(),
+  EXPECT_THAT(orb::client::Value("x").As<int64_t>(),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected int, got string"));
-  EXPECT_THAT(orb::Value(1).As<std::string>(),
+  EXPECT_THAT(orb::client::Value(1).As<std::string>(),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected string, got int"));
-  EXPECT_THAT(orb::Value(1.5).As<int>(),
+  EXPECT_THAT(orb::client::Value(1.5).As<int>(),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected int, got double"));
-  EXPECT_THAT((orb::Value(orb::Value::List{1, 2, "three"}).As<std::vector<int>>()),
+  EXPECT_THAT((orb::client::Value(orb::client::Value::List{1, 2, "three"}).As<std::vector<int>>()),
               StatusIs(absl::StatusCode::kInvalidArgument, "element 2: expected int, got string"));
-  EXPECT_THAT((orb::Value(std::map<std::string, int>{{"k", 1}}).As<std::map<std::string, bool>>()),
+  EXPECT_THAT((orb::client::Value(std::map<std::string, int>{{"k", 1}}).As<std::map<std::string, bool>>()),
               StatusIs(absl::StatusCode::kInvalidArgument, "key 'k': expected bool, got int"));
-  EXPECT_THAT(orb::Value(int64_t{1} << 40).As<int>(), StatusIs(absl::StatusCode::kOutOfRange));
-  EXPECT_THAT(orb::Value(-1).As<uint32_t>(), StatusIs(absl::StatusCode::kOutOfRange));
-  EXPECT_THAT(orb::Value("x").AsRef(),
+  EXPECT_THAT(orb::client::Value(int64_t{1} << 40).As<int>(), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(orb::client::Value(-1).As<uint32_t>(), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(orb::client::Value("x").AsRef(),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected handle, got string"));
-  EXPECT_THAT(orb::Value(1).As<std::nullptr_t>(),
+  EXPECT_THAT(orb::client::Value(1).As<std::nullptr_t>(),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected null, got int"));
 }
 
 TEST_F(ClientTest, TypedGetOfTheWrongKindSaysSo) {
-  orb::Client client = Connect("");
+  orb::client::Client client = Connect("");
   auto session = Open(client);
   EXPECT_THAT(session.root().GetAs<int64_t>("title"),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected int, got string"));

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 namespace {

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "policy/acl.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/symbols.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace orb::fuzz {

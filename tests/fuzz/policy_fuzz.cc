@@ -26,8 +26,8 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "orb/v1/policy.pb.h"
-#include "policy/authn.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace orb::fuzz {

@@ -31,17 +31,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
 #include "broker/service/object_broker_service.h"
-#include "broker/type_registry.h"
+#include "orb/broker/type_registry.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "tests/testing/raw_unary_call.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "orb/v1/broker.pb.h"
-#include "policy/authn.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/fuzz/fuzz_input.h"
 
 #ifndef ORB_SOURCE_DIR
@@ -49,6 +49,9 @@
 #endif
 
 namespace orb::fuzz {
+
+using orb::broker::BrokerCore;
+using orb::broker::TypeRegistry;
 namespace {
 
 struct Rpc {
@@ -120,7 +123,7 @@ class Fixture {
     if (!demo::RegisterBlogTypes(*registry).ok()) Finding("cannot register the demo types");
     blog_ = demo::MakeBlog();
     core_ = std::make_unique<BrokerCore>(registry, blog_, loaded.policy, BrokerCore::Options());
-    service_ = std::make_unique<service::ObjectBrokerService>(core_.get());
+    service_ = std::make_unique<broker::ObjectBrokerService>(core_.get());
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.SetMaxReceiveMessageSize(static_cast<int>(loaded.policy->limits().max_message_bytes));
@@ -190,7 +193,7 @@ class Fixture {
  private:
   std::shared_ptr<demo::Blog> blog_;
   std::unique_ptr<BrokerCore> core_;
-  std::unique_ptr<service::ObjectBrokerService> service_;
+  std::unique_ptr<broker::ObjectBrokerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::string sessions_[kIdentities];

@@ -38,21 +38,34 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "broker/binding.h"
-#include "broker/broker_core.h"
-#include "broker/errors.h"
-#include "broker/object.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/broker_core.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/object.h"
 #include "broker/service/object_broker_service.h"
-#include "broker/type_registry.h"
-#include "broker/value_codec.h"
+#include "orb/broker/type_registry.h"
+#include "orb/broker/value_codec.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "orb/v1/broker.pb.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace orb::fuzz {
+
+using orb::broker::AnyDouble;
+using orb::broker::BrokerCore;
+using orb::broker::Bytes;
+using orb::broker::Concurrency;
+using orb::broker::GetErrorInfo;
+using orb::broker::IsValidUtf8;
+using orb::broker::Object;
+using orb::broker::RequestContext;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
+using orb::broker::ValidateIncomingValue;
+using orb::broker::ValueLimits;
 namespace {
 
 // ------------------------------------------------------------ probe type
@@ -416,7 +429,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string wire = in.Rest();
     google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(wire.data()),
                                                   static_cast<int>(wire.size()));
-    stream.SetRecursionLimit(service::kRequestParseRecursionLimit);
+    stream.SetRecursionLimit(broker::kRequestParseRecursionLimit);
     if (request.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage()) {
       // Names the input gives itself reach the gate (odd names, the empty
       // name, '_private'); most inputs call one of the probe's methods.

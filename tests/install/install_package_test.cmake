@@ -21,6 +21,24 @@ foreach(f include/orb/client/client.h include/orb/client/value.h include/orb/cli
     message(FATAL_ERROR "not installed: ${f}")
   endif()
 endforeach()
+# Only the public include trees are installed: no private header of
+# broker/, policy/ or base/ (hot-path internals, tables, the gate).
+foreach(f include/orb/broker/handle_table.h include/orb/broker/session_table.h
+          include/orb/broker/policy_reloader.h include/orb/broker/service
+          include/orb/policy/gate.h include/orb/policy/authorizer.h include/orb/policy/sync.h
+          include/orb/base include/base include/broker include/policy)
+  if(EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "private file installed: ${f}")
+  endif()
+endforeach()
+file(GLOB_RECURSE installed_headers RELATIVE ${prefix}/include ${prefix}/include/orb/broker/*.h
+     ${prefix}/include/orb/policy/*.h ${prefix}/include/orb/demo/*.h)
+foreach(h ${installed_headers})
+  if(NOT EXISTS ${ORB_SOURCE_DIR}/broker/include/${h} AND NOT EXISTS ${ORB_SOURCE_DIR}/policy/include/${h}
+     AND NOT EXISTS ${ORB_SOURCE_DIR}/broker/demo/include/${h})
+    message(FATAL_ERROR "installed header ${h} is not in a public include tree")
+  endif()
+endforeach()
 # Private client sources stay private.
 if(EXISTS ${prefix}/include/orb/client/src OR EXISTS ${prefix}/include/client)
   message(FATAL_ERROR "private client files were installed")
@@ -49,21 +67,21 @@ target_link_libraries(embed_smoke PRIVATE orb::broker orb::demo)
 ]=])
 file(WRITE ${work}/embed-smoke/main.cc [=[
 #include <memory>
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
-#include "broker/service/server.h"
-#include "broker/type_registry.h"
-#include "policy/policy_loader.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
+#include "orb/broker/server.h"
+#include "orb/broker/type_registry.h"
+#include "orb/policy/policy_loader.h"
 int main() {
-  auto registry = std::make_shared<orb::TypeRegistry>();
+  auto registry = std::make_shared<orb::broker::TypeRegistry>();
   if (!orb::demo::RegisterBlogTypes(*registry).ok()) return 1;
   orb::policy::LoadResult policy =
       orb::policy::CompilePolicyText("authentication { allow_anonymous: true }", "inline");
   if (!policy.errors.empty()) return 1;
-  orb::BrokerCore core(registry, orb::demo::MakeBlog(), policy.policy, orb::BrokerCore::Options());
-  orb::service::ServerOptions options;
+  orb::broker::BrokerCore core(registry, orb::demo::MakeBlog(), policy.policy, orb::broker::BrokerCore::Options());
+  orb::broker::ServerOptions options;
   options.listen = "127.0.0.1:0";
-  auto server = orb::service::OrbServer::Start(&core, options);
+  auto server = orb::broker::Server::Start(&core, options);
   if (!server.ok() || (*server)->port() == 0) return 1;
   (*server)->Shutdown();
   return 0;

@@ -12,6 +12,8 @@
 
 namespace orb::testing {
 
+using orb::v1::kErrorInfoTypeUrl;
+
 policy::PolicyPtr DemoPolicy(const std::string& extra) {
   std::string text = ReadSourceFile("examples/blog/policy.textproto") + "\n" + extra;
   policy::LoadResult loaded = policy::CompilePolicyText(
@@ -43,10 +45,10 @@ BrokerServer::BrokerServer(policy::PolicyPtr policy,
   if (!registered.ok()) ADD_FAILURE() << registered;
   core_ = std::make_unique<BrokerCore>(registry_, std::move(root), std::move(policy),
                                        BrokerCore::Options());
-  service::ServerOptions options;
+  broker::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.max_message_bytes = max_message_bytes;
-  auto started = service::OrbServer::Start(core_.get(), options);
+  auto started = broker::Server::Start(core_.get(), options);
   if (!started.ok()) {
     ADD_FAILURE() << "server did not start: " << started.status();
     std::abort();

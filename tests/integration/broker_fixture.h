@@ -9,17 +9,21 @@
 #include <utility>
 #include <vector>
 
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
-#include "broker/service/server.h"
-#include "broker/type_registry.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
+#include "orb/broker/server.h"
+#include "orb/broker/type_registry.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
 #include "orb/v1/error_details.pb.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/policy_loader.h"
 
 namespace orb::testing {
+
+using orb::broker::BrokerCore;
+using orb::broker::Object;
+using orb::broker::TypeRegistry;
 
 inline constexpr char kAliceToken[] = "alice-demo-token";
 inline constexpr char kBobToken[] = "bob-demo-token";
@@ -47,7 +51,7 @@ class BrokerServer {
  private:
   std::shared_ptr<TypeRegistry> registry_;
   std::unique_ptr<BrokerCore> core_;
-  std::unique_ptr<service::OrbServer> server_;
+  std::unique_ptr<broker::Server> server_;
 };
 
 // One caller: a stub plus the credential it sends (none = anonymous).

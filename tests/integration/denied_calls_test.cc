@@ -43,8 +43,8 @@ class DeniedCallsTest : public ::testing::Test {
   // Two member threads, a queue of one, one member call at a time per
   // identity: a single denied call that reached the member threads would
   // make bob's next ones IDENTITY_BUSY and alice's second call BROKER_BUSY.
-  static service::ServerOptions TwoThreads() {
-    service::ServerOptions options;
+  static broker::ServerOptions TwoThreads() {
+    broker::ServerOptions options;
     options.max_member_threads = 2;
     options.max_queued_member_calls = 1;
     return options;

@@ -20,6 +20,8 @@
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
+
+using orb::broker::RequestContext;
 namespace {
 
 using ::testing::HasSubstr;
@@ -266,8 +268,8 @@ TEST_F(FaultsTest, ShutdownDrainsCallsInFlight) {
 // A broker with one member thread and no queue.
 class MemberPool : public ::testing::Test {
  protected:
-  static service::ServerOptions OneThreadNoQueue() {
-    service::ServerOptions options;
+  static broker::ServerOptions OneThreadNoQueue() {
+    broker::ServerOptions options;
     options.max_member_threads = 1;
     options.max_queued_member_calls = 0;
     return options;

@@ -30,14 +30,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "broker/binding.h"
-#include "broker/call_context.h"
-#include "broker/object.h"
-#include "policy/sync.h"
-#include "broker/type_registry.h"
+#include "orb/broker/binding.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/object.h"
+#include "base/sync.h"
+#include "orb/broker/type_registry.h"
 #include "gtest/gtest.h"
 
 namespace orb::testing {
+
+using orb::broker::CallContext;
+using orb::broker::Concurrency;
+using orb::broker::Object;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
 
 class Switchboard {
  public:

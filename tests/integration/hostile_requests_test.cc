@@ -27,16 +27,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "broker/binding.h"
-#include "broker/demo/blog.h"
+#include "orb/broker/binding.h"
+#include "orb/demo/blog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/authn.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/olp.h"
 #include "tests/integration/broker_fixture.h"
 
 namespace orb::testing {
+
+using orb::broker::Object;
+using orb::broker::TypeBuilder;
+using orb::broker::TypeRegistry;
 namespace {
 
 using ::testing::HasSubstr;

@@ -25,7 +25,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
-#include "policy/authn.h"
+#include "orb/policy/authn.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/testing/test_support.h"
 

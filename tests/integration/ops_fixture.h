@@ -17,21 +17,25 @@
 #include <string>
 #include <utility>
 
-#include "broker/broker_core.h"
-#include "broker/demo/blog.h"
-#include "broker/service/server.h"
-#include "broker/type_registry.h"
+#include "orb/broker/broker_core.h"
+#include "orb/demo/blog.h"
+#include "orb/broker/server.h"
+#include "orb/broker/type_registry.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/admin.grpc.pb.h"
 #include "orb/v1/broker.grpc.pb.h"
-#include "policy/authn.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/test_support.h"
 
 
 namespace orb::testing {
+
+using orb::broker::BrokerCore;
+using orb::broker::Object;
+using orb::broker::TypeRegistry;
 
 inline std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,13 +61,13 @@ inline policy::PolicyPtr CompileOrDie(const std::string& text,
 class OpsBroker {
  public:
   OpsBroker(std::shared_ptr<TypeRegistry> registry, std::shared_ptr<Object> root,
-            policy::PolicyPtr policy, service::ServerOptions server_options = {},
+            policy::PolicyPtr policy, broker::ServerOptions server_options = {},
             BrokerCore::Options core_options = {})
       : registry_(std::move(registry)) {
     core_ = std::make_unique<BrokerCore>(registry_, std::move(root), std::move(policy),
                                          std::move(core_options));
     server_options.listen = "127.0.0.1:0";
-    auto started = service::OrbServer::Start(core_.get(), server_options);
+    auto started = broker::Server::Start(core_.get(), server_options);
     if (!started.ok()) {
       ADD_FAILURE() << "server did not start: " << started.status();
       return;
@@ -84,7 +88,7 @@ class OpsBroker {
 
   bool started() const { return server_ != nullptr; }
   BrokerCore& core() { return *core_; }
-  service::OrbServer& server() { return *server_; }
+  broker::Server& server() { return *server_; }
   std::string address() const { return server_ != nullptr ? server_->address() : ""; }
   int port() const { return server_ != nullptr ? server_->port() : 0; }
 
@@ -95,7 +99,7 @@ class OpsBroker {
  private:
   std::shared_ptr<TypeRegistry> registry_;
   std::unique_ptr<BrokerCore> core_;
-  std::unique_ptr<service::OrbServer> server_;
+  std::unique_ptr<broker::Server> server_;
 };
 
 // A client context with a deadline and, optionally, a bearer token.

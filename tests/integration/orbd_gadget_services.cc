@@ -3,11 +3,13 @@
 // can be tested with calls that take as long as a test needs.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "broker/demo/blog.h"
+#include "orb/demo/blog.h"
 #include "broker/orbd/services.h"
 #include "tests/integration/gadget.h"
 
 namespace orb::orbd {
+
+using orb::broker::TypeRegistry;
 
 std::vector<std::string> KnownServices() { return {"blog", "gadget"}; }
 

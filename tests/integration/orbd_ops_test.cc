@@ -14,12 +14,14 @@
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
-#include "policy/authn.h"
+#include "orb/policy/authn.h"
 #include "tests/integration/gadget.h"
 #include "tests/integration/ops_fixture.h"
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
+
+using orb::broker::RedactId;
 namespace {
 
 using ::testing::HasSubstr;

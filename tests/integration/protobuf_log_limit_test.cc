@@ -18,6 +18,8 @@
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
+
+using orb::broker::LogRateLimit;
 namespace {
 
 using ::testing::HasSubstr;
@@ -33,7 +35,7 @@ size_t Count(const std::string& text, const std::string& what) {
 }
 
 TEST(LogRateLimit, OneLineAPeriodWithTheCountHeldBack) {
-  service::LogRateLimit limit(absl::Minutes(1));
+  broker::LogRateLimit limit(absl::Minutes(1));
   const absl::Time start = absl::FromUnixSeconds(1'700'000'000);
   EXPECT_EQ(limit.Admit(start), 0u);
   EXPECT_EQ(limit.Admit(start + absl::Seconds(1)), std::nullopt);
@@ -54,8 +56,8 @@ void Capture(google::protobuf::LogLevel, const char*, int, const std::string& me
 
 TEST(ProtobufLogLimit, PassesOtherMessagesAndOneUtf8LineAMinute) {
   google::protobuf::SetLogHandler(&Capture);
-  service::InstallProtobufLogLimit();
-  service::InstallProtobufLogLimit();  // the second call changes nothing
+  broker::InstallProtobufLogLimit();
+  broker::InstallProtobufLogLimit();  // the second call changes nothing
 
   const std::string bytes = LengthDelimited(3, kNotUtf8);  // GetAttrRequest.name
   std::vector<JoiningThread> threads;

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/policy_reloader.h"
-#include "policy/sync.h"
+#include "base/sync.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/gadget.h"
@@ -19,6 +19,13 @@
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
+
+using orb::broker::AuditRecord;
+using orb::broker::AuditRecordToJson;
+using orb::broker::BrokerCore;
+using orb::broker::PolicyInfo;
+using orb::broker::PolicyReloader;
+using orb::broker::TypeRegistry;
 namespace {
 
 using ::testing::HasSubstr;
@@ -69,10 +76,10 @@ class ReloadTest : public ::testing::Test {
       log_.push_back(line);
     };
     reloader_ = std::make_unique<PolicyReloader>(core_.get(), path_, reload_options);
-    service::ServerOptions options;
+    broker::ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.policy_reloader = reloader_.get();
-    auto started = service::OrbServer::Start(core_.get(), options);
+    auto started = broker::Server::Start(core_.get(), options);
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = *std::move(started);
   }
@@ -136,7 +143,7 @@ class ReloadTest : public ::testing::Test {
   std::shared_ptr<Switchboard> board_;
   std::unique_ptr<BrokerCore> core_;
   std::unique_ptr<PolicyReloader> reloader_;
-  std::unique_ptr<service::OrbServer> server_;
+  std::unique_ptr<broker::Server> server_;
   absl::Mutex audit_mu_;
   std::vector<std::string> audit_ ABSL_GUARDED_BY(audit_mu_);
   std::vector<std::string> log_ ABSL_GUARDED_BY(audit_mu_);

@@ -36,8 +36,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/authn.h"
-#include "policy/sync.h"
+#include "orb/policy/authn.h"
+#include "base/sync.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/testing/joining_thread.h"
 

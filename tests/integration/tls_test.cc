@@ -14,6 +14,11 @@
 #include "tests/integration/ops_fixture.h"
 
 namespace orb::testing {
+
+using orb::client::Client;
+using orb::client::ClientOptions;
+using orb::client::TransportHint;
+using orb::client::TransportHintOf;
 namespace {
 
 using ::testing::HasSubstr;
@@ -37,8 +42,8 @@ class Certificates {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   std::string Pem(const std::string& name) const { return ReadWholeFile(Path(name)); }
 
-  service::ServerOptions Server(bool client_ca, bool require) const {
-    service::ServerOptions options;
+  broker::ServerOptions Server(bool client_ca, bool require) const {
+    broker::ServerOptions options;
     options.tls_cert_file = Path("server.pem");
     options.tls_key_file = Path("server.key");
     if (client_ca) options.tls_client_ca_file = Path("ca.pem");
@@ -397,15 +402,15 @@ TEST_F(TlsTest, ACaFileWithoutACertificateIsAClearClientError) {
 TEST_F(TlsTest, BadTlsFilesAreClearStartupErrors) {
   auto registry = OpsBroker::BlogRegistry();
   BrokerCore core(registry, demo::MakeBlog(), CompileOrDie(MtlsPolicy("")), {});
-  service::ServerOptions options = certs_->Server(false, false);
+  broker::ServerOptions options = certs_->Server(false, false);
   options.listen = "127.0.0.1:0";
   options.tls_key_file = certs_->Path("missing.key");
-  auto started = service::OrbServer::Start(&core, options);
+  auto started = broker::Server::Start(&core, options);
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(std::string(started.status().message()), HasSubstr("missing.key"));
   options = certs_->Server(false, true);
   options.listen = "127.0.0.1:0";
-  started = service::OrbServer::Start(&core, options);
+  started = broker::Server::Start(&core, options);
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(std::string(started.status().message()), HasSubstr("--tls-client-ca"));
 }

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/symbols.h"
 #include "tests/testing/allocation_counting.h"
 
 namespace {

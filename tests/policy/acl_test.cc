@@ -1,4 +1,4 @@
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 
 #include <optional>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 namespace {

@@ -1,4 +1,4 @@
-#include "policy/authn.h"
+#include "orb/policy/authn.h"
 
 #include <string>
 #include <vector>

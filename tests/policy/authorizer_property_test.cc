@@ -16,10 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 #include "policy/authorizer.h"
-#include "policy/olp.h"
-#include "policy/symbols.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 namespace {

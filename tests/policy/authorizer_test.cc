@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/testing/allocation_counting.h"
 
 namespace {

@@ -13,9 +13,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
-#include "policy/symbols.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
+#include "orb/policy/symbols.h"
 #include "tests/testing/allocation_counting.h"
 #include "tests/testing/joining_thread.h"
 

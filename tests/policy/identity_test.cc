@@ -1,8 +1,8 @@
-#include "policy/identity.h"
+#include "orb/policy/identity.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 namespace {

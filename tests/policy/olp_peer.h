@@ -4,7 +4,7 @@
 #define ORB_TESTS_POLICY_OLP_PEER_H_
 
 #include "absl/strings/string_view.h"
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 
 namespace orb::policy {
 

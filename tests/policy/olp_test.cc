@@ -1,7 +1,7 @@
 // Object Lock Profiles: lookup, wildcards, BLOCKED, inheritance, restriction
 // and description. Outcomes that need a lock evaluated go through Decide()
 // against a one-node lineage whose ACL grants alice "view" and "edit" only.
-#include "policy/olp.h"
+#include "orb/policy/olp.h"
 
 #include <string>
 #include <utility>
@@ -9,9 +9,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/acl.h"
+#include "orb/policy/acl.h"
 #include "policy/gate.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 #include "tests/policy/olp_peer.h"
 
 namespace orb::policy {

@@ -10,8 +10,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/authn.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/testing/test_support.h"
 
 namespace orb {

@@ -14,12 +14,12 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "policy/authn.h"
+#include "orb/policy/authn.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "orb/v1/policy.pb.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/policy_loader.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::policy {

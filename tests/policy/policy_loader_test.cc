@@ -1,4 +1,4 @@
-#include "policy/policy_loader.h"
+#include "orb/policy/policy_loader.h"
 
 #include <fstream>
 #include <string>
@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "policy/authn.h"
+#include "orb/policy/authn.h"
 #include "tests/testing/test_support.h"
 #include "tests/policy/olp_peer.h"
 

@@ -1,4 +1,4 @@
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 #include <algorithm>
 #include <optional>
@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "policy/acl.h"
-#include "policy/identity.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/identity.h"
 #include "tests/testing/joining_thread.h"
 
 namespace orb::policy {

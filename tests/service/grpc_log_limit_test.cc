@@ -11,6 +11,9 @@
 #include "gtest/gtest.h"
 
 namespace orb::service {
+
+using orb::broker::GrpcLogLimit;
+using orb::broker::KeyedLogRateLimit;
 namespace {
 
 using ::testing::HasSubstr;

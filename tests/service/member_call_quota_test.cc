@@ -10,13 +10,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker/errors.h"
+#include "orb/broker/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::service {
+
+using orb::broker::GetErrorInfo;
+using orb::broker::MemberCallQuota;
 namespace {
 
 using ::orb::testing::IsOk;

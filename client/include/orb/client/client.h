@@ -5,15 +5,15 @@
 //
 //   #include "orb/client/client.h"
 //
-//   orb::ClientOptions options;
+//   orb::client::ClientOptions options;
 //   options.target = "127.0.0.1:50051";
 //   options.token = "bob-demo-token";            // or options.ticket, or none
-//   absl::StatusOr<orb::Client> client = orb::Client::Connect(options);
-//   absl::StatusOr<orb::Session> session = client->OpenSession();
-//   orb::Ref blog = session->root();
+//   absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
+//   absl::StatusOr<orb::client::Session> session = client->OpenSession();
+//   orb::client::Ref blog = session->root();
 //   absl::StatusOr<std::string> title = blog.GetAs<std::string>("title");
-//   absl::StatusOr<orb::Value> entry = blog.Call("add_entry", {"Hi", "There"});
-//   absl::StatusOr<orb::Ref> ref = entry->AsRef();   // a handle became a Ref
+//   absl::StatusOr<orb::client::Value> entry = blog.Call("add_entry", {"Hi", "There"});
+//   absl::StatusOr<orb::client::Ref> ref = entry->AsRef();   // a handle became a Ref
 //   absl::Status s = ref->Set("body", "edited");
 //   // s: OK as bob, PERMISSION_DENIED (ErrorInfoOf(s)->gate == "acl") on
 //   // someone else's entry.
@@ -55,7 +55,7 @@
 //   credentials, INVALID_ARGUMENT for a bad argument, UNAVAILABLE when the
 //   broker cannot be reached, DEADLINE_EXCEEDED after
 //   ClientOptions::timeout, other codes for the method's own errors).
-//   orb::ErrorInfoOf(status) (orb/client/errors.h) gives the broker's
+//   orb::client::ErrorInfoOf(status) (orb/client/errors.h) gives the broker's
 //   reason, gate and method error type.
 #ifndef ORB_CLIENT_CLIENT_H_
 #define ORB_CLIENT_CLIENT_H_
@@ -76,7 +76,7 @@
 #include "orb/client/value.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 
 namespace client_internal {
 class ClientCore;
@@ -87,7 +87,7 @@ template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
 using StatusCallback = std::function<void(absl::Status)>;
 
-// orb::ClientOptions
+// orb::client::ClientOptions
 struct ClientOptions {
   // host:port of the broker. Default: "127.0.0.1:50051".
   std::string target = "127.0.0.1:50051";
@@ -123,7 +123,7 @@ struct ClientOptions {
 class Session;
 class Ref;
 
-// orb::Description: Describe()'s answer (orb.v1.DescribeResponse).
+// orb::client::Description: Describe()'s answer (orb.v1.DescribeResponse).
 struct Description {
   struct Member {
     std::string op;    // "getattr", "setattr", "delattr", "call"
@@ -145,7 +145,7 @@ struct Description {
   std::vector<OlpEntry> olp;
 };
 
-// orb::Restriction: the names a restricted handle keeps, per operation.
+// orb::client::Restriction: the names a restricted handle keeps, per operation.
 struct Restriction {
   std::vector<std::string> getattr;
   std::vector<std::string> setattr;
@@ -153,7 +153,7 @@ struct Restriction {
   std::vector<std::string> call;
 };
 
-// orb::HandleInfo: one entry of Session::ListHandles().
+// orb::client::HandleInfo: one entry of Session::ListHandles().
 struct HandleInfo {
   std::string id;
   std::string type_name;
@@ -162,7 +162,7 @@ struct HandleInfo {
   bool restricted = false;
 };
 
-// orb::Ref
+// orb::client::Ref
 //
 // A reference to a remote object. A default-constructed Ref is empty: every
 // operation on it is FAILED_PRECONDITION. Every operation renews the
@@ -245,7 +245,7 @@ class Ref {
   std::shared_ptr<const client_internal::RefState> state_;
 };
 
-// orb::Session
+// orb::client::Session
 //
 // One session on the broker, owned by the identity that opened it. Closing
 // (explicitly or by destruction) flushes queued releases, then closes the
@@ -291,7 +291,7 @@ class Session {
   Ref root_;
 };
 
-// orb::Client
+// orb::client::Client
 //
 // A channel to one broker with the caller's credentials. Thread-safe;
 // movable, not copyable. Destroying a Client stops background release

@@ -5,8 +5,8 @@
 // structured detail (an orb.v1.ErrorInfo in the `grpc-status-details-bin`
 // trailer), the status carries it as a payload, and ErrorInfoOf() returns it:
 //
-//   absl::StatusOr<orb::Value> v = blog.Get("_secret");
-//   if (std::optional<orb::ErrorInfo> info = orb::ErrorInfoOf(v.status())) {
+//   absl::StatusOr<orb::client::Value> v = blog.Get("_secret");
+//   if (std::optional<orb::client::ErrorInfo> info = orb::client::ErrorInfoOf(v.status())) {
 //     // info->reason == "NAME_NOT_FOUND", info->gate == "olp"
 //   }
 //
@@ -33,9 +33,9 @@
 #include "absl/status/status.h"
 
 namespace orb {
-inline namespace client {
+namespace client {
 
-// orb::ErrorInfo
+// orb::client::ErrorInfo
 //
 // The broker's structured error detail (orb.v1.ErrorInfo; the reasons and
 // gates are listed in proto/orb/v1/error_details.proto).
@@ -53,13 +53,13 @@ struct ErrorInfo {
   std::map<std::string, std::string> metadata;
 };
 
-// orb::ErrorInfoOf()
+// orb::client::ErrorInfoOf()
 //
 // The ErrorInfo carried by `status`, or std::nullopt when it carries none
 // (OK, a client-side error, or a broker error without detail).
 std::optional<ErrorInfo> ErrorInfoOf(const absl::Status& status);
 
-// orb::TransportHint
+// orb::client::TransportHint
 //
 // A likely cause of a failure to reach the broker, told by the client from
 // gRPC's transport error and its own TLS options (the broker never
@@ -80,7 +80,7 @@ struct TransportHint {
   std::string transport_message;
 };
 
-// orb::TransportHintOf()
+// orb::client::TransportHintOf()
 //
 // The hint the client attached to `status`, or std::nullopt (OK, or any
 // failure that is not one of the mismatches above). For tools that word

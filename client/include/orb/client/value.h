@@ -1,17 +1,17 @@
 // File: orb/client/value.h
 //
-// orb::Value: a dynamically typed value as it crosses the wire (the C++ side
+// orb::client::Value: a dynamically typed value as it crosses the wire (the C++ side
 // of orb.v1.Value): null, bool, int (int64), double, string (UTF-8), bytes,
-// list, map (string keys) or a reference to a remote object (orb::Ref).
+// list, map (string keys) or a reference to a remote object (orb::client::Ref).
 //
-//   orb::Value v = std::vector<int>{1, 2, 3};         // a list of ints
+//   orb::client::Value v = std::vector<int>{1, 2, 3};         // a list of ints
 //   absl::StatusOr<std::vector<int64_t>> xs = v.As<std::vector<int64_t>>();
 //   absl::StatusOr<std::string> s = v.As<std::string>();
 //   // s.status(): INVALID_ARGUMENT "expected string, got list"
 //
 // Conversions from C++: std::nullptr_t, bool, integral types (up to 32-bit
 // unsigned, and every signed type), double and float, const char* and
-// std::string (a string), Value::Bytes (bytes), orb::Ref (a handle),
+// std::string (a string), Value::Bytes (bytes), orb::client::Ref (a handle),
 // std::vector<T> (a list), std::map<std::string, T> (a map) and
 // std::optional<T> (null when empty), for any T that converts.
 //
@@ -24,7 +24,7 @@
 // Thread safety: a Value is a value type. Concurrent const access is safe;
 // mutation needs external synchronization, as for std::string. Copies share
 // nothing mutable (lists and maps are copied; a copied handle is one more
-// owner of the same orb::Ref, see orb/client/client.h).
+// owner of the same orb::client::Ref, see orb/client/client.h).
 #ifndef ORB_CLIENT_VALUE_H_
 #define ORB_CLIENT_VALUE_H_
 
@@ -46,11 +46,11 @@
 #include "absl/strings/string_view.h"
 
 namespace orb {
-// The client API lives in an inline namespace: users write orb::Value,
-// orb::Session, ...; the broker library (orb::broker) has internal types of
+// The client API lives in an inline namespace: users write orb::client::Value,
+// orb::client::Session, ...; the broker library (orb::broker) has internal types of
 // the same short names, and the inline namespace keeps a program that links
 // both free of clashing symbols.
-inline namespace client {
+namespace client {
 
 namespace client_internal {
 struct RefState;
@@ -59,14 +59,14 @@ class SessionCore;
 
 class Value;
 
-// orb::Ref
+// orb::client::Ref
 //
 // A reference to a remote object, valid in the session that received it.
 // Declared here because a Value may hold one; the operations are documented
 // in orb/client/client.h.
 class Ref;
 
-// orb::Value
+// orb::client::Value
 class Value {
  public:
   // The kinds of orb.v1.Value, in wire order.

@@ -27,7 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace orb {
+namespace orb::broker {
 
 struct AuditRecord {
   absl::Time time;
@@ -82,8 +82,6 @@ void RedactIdsInRecord(AuditRecord* record);
 // valid UTF-8 JSON with no raw control character.
 std::string AuditRecordToJson(const AuditRecord& record);
 
-// Escapes `s` as the contents of a JSON string (without the quotes).
-std::string JsonEscape(absl::string_view s);
 
 // Appends records to a file (or standard error), one line each, flushed
 // line by line so a crash loses at most the line being written.
@@ -109,6 +107,6 @@ class AuditLog {
   const bool owned_;
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_AUDIT_H_

@@ -19,7 +19,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 
@@ -91,59 +91,21 @@ class Acl {
   // ACLs of at least this many ACEs are decided through a (principal,
   // permission) index instead of a scan; the answers are identical.
   static constexpr size_t kIndexFromSize = 9;
-  bool indexed() const { return !index_.empty(); }
+  bool indexed() const;
 
  private:
   friend AclResult Permits(absl::Span<const LineageNode>, const Principals&, SymbolId);
 
-  // The decision path's view of one ACE: 16 bytes in one contiguous array,
-  // with the permissions of multi-permission ACEs in another, so that a scan
-  // follows no pointer per ACE.
-  enum class Match : uint8_t { kNothing, kOne, kMany, kAll };
-  struct HotAce {
-    SymbolId principal;
-    SymbolId permission;   // kOne: the permission
-    uint32_t perms_begin;  // kMany: first index in many_perms_
-    uint16_t perms_count;  // kMany: number of ids there (sorted, unique)
-    Match match;
-    bool allow;
-  };
+  // The decision path's own compiled form (a flat ACE array and, for large
+  // ACLs, a (principal, permission) index). Defined in acl.cc: private to
+  // policy/.
+  struct DecisionTable;
 
-  // Large ACLs are not scanned: an open-addressing table maps each
-  // (principal, permission) pair, and (principal, ALL_PERMISSIONS), to the
-  // first ACE granting or denying it, so a decision costs two probes per held
-  // principal instead of one test per ACE. The first match is the smallest
-  // index over those probes, exactly what the in-order scan finds.
-  static constexpr SymbolId kAllPermissionsKey = kNoSymbol;
-  static constexpr uint32_t kNoAce = 0xffffffffu;
-  struct IndexSlot {
-    SymbolId principal;
-    SymbolId permission;  // or kAllPermissionsKey
-    uint32_t ace;         // kNoAce: an empty slot
-  };
-  static uint32_t SlotHash(SymbolId principal, SymbolId permission) {
-    uint32_t h = (principal * 0x9E3779B1u) ^ (permission * 0x85EBCA6Bu);
-    return h ^ (h >> 15);
-  }
-  // The first ACE keyed (principal, permission), or kNoAce.
-  uint32_t FirstAce(SymbolId principal, SymbolId permission) const {
-    for (uint32_t at = SlotHash(principal, permission) & index_mask_;; at = (at + 1) & index_mask_) {
-      const IndexSlot& slot = index_[at];
-      if (slot.ace == kNoAce) return kNoAce;
-      if (slot.principal == principal && slot.permission == permission) return slot.ace;
-    }
-  }
-  void BuildIndex();
-
-  Acl() = default;
+  Acl();
   std::vector<SymbolId> held_;  // one SymbolTable reference per Intern
   std::vector<AceSpec> specs_;
   std::vector<CompiledAce> compiled_;
-  std::vector<HotAce> hot_;
-  std::vector<SymbolId> many_perms_;
-  std::vector<IndexSlot> index_;  // empty: the ACL is scanned
-  uint32_t index_mask_ = 0;       // index_.size() - 1
-  uint64_t principal_mask_ = 0;  // Principals::MaskBit over every ACE principal
+  std::unique_ptr<DecisionTable> table_;
   std::vector<std::string> ace_reprs_;
   std::string repr_;
 };

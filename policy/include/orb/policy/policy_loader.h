@@ -28,9 +28,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "orb/v1/policy.pb.h"
-#include "policy/acl.h"
-#include "policy/authn.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/authn.h"
+#include "orb/policy/olp.h"
 
 namespace orb::policy {
 

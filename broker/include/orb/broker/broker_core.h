@@ -64,13 +64,13 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "broker/audit.h"
+#include "orb/broker/audit.h"
 #include "orb/v1/broker.pb.h"
 #include "orb/v1/type_urls.h"
-#include "policy/identity.h"
-#include "policy/policy_loader.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/policy_loader.h"
 
-namespace orb {
+namespace orb::broker {
 
 class Object;
 class TypeRegistry;
@@ -214,6 +214,6 @@ class BrokerCore {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_BROKER_CORE_H_

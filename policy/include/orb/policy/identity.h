@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 

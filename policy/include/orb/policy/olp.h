@@ -45,7 +45,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "policy/symbols.h"
+#include "orb/policy/symbols.h"
 
 namespace orb::policy {
 

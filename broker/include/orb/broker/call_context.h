@@ -1,10 +1,10 @@
-// orb::CallContext: what a bound member may know about the call that reached
+// orb::broker::CallContext: what a bound member may know about the call that reached
 // it. A method, property accessor or class attribute asks for it by taking a
-// `const orb::CallContext&` as its first parameter (after the object, for
+// `const orb::broker::CallContext&` as its first parameter (after the object, for
 // member functions):
 //
 //   absl::StatusOr<std::shared_ptr<Entry>> Blog::AddEntry(
-//       const orb::CallContext& ctx, std::string title, std::string body);
+//       const orb::broker::CallContext& ctx, std::string title, std::string body);
 //
 // Thread safety: a CallContext lives for one call and is used by the thread
 // running that call. Its accessors are const and safe to call from it.
@@ -16,10 +16,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "policy/identity.h"
-#include "policy/symbols.h"
+#include "orb/policy/identity.h"
+#include "orb/policy/symbols.h"
 
-namespace orb {
+namespace orb::broker {
 
 class CallContext {
  public:
@@ -62,6 +62,6 @@ class CallContext {
   const std::function<absl::Time()>* now_;
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_CALL_CONTEXT_H_

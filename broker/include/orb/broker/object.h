@@ -1,4 +1,4 @@
-// orb::Object: the base class of every C++ object the broker can hand out.
+// orb::broker::Object: the base class of every C++ object the broker can hand out.
 //
 // An Object is a resource, not a value: it is non-copyable, compared by
 // identity, held by std::shared_ptr and never serialized. Remote clients see
@@ -33,10 +33,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
 
-namespace orb {
+namespace orb::broker {
 
 class Object : public std::enable_shared_from_this<Object> {
  public:
@@ -92,6 +92,6 @@ class Object : public std::enable_shared_from_this<Object> {
 
 using ObjectPtr = std::shared_ptr<Object>;
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_OBJECT_H_

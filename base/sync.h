@@ -10,10 +10,10 @@
 // ReaderMutexLock, LockVisible/UnlockVisible, AwaitWithTimeout), never with
 // absl::MutexLock or Mutex::Lock directly: tests/check_visible_locks.sh
 // fails the build's tests when a plain absl lock appears. The header lives
-// in policy/, the lowest layer, so that every layer above can use it; it
+// in base/, below every layer (policy/, broker/, client/ may all use it); it
 // depends on Abseil only.
-#ifndef ORB_POLICY_SYNC_H_
-#define ORB_POLICY_SYNC_H_
+#ifndef ORB_BASE_SYNC_H_
+#define ORB_BASE_SYNC_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -134,4 +134,4 @@ class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
 
 }  // namespace orb
 
-#endif  // ORB_POLICY_SYNC_H_
+#endif  // ORB_BASE_SYNC_H_

@@ -34,9 +34,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/call_context.h"
-#include "broker/object.h"
-#include "broker/type_registry.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/object.h"
+#include "orb/broker/type_registry.h"
 
 namespace orb::demo {
 
@@ -44,7 +44,7 @@ inline constexpr int64_t kMaxTitleLength = 200;
 
 class Entry;
 
-class Blog final : public Object {
+class Blog final : public broker::Object {
  public:
   explicit Blog(std::string title);
 
@@ -55,7 +55,7 @@ class Blog final : public Object {
 
   // A new entry owned by the caller. Errors: PERMISSION_DENIED for an
   // anonymous caller; INVALID_ARGUMENT for a bad title.
-  absl::StatusOr<std::shared_ptr<Entry>> AddEntry(const CallContext& ctx, std::string title,
+  absl::StatusOr<std::shared_ptr<Entry>> AddEntry(const broker::CallContext& ctx, std::string title,
                                                   std::string body)
       ABSL_LOCKS_EXCLUDED(entries_mu_);
   std::vector<std::shared_ptr<Entry>> Entries() const ABSL_LOCKS_EXCLUDED(entries_mu_);
@@ -66,7 +66,7 @@ class Blog final : public Object {
   bool RemoveEntry(const std::string& name) ABSL_LOCKS_EXCLUDED(entries_mu_);
 
  private:
-  friend absl::Status RegisterBlogTypes(TypeRegistry& registry);
+  friend absl::Status RegisterBlogTypes(broker::TypeRegistry& registry);
 
   std::string title_;   // serialized by the broker (access_mutex())
   std::string secret_;  // bound as "_secret", never exposed
@@ -76,7 +76,7 @@ class Blog final : public Object {
   uint64_t next_entry_ ABSL_GUARDED_BY(entries_mu_) = 1;
 };
 
-class Entry final : public Object {
+class Entry final : public broker::Object {
  public:
   Entry(std::string owner, std::string title, std::string body);
 
@@ -100,7 +100,7 @@ class Entry final : public Object {
 
 // Registers demo.Blog and demo.Entry with their bindings, ACLs and OLPs.
 // Errors: as TypeRegistry::Register (e.g. ALREADY_EXISTS when called twice).
-absl::Status RegisterBlogTypes(TypeRegistry& registry);
+absl::Status RegisterBlogTypes(broker::TypeRegistry& registry);
 
 // A new, empty blog to serve as the broker's root.
 std::shared_ptr<Blog> MakeBlog(std::string title = "orb demo blog");

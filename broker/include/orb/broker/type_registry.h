@@ -1,7 +1,7 @@
 // The type registry: which C++ types the broker can hand out, under which
 // remote name, with which members, ACLs, default OLP and concurrency.
 //
-// Types are described with orb::TypeBuilder (binding.h) and added with
+// Types are described with orb::broker::TypeBuilder (binding.h) and added with
 // TypeRegistry::Register(). An object becomes a handle only if its dynamic
 // C++ type is registered here; anything else is refused (no unprofiled
 // objects leave the broker).
@@ -23,12 +23,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "broker/value_codec.h"
+#include "orb/broker/value_codec.h"
 #include "orb/v1/broker.pb.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
 
-namespace orb {
+namespace orb::broker {
 
 // How the broker synchronizes remote access to an object's members.
 enum class Concurrency : uint8_t {
@@ -165,6 +165,6 @@ class TypeRegistry {
   absl::flat_hash_map<std::type_index, const TypeInfo*> by_type_;
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_TYPE_REGISTRY_H_

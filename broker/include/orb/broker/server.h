@@ -1,32 +1,25 @@
-// OrbServer: a running gRPC server for one BrokerCore (orb.v1.ObjectBroker
+// Server: a running gRPC server for one BrokerCore (orb.v1.ObjectBroker
 // and orb.v1.BrokerAdmin), with server reflection and grpc.health.v1 on,
 // plaintext or TLS/mTLS. Used by orbd and
 // by the integration tests (which listen on port 0).
 #ifndef ORB_BROKER_SERVICE_SERVER_H_
 #define ORB_BROKER_SERVICE_SERVER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/broker_core.h"
-#include "broker/policy_reloader.h"
-#include "broker/service/admin_service.h"
-#include "broker/service/calls_in_flight.h"
-#include "broker/service/object_broker_service.h"
-#include "broker/service/worker_pool.h"
-#include "grpcpp/generic/async_generic_service.h"
-#include "grpcpp/server.h"
+#include "orb/broker/broker_core.h"
 
-namespace orb::service {
+namespace orb::broker {
+
+class PolicyReloader;
 
 struct ServerOptions {
-  // host:port to listen on; port 0 picks a free port (see OrbServer::port()).
+  // host:port to listen on; port 0 picks a free port (see Server::port()).
   std::string listen = "127.0.0.1:50051";
   // TLS: PEM files. With cert and key set the server speaks TLS only.
   std::string tls_cert_file;
@@ -54,51 +47,36 @@ struct ServerOptions {
 };
 
 // Thread safety: Shutdown() and Wait() may be called from any thread.
-class OrbServer {
+class Server {
  public:
   // Starts serving `core` (which must outlive the server). The first Start
   // in a process also installs InstallProtobufLogLimit(). Errors:
   // INVALID_ARGUMENT for unreadable TLS files or a bad address,
   // UNAVAILABLE when the address cannot be bound (e.g. in use).
-  static absl::StatusOr<std::unique_ptr<OrbServer>> Start(BrokerCore* core,
+  static absl::StatusOr<std::unique_ptr<Server>> Start(BrokerCore* core,
                                                           const ServerOptions& options);
-  ~OrbServer();
+  ~Server();
 
   // The bound port (useful with port 0) and "host:port".
-  int port() const { return port_; }
-  const std::string& address() const { return address_; }
+  int port() const;
+  const std::string& address() const;
 
   // Marks the server NOT_SERVING, stops accepting calls and connections,
   // lets calls in flight finish for up to `grace`, then cancels the rest.
   // Returns as soon as no call is left: connections without a call, health
   // Watch streams and reflection streams are closed then, without waiting
   // for their clients. Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5)) ABSL_LOCKS_EXCLUDED(mu_);
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
 
   // Blocks until the server has shut down.
   void Wait();
 
  private:
-  OrbServer(BrokerCore* core, absl::Duration sweep) : core_(core), sweep_interval_(sweep) {}
-  void SweepLoop() ABSL_LOCKS_EXCLUDED(mu_);
-
-  BrokerCore* const core_;
-  const absl::Duration sweep_interval_;
-  // Declared before the services and the server: destroyed after them.
-  CallsInFlight calls_;
-  std::unique_ptr<WorkerPool> member_pool_;
-  std::unique_ptr<ObjectBrokerService> service_;
-  std::unique_ptr<BrokerAdminService> admin_service_;
-  std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
-  std::string address_;
-  std::thread sweeper_;
-
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace orb::service
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_SERVICE_SERVER_H_

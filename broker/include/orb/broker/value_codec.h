@@ -4,15 +4,15 @@
 // ValueCodec<T> converts one C++ type. Built in:
 //   bool; integral types (range-checked; from int only); double and float
 //   (from int or double; NaN and infinities refused, and for float any
-//   magnitude beyond float's largest); orb::AnyDouble (a
-//   double that accepts NaN/inf); std::string (UTF-8 string); orb::Bytes;
+//   magnitude beyond float's largest); orb::broker::AnyDouble (a
+//   double that accepts NaN/inf); std::string (UTF-8 string); orb::broker::Bytes;
 //   std::vector<T>; std::map<std::string, T>; std::optional<T> (null or an
 //   omitted argument is std::nullopt); std::shared_ptr<U> for U derived from
-//   orb::Object (a handle of the caller's session going in, a new handle
+//   orb::broker::Object (a handle of the caller's session going in, a new handle
 //   going out; null <-> null value); orb::v1::Value itself (raw).
 // A program may specialize ValueCodec for its own value types:
 //
-//   template <> struct orb::ValueCodec<Point> {
+//   template <> struct orb::broker::ValueCodec<Point> {
 //     static std::string TypeName() { return "point"; }
 //     static absl::Status Decode(const v1::Value& in, Invocation& inv,
 //                                absl::string_view what, Point* out);
@@ -44,12 +44,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "broker/call_context.h"
-#include "broker/errors.h"
-#include "broker/object.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/object.h"
 #include "orb/v1/value.pb.h"
 
-namespace orb {
+namespace orb::broker {
 
 class TypeInfo;
 class TypeRegistry;
@@ -468,6 +468,6 @@ struct ValueCodec<v1::Value> {
   static absl::Status Encode(const v1::Value& in, Invocation& inv, v1::Value* out);
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_VALUE_CODEC_H_

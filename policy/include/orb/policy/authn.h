@@ -18,7 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "orb/v1/policy.pb.h"
-#include "policy/identity.h"
+#include "orb/policy/identity.h"
 
 namespace orb::policy {
 

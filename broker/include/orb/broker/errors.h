@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "orb/v1/error_details.pb.h"
 
-namespace orb {
+namespace orb::broker {
 
 // The wire text of a reason ("NAME_NOT_FOUND") and of a gate ("olp").
 const std::string& ReasonText(v1::ErrorReason reason);
@@ -41,6 +41,6 @@ absl::Status MethodError(const absl::Status& status);
 // Shorthand for INVALID_ARGUMENT / BAD_ARGUMENT / arguments.
 absl::Status ArgumentError(absl::string_view message);
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_ERRORS_H_

@@ -1,6 +1,6 @@
 // The binding API: describe a C++ type to the broker in a few lines.
 //
-//   orb::TypeBuilder<Blog> t("demo.Blog");
+//   orb::broker::TypeBuilder<Blog> t("demo.Blog");
 //   t.Attribute("title", &Blog::title_)                       // data member
 //    .Property("entry_count", &Blog::entry_count)              // getter only
 //    .Property("title2", &Blog::title, &Blog::set_title, &Blog::del_title)
@@ -10,7 +10,7 @@
 //    .Acl({orb::policy::AceSpec::Allow("system.Everyone", "view"), ...})
 //    .DynamicAcl([](const Blog& b) { return std::vector<policy::AceSpec>{...}; })
 //    .Olp(olp)                          // default OLP; the policy file's wins
-//    .Concurrency(orb::Concurrency::kSerialized)
+//    .Concurrency(orb::broker::Concurrency::kSerialized)
 //    .NonBlocking();                    // members return promptly: run inline
 //   absl::Status s = registry.Register(std::move(t));
 //
@@ -21,11 +21,11 @@
 //
 // Callables. Wherever a member function is accepted, a lambda or function
 // taking `T&` (or `const T&`) first works too. Any of them may take a
-// `const orb::CallContext&` right after the object (class-view callables:
+// `const orb::broker::CallContext&` right after the object (class-view callables:
 // as their first parameter) to learn the caller, deadline and cancellation.
 //
 // Parameters are converted with ValueCodec (value_codec.h): bool, integers,
-// double (orb::AnyDouble to accept NaN/inf), std::string, orb::Bytes,
+// double (orb::broker::AnyDouble to accept NaN/inf), std::string, orb::broker::Bytes,
 // std::vector<T>, std::map<std::string, T>, std::optional<T> (may be
 // omitted), std::shared_ptr<U> (a handle of the caller's own session),
 // orb::v1::Value. Parameters are taken by value or by const reference.
@@ -72,15 +72,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "broker/call_context.h"
-#include "broker/errors.h"
-#include "broker/object.h"
-#include "broker/type_registry.h"
-#include "broker/value_codec.h"
-#include "policy/acl.h"
-#include "policy/olp.h"
+#include "orb/broker/call_context.h"
+#include "orb/broker/errors.h"
+#include "orb/broker/object.h"
+#include "orb/broker/type_registry.h"
+#include "orb/broker/value_codec.h"
+#include "orb/policy/acl.h"
+#include "orb/policy/olp.h"
 
-namespace orb {
+namespace orb::broker {
 
 // The non-template part of TypeBuilder<T>.
 class TypeBuilderBase {
@@ -402,11 +402,11 @@ MemberBinding::Deleter MakeDeleter(F f) {
 
 }  // namespace binding_internal
 
-// Describes T (derived from orb::Object) for TypeRegistry::Register().
+// Describes T (derived from orb::broker::Object) for TypeRegistry::Register().
 // Every method returns *this for chaining.
 template <typename T>
 class TypeBuilder : public TypeBuilderBase {
-  static_assert(std::is_base_of_v<Object, T>, "registered types derive from orb::Object");
+  static_assert(std::is_base_of_v<Object, T>, "registered types derive from orb::broker::Object");
 
  public:
   // `name` is the remote type name, e.g. "demo.Blog" (letters, digits, '_'
@@ -497,7 +497,7 @@ class TypeBuilder : public TypeBuilderBase {
   // its class node followed by the lineage of the object it was read from.
   template <typename U>
   TypeBuilder& ClassObject(std::string name) {
-    static_assert(std::is_base_of_v<Object, U>, "U must derive from orb::Object");
+    static_assert(std::is_base_of_v<Object, U>, "U must derive from orb::broker::Object");
     MemberBinding m;
     m.name = std::move(name);
     m.kind = MemberBinding::Kind::kClassObject;
@@ -534,7 +534,7 @@ class TypeBuilder : public TypeBuilderBase {
     return *this;
   }
 
-  TypeBuilder& Concurrency(orb::Concurrency c) {
+  TypeBuilder& Concurrency(orb::broker::Concurrency c) {
     SetConcurrency(c);
     return *this;
   }
@@ -593,6 +593,6 @@ class TypeBuilder : public TypeBuilderBase {
   }
 };
 
-}  // namespace orb
+}  // namespace orb::broker
 
 #endif  // ORB_BROKER_BINDING_H_
