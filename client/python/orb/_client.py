@@ -9,7 +9,6 @@ renews the session's lease while the connection is idle.
 """
 from __future__ import annotations
 
-import collections
 import threading
 import time
 import weakref
@@ -18,13 +17,13 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 import grpc
 
 from . import _common
-from ._errors import ConnectionClosed, EncodeError, NameNotFound
+from ._errors import ConnectionClosed, NameNotFound
 from ._transport import Op, UnaryTransport
-from ._values import decode, encode
+from ._values import decode
 from .v1 import broker_pb2, value_pb2
 
 
-class Proxy:
+class Proxy(_common.ProxyBase):
     """A remote object. ``p.name`` reads an attribute (GetAttr), ``p.name =
     v`` writes it (SetAttr), ``del p.name`` deletes it (DelAttr) and
     ``p.method(*args, **kwargs)`` calls a method (Call; fetching ``p.method``
@@ -32,13 +31,8 @@ class Proxy:
     caller may use now. Two proxies are equal when they name the same handle
     of the same connection."""
 
-    __slots__ = ("_orb_conn", "_orb_ref", "_orb_restricted", "__weakref__")
-
-    def __init__(self, conn: "Connection", ref: value_pb2.HandleRef,
-                 restricted: bool = False) -> None:
-        object.__setattr__(self, "_orb_conn", conn)
-        object.__setattr__(self, "_orb_ref", ref)
-        object.__setattr__(self, "_orb_restricted", restricted)
+    __slots__ = ()
+    _orb_repr_name = "orb.Proxy"
 
     def __getattr__(self, name: str) -> Any:
         if _common.is_python_probe(name):
@@ -53,28 +47,6 @@ class Proxy:
 
     def __dir__(self) -> List[str]:
         return self._orb_conn._describe(self).allowed()
-
-    def __repr__(self) -> str:
-        ref = self._orb_ref
-        kind = "class " if ref.is_class else ""
-        extra = " restricted" if self._orb_restricted else ""
-        return f"<orb.Proxy {kind}{ref.type_name} #{_common.short_id(ref.id)}{extra}>"
-
-    def __eq__(self, other: object) -> bool:
-        return (type(other) is Proxy and other._orb_conn is self._orb_conn
-                and other._orb_ref.id == self._orb_ref.id)
-
-    def __hash__(self) -> int:
-        return hash(self._orb_ref.id)
-
-    def __reduce__(self):
-        raise TypeError("an orb proxy cannot be pickled: its handle is valid only in its session")
-
-    def __del__(self) -> None:
-        try:
-            self._orb_conn._drop(self._orb_ref.id)
-        except Exception:  # interpreter shutdown, half-built proxy
-            pass
 
 
 class Method:
@@ -93,7 +65,7 @@ class Method:
         return f"<orb.Method {self._proxy._orb_ref.type_name}.{self._name}>"
 
 
-class Connection:
+class Connection(_common.ConnectionBase):
     """A session with a broker (from orb.connect). Use it as a context
     manager or call close(); closing releases every handle of the session.
 
@@ -101,20 +73,13 @@ class Connection:
     anonymous), ``principals``, ``features``, ``lease_seconds``, ``timeout``
     (the default deadline of every operation, seconds or None)."""
 
+    _proxy_type = Proxy
+
     def __init__(self, transport: UnaryTransport, opened: broker_pb2.OpenSessionResponse,
                  timeout: Optional[float]) -> None:
-        self._transport = transport
-        self._session = opened.session
-        self.timeout = timeout
-        self.userid: str = opened.userid
-        self.principals: Tuple[str, ...] = tuple(opened.principals)
-        self.features: Tuple[str, ...] = tuple(opened.features)
-        self.lease_seconds: int = opened.lease_seconds
-        self._closed = False
+        self._init_session(transport, opened, timeout)
         self._close_lock = threading.Lock()
-        self._releases: collections.deque = collections.deque()
         self._methods: Dict[Any, FrozenSet[str]] = {}  # method names per (type, view)
-        self._last_call = time.monotonic()
         self._stop = threading.Event()
         self.root: Proxy = Proxy(self, opened.root)
         self._housekeeper = threading.Thread(target=_housekeeping, args=(weakref.ref(self),
@@ -122,10 +87,6 @@ class Connection:
         self._housekeeper.start()
 
     # --- public ---------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def close(self) -> None:
         """Closes the session (every handle is released) and the channel.
@@ -199,20 +160,6 @@ class Connection:
         return self._transport.run(self._session, ops,
                                    _common.absolute_deadline(self.timeout))
 
-    def _make_proxy(self, ref: value_pb2.HandleRef) -> Proxy:
-        return Proxy(self, ref)
-
-    def _handle_of(self, obj: Any) -> Optional[value_pb2.HandleRef]:
-        if type(obj) is not Proxy:
-            return None
-        if obj._orb_conn is not self:
-            raise EncodeError("a proxy of another connection cannot be sent: handles are "
-                              "valid only in their own session")
-        return obj._orb_ref
-
-    def _encode(self, obj: Any, path: str) -> value_pb2.Value:
-        return encode(obj, self._handle_of, 0, path)
-
     def _method_key(self, proxy: Proxy) -> Any:
         ref = proxy._orb_ref
         return ref.id if proxy._orb_restricted else (ref.type_name, ref.is_class)
@@ -255,10 +202,6 @@ class Connection:
     def _restrict(self, proxy: Proxy, keep: dict) -> Proxy:
         (ref,) = self._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
         return Proxy(self, ref, restricted=True)
-
-    def _drop(self, handle_id: str) -> None:
-        if not self._closed:
-            self._releases.append(handle_id)
 
 
 def _housekeeping(conn_ref: "weakref.ref[Connection]", stop: threading.Event) -> None:

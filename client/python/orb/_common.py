@@ -3,12 +3,16 @@ Describe answers as Python objects, and the housekeeping intervals."""
 from __future__ import annotations
 
 import contextlib
+import collections
 import contextvars
 import time
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
+
+from ._errors import EncodeError
+from ._values import encode
 
 # How often queued releases are sent (seconds); and a lease is renewed when
 # a third of it passed without a call.
@@ -169,3 +173,86 @@ def is_python_probe(name: str) -> bool:
     locally (AttributeError), never sent."""
     return (name.startswith("__") and name.endswith("__")) or name.startswith(
         ("_ipython_", "_repr_")) or name in ("_fields", "_asdict", "_orb_conn", "_orb_ref")
+
+
+class ProxyBase:
+    """What orb.Proxy and orb.aio.AioProxy share: the handle they name, its
+    connection, identity (equal when naming the same handle of the same
+    connection), a short repr, no pickling, and the handle given back to
+    the connection when the proxy is collected. Subclasses set
+    ``_orb_repr_name`` and define the attribute protocol."""
+
+    __slots__ = ("_orb_conn", "_orb_ref", "_orb_restricted", "__weakref__")
+    _orb_repr_name = "orb.Proxy"
+
+    def __init__(self, conn, ref, restricted: bool = False) -> None:
+        object.__setattr__(self, "_orb_conn", conn)
+        object.__setattr__(self, "_orb_ref", ref)
+        object.__setattr__(self, "_orb_restricted", restricted)
+
+    def __repr__(self) -> str:
+        ref = self._orb_ref
+        kind = "class " if ref.is_class else ""
+        extra = " restricted" if self._orb_restricted else ""
+        return f"<{self._orb_repr_name} {kind}{ref.type_name} #{short_id(ref.id)}{extra}>"
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is type(self) and other._orb_conn is self._orb_conn
+                and other._orb_ref.id == self._orb_ref.id)
+
+    def __hash__(self) -> int:
+        return hash(self._orb_ref.id)
+
+    def __reduce__(self):
+        raise TypeError("an orb proxy cannot be pickled: its handle is valid only in its session")
+
+    def __del__(self) -> None:
+        try:
+            self._orb_conn._drop(self._orb_ref.id)
+        except Exception:  # interpreter shutdown, half-built proxy
+            pass
+
+
+class ConnectionBase:
+    """What orb.Connection and orb.aio.AioConnection share: the session's
+    facts from OpenSession, the default timeout, and the queue of handles
+    whose proxies were collected (released in the background)."""
+
+    def _init_session(self, transport, opened, timeout: Optional[float]) -> None:
+        self._transport = transport
+        self._session = opened.session
+        self.timeout = timeout
+        self.userid: str = opened.userid
+        self.principals: Tuple[str, ...] = tuple(opened.principals)
+        self.features: Tuple[str, ...] = tuple(opened.features)
+        self.lease_seconds: int = opened.lease_seconds
+        self._closed = False
+        self._releases: collections.deque = collections.deque()
+        self._last_call = time.monotonic()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _drop(self, handle_id: str) -> None:
+        if not self._closed:
+            self._releases.append(handle_id)
+
+    # The proxy class of this connection (set by each subclass).
+    _proxy_type: type = ProxyBase
+
+    def _handle_of(self, obj):
+        """The handle `obj` names when it is a proxy of this connection (None
+        for any other value); a proxy of another connection cannot be sent."""
+        if type(obj) is not self._proxy_type:
+            return None
+        if obj._orb_conn is not self:
+            raise EncodeError("a proxy of another connection cannot be sent: handles are "
+                              "valid only in their own session")
+        return obj._orb_ref
+
+    def _encode(self, obj, path: str):
+        return encode(obj, self._handle_of, 0, path)
+
+    def _make_proxy(self, ref):
+        return self._proxy_type(self, ref)

@@ -26,7 +26,6 @@ background task); the lease is renewed while the connection is open.
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
 from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
 
@@ -35,9 +34,9 @@ import grpc.aio
 
 from . import _common
 from ._common import Description, deadline  # noqa: F401  (orb.aio.deadline)
-from ._errors import ConnectionClosed, EncodeError
+from ._errors import ConnectionClosed
 from ._transport import AioUnaryTransport, Op, Ref
-from ._values import decode, encode
+from ._values import decode
 from .v1 import broker_pb2, value_pb2
 
 __all__ = ["connect", "AioConnection", "AioProxy", "Pending", "getattr", "setattr", "delattr",
@@ -46,18 +45,13 @@ __all__ = ["connect", "AioConnection", "AioProxy", "Pending", "getattr", "setatt
 _builtin_getattr = getattr
 
 
-class AioProxy:
+class AioProxy(_common.ProxyBase):
     """A remote object for asyncio: ``await p.name``, ``await
     p.method(...)``, ``await p.a(x).b``. Equal when naming the same handle of
     the same connection."""
 
-    __slots__ = ("_orb_conn", "_orb_ref", "_orb_restricted", "__weakref__")
-
-    def __init__(self, conn: "AioConnection", ref: value_pb2.HandleRef,
-                 restricted: bool = False) -> None:
-        object.__setattr__(self, "_orb_conn", conn)
-        object.__setattr__(self, "_orb_ref", ref)
-        object.__setattr__(self, "_orb_restricted", restricted)
+    __slots__ = ()
+    _orb_repr_name = "orb.aio.AioProxy"
 
     def __getattr__(self, name: str) -> "Pending":
         if _common.is_python_probe(name):
@@ -75,28 +69,6 @@ class AioProxy:
     def __dir__(self) -> List[str]:
         d = self._orb_conn._described.get(self._orb_ref.id)
         return d.allowed() if d is not None else []
-
-    def __repr__(self) -> str:
-        ref = self._orb_ref
-        kind = "class " if ref.is_class else ""
-        extra = " restricted" if self._orb_restricted else ""
-        return f"<orb.aio.AioProxy {kind}{ref.type_name} #{_common.short_id(ref.id)}{extra}>"
-
-    def __eq__(self, other: object) -> bool:
-        return (type(other) is AioProxy and other._orb_conn is self._orb_conn
-                and other._orb_ref.id == self._orb_ref.id)
-
-    def __hash__(self) -> int:
-        return hash(self._orb_ref.id)
-
-    def __reduce__(self):
-        raise TypeError("an orb proxy cannot be pickled: its handle is valid only in its session")
-
-    def __del__(self) -> None:
-        try:
-            self._orb_conn._drop(self._orb_ref.id)
-        except Exception:
-            pass
 
 
 class Pending:
@@ -136,29 +108,18 @@ class Pending:
         return "<orb.aio.Pending " + " → ".join(op.step() for op in self._ops) + ">"
 
 
-class AioConnection:
+class AioConnection(_common.ConnectionBase):
     """A session for asyncio (from orb.aio.connect): ``async with`` or
     ``await conn.close()``. Same attributes as orb.Connection."""
 
+    _proxy_type = AioProxy
+
     def __init__(self, transport: AioUnaryTransport, opened: broker_pb2.OpenSessionResponse,
                  timeout: Optional[float]) -> None:
-        self._transport = transport
-        self._session = opened.session
-        self.timeout = timeout
-        self.userid: str = opened.userid
-        self.principals: Tuple[str, ...] = tuple(opened.principals)
-        self.features: Tuple[str, ...] = tuple(opened.features)
-        self.lease_seconds: int = opened.lease_seconds
-        self._closed = False
-        self._releases: collections.deque = collections.deque()
+        self._init_session(transport, opened, timeout)
         self._described: Dict[str, Description] = {}
-        self._last_call = time.monotonic()
         self.root = AioProxy(self, opened.root)
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def close(self) -> None:
         """Closes the session (every handle released) and the channel."""
@@ -208,20 +169,6 @@ class AioConnection:
         if self._closed:
             raise ConnectionClosed("the connection is closed")
 
-    def _handle_of(self, obj: Any) -> Optional[value_pb2.HandleRef]:
-        if type(obj) is not AioProxy:
-            return None
-        if obj._orb_conn is not self:
-            raise EncodeError("a proxy of another connection cannot be sent: handles are "
-                              "valid only in their own session")
-        return obj._orb_ref
-
-    def _encode(self, obj: Any, path: str) -> value_pb2.Value:
-        return encode(obj, self._handle_of, 0, path)
-
-    def _make_proxy(self, ref: value_pb2.HandleRef) -> AioProxy:
-        return AioProxy(self, ref)
-
     async def _run(self, ops: Sequence[Op]) -> List[Any]:
         if self._closed:
             raise ConnectionClosed("the connection is closed", step=ops[-1].step())
@@ -235,10 +182,6 @@ class AioConnection:
         # released when collected (right after this returns).
         decoded = [decode(r, self._make_proxy) for r in results]
         return decoded[-1]
-
-    def _drop(self, handle_id: str) -> None:
-        if not self._closed:
-            self._releases.append(handle_id)
 
     async def _housekeeping(self) -> None:
         while not self._closed:
