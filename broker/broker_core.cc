@@ -29,7 +29,7 @@ namespace orb::broker {
 namespace {
 
 constexpr char kProtocol[] = "orb.v1";
-constexpr uint32_t kProtocolRevision = 1;
+constexpr uint32_t kProtocolRevision = 2;
 constexpr size_t kMaxNameBytes = 256;
 // A lineage longer than this is treated as a cycle (objects wired into a
 // loop by mistake) and refused.
@@ -667,7 +667,7 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
   resp->set_lease_seconds(limits.session_ttl_seconds);
   resp->set_protocol(kProtocol);
   resp->set_protocol_revision(kProtocolRevision);
-  for (const char* feature : {"describe", "restrict", "kwargs", "class-handles", "release-many"}) {
+  for (const char* feature : {"describe", "restrict", "kwargs", "class-handles", "release-many", "batch"}) {
     resp->add_features(feature);
   }
   resp->set_userid(ctx.identity.userid);

@@ -75,6 +75,8 @@ absl::string_view ValueKindName(const v1::Value& value) {
       return "map";
     case v1::Value::kHandle:
       return value.handle().is_class() ? "class handle" : "handle";
+    case v1::Value::kResult:
+      return "result reference";
     case v1::Value::KIND_NOT_SET:
       break;
   }
@@ -121,6 +123,13 @@ absl::Status ValidateNode(const v1::Value& value, const ValueLimits& limits,
       return absl::OkStatus();
     case v1::Value::kHandle:
       return check_handle ? check_handle(value.handle()) : absl::OkStatus();
+    case v1::Value::kResult:
+      // A Batch replaces every reference before the operation runs; one
+      // that reaches here was sent outside a Batch.
+      return OrbError(absl::StatusCode::kInvalidArgument,
+                      absl::StrCat(what, ": a result reference ({\"result\": ", value.result(),
+                                   "}) is valid only inside a Batch"),
+                      v1::BAD_VALUE, v1::GATE_ARGUMENTS);
     case v1::Value::kListValue:
     case v1::Value::kMapValue: {
       if (depth + 1 > limits.max_depth) {

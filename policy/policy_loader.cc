@@ -72,6 +72,7 @@ constexpr LimitBound kLimitBounds[] = {
     {"max_message_bytes", 1024, 2'147'483'647},
     {"session_ttl_seconds", 1, 7 * 24 * 60 * 60},
     {"max_member_calls_per_identity", 1, 1'000'000},
+    {"max_batch_operations", 1, 10'000},
 };
 
 // Where a message sits in the policy text: its parse-info subtree and the
@@ -1177,6 +1178,7 @@ LoadResult PolicyCompiler::Finish() {
     if (l.max_member_calls_per_identity() != 0) {
       limits.max_member_calls_per_identity = l.max_member_calls_per_identity();
     }
+    if (l.max_batch_operations() != 0) limits.max_batch_operations = l.max_batch_operations();
 
     for (int i = 0; i < policy_.type_size(); ++i) {
       const orb::v1::TypePolicy& type = policy_.type(i);

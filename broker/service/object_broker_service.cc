@@ -42,7 +42,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
-    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, bool runs_members,
+    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, MemberThreads threads,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
   CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -96,8 +96,10 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     }
   };
   DeferredCall deferred;
-  if (runs_members && members_ != nullptr) request_context.defer = &deferred;
-  {
+  if (threads == MemberThreads::kWhenBlocking && members_ != nullptr) {
+    request_context.defer = &deferred;
+  }
+  if (threads != MemberThreads::kAlways || members_ == nullptr) {
     Response response;
     absl::Status result = (core_->*method)(request_context, request, &response);
     if (!deferred.pending()) {
@@ -120,7 +122,7 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   auto run = [core = core_, method, finish, request = std::move(request),
               request_context = std::move(request_context), deferred = std::move(deferred),
               slot = *std::move(counted), in_flight = std::move(in_flight)]() mutable {
-    request_context.defer = &deferred;
+    request_context.defer = deferred.pending() ? &deferred : nullptr;
     Response response;
     absl::Status result = (core->*method)(request_context, request, &response);
     // Before the answer: a client that has its answer may call again at
@@ -138,25 +140,25 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   return reactor;
 }
 
-// Members: whether the RPC may run bound C++ code (then a member that may
-// block goes to the worker pool).
-#define ORB_RAW_METHOD(Name, Members)                                                          \
+// Threads: where the RPC's core method runs (see MemberThreads).
+#define ORB_RAW_METHOD(Name, Threads)                                                           \
   grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
-    return Handle<v1::Name##Request, v1::Name##Response>(c, in, out, #Name, Members,            \
-                                                         &BrokerCore::Name);                    \
+    return Handle<v1::Name##Request, v1::Name##Response>(                                       \
+        c, in, out, #Name, MemberThreads::Threads, &BrokerCore::Name);                          \
   }
 
-ORB_RAW_METHOD(OpenSession, false)
-ORB_RAW_METHOD(CloseSession, false)
-ORB_RAW_METHOD(KeepAlive, false)
-ORB_RAW_METHOD(GetAttr, true)
-ORB_RAW_METHOD(SetAttr, true)
-ORB_RAW_METHOD(DelAttr, true)
-ORB_RAW_METHOD(Call, true)
-ORB_RAW_METHOD(Release, false)
-ORB_RAW_METHOD(ListHandles, false)
-ORB_RAW_METHOD(Describe, false)
-ORB_RAW_METHOD(Restrict, false)
+ORB_RAW_METHOD(OpenSession, kNever)
+ORB_RAW_METHOD(CloseSession, kNever)
+ORB_RAW_METHOD(KeepAlive, kNever)
+ORB_RAW_METHOD(GetAttr, kWhenBlocking)
+ORB_RAW_METHOD(SetAttr, kWhenBlocking)
+ORB_RAW_METHOD(DelAttr, kWhenBlocking)
+ORB_RAW_METHOD(Call, kWhenBlocking)
+ORB_RAW_METHOD(Release, kNever)
+ORB_RAW_METHOD(ListHandles, kNever)
+ORB_RAW_METHOD(Describe, kNever)
+ORB_RAW_METHOD(Restrict, kNever)
+ORB_RAW_METHOD(Batch, kAlways)
 
 #undef ORB_RAW_METHOD
 

@@ -30,7 +30,8 @@ using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
                                 v1::ObjectBroker::WithRawCallbackMethod_ListHandles<
                                     v1::ObjectBroker::WithRawCallbackMethod_Describe<
                                         v1::ObjectBroker::WithRawCallbackMethod_Restrict<
-                                            v1::ObjectBroker::Service>>>>>>>>>>>;
+                                            v1::ObjectBroker::WithRawCallbackMethod_Batch<
+                                                v1::ObjectBroker::Service>>>>>>>>>>>>;
 
 // Nested messages the request parser accepts. A Value level costs two
 // message levels (Value, then ValueList/ValueMap entry), so this admits
@@ -75,11 +76,20 @@ class ObjectBrokerService final : public RawBrokerService {
   Reactor* ListHandles(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* Describe(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* Restrict(Context* c, const Bytes* in, Bytes* out) override;
+  // A Batch runs on a member thread as a whole (when `members` is set), after
+  // authentication on gRPC's thread; it counts as one call of its identity.
+  Reactor* Batch(Context* c, const Bytes* in, Bytes* out) override;
 
  private:
+  // Where an RPC's core method runs.
+  enum class MemberThreads {
+    kNever,         // no bound member runs: on gRPC's thread
+    kWhenBlocking,  // decided on gRPC's thread; a member that may block runs on `members`
+    kAlways,        // wholly on `members` (a Batch: many members, any may block)
+  };
   template <typename Request, typename Response>
   Reactor* Handle(Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
-                  bool runs_members,
+                  MemberThreads threads,
                   absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
                                                      Response*));
   BrokerCore* const core_;

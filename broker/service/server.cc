@@ -87,7 +87,7 @@ class UnknownMethodService final : public grpc::CallbackGenericService {
             absl::StrCat("unknown method '", absl::CHexEscape(method.substr(0, 200)),
                          "': this server offers /orb.v1.ObjectBroker/<OpenSession, "
                          "CloseSession, KeepAlive, GetAttr, SetAttr, DelAttr, Call, Release, "
-                         "ListHandles, Describe, Restrict>, grpc.health.v1.Health and server "
+                         "ListHandles, Describe, Restrict, Batch>, grpc.health.v1.Health and server "
                          "reflection")));
       }
       void OnDone() override { delete this; }

@@ -118,6 +118,7 @@ Value SessionCore::FromProto(const v1::Value& value) {
     }
     case v1::Value::kHandle:
       return MakeRef(value.handle());
+    case v1::Value::kResult:  // a Batch reference; a broker never answers one
     case v1::Value::kNullValue:
     case v1::Value::KIND_NOT_SET:
       break;

@@ -137,7 +137,7 @@ def value_seeds():
 
 def service_seeds():
     rpcs = ["OpenSession", "CloseSession", "KeepAlive", "GetAttr", "SetAttr", "DelAttr", "Call",
-            "Release", "ListHandles", "Describe", "Restrict"]
+            "Release", "ListHandles", "Describe", "Restrict", "Batch"]
     idx = {n: i for i, n in enumerate(rpcs)}
     S, H = ld(1, "s"), ld(2, "h")  # replaced by live ids with flag 1
     seeds = {
@@ -161,6 +161,21 @@ def service_seeds():
         "expired-ticket": (idx["KeepAlive"], 5, 1, S),
         "bad-ticket": (idx["KeepAlive"], 6, 1, S),
         "garbage": (idx["Call"], 1, 0, b"\xff\xff\xff\x0f\x12"),
+        # Batch (BatchOperation: 1 get_attr, 2 set_attr, 4 call, 7 release, 8 target;
+        # Value.result is field 10). With flag 1 the operations without a
+        # handle or target get the root handle.
+        "batch-chain": (idx["Batch"], 1, 1, S + ld(2, ld(4, ld(3, "add_entry") + ld(4, v_str("t"))
+                                                             + ld(4, v_str("b"))))
+                        + ld(2, ld(1, ld(3, "owner")) + ld(8, b""))),
+        "batch-argument": (idx["Batch"], 2, 1, S + ld(2, ld(1, ld(3, "title")))
+                           + ld(2, ld(4, ld(3, "add_entry") + ld(4, vint(10, 0)) + ld(4, v_str("b"))))),
+        "batch-forward": (idx["Batch"], 1, 1, S + ld(2, ld(1, ld(3, "title")) + ld(8, vint(1, 1)))
+                          + ld(2, ld(1, ld(3, "title")))),
+        "batch-stop": (idx["Batch"], 0, 1, S + ld(2, ld(1, ld(3, "nope"))) + ld(2, ld(1, ld(3, "title")))
+                       + vint(3, 1)),
+        "batch-foreign": (idx["Batch"], 1, 3, S + ld(2, ld(1, ld(3, "title")))),
+        "batch-release": (idx["Batch"], 1, 1, S + ld(2, ld(1, ld(3, "title")))
+                          + ld(2, ld(7, b"") + ld(8, b""))),
     }
     for name, (rpc, cred, flags, body) in sorted(seeds.items()):
         write("service", name, bytes([rpc, cred, flags]) + body)

@@ -18,7 +18,9 @@
 //     message; never INTERNAL, UNKNOWN, UNAVAILABLE, a timeout, ..., nor
 //     an answer too large for the client to read;
 //   - an OK answer parses as the RPC's response message;
-//   - a session used by another identity never answers OK;
+//   - a session used by another identity never answers OK (a Batch on it:
+//     every operation fails); a Batch's per-operation errors obey the
+//     same rules as unary answers;
 //   - afterwards the server still reports SERVING, and the standing
 //     sessions of anonymous, bob and alice still answer their owners.
 #include <chrono>
@@ -83,6 +85,7 @@ const std::vector<Rpc>& Rpcs() {
        &v1::DescribeResponse::default_instance()},
       {"Restrict", &v1::RestrictRequest::default_instance(),
        &v1::RestrictResponse::default_instance()},
+      {"Batch", &v1::BatchRequest::default_instance(), &v1::BatchResponse::default_instance()},
   };
   return *rpcs;
 }
@@ -299,6 +302,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           !f->is_repeated()) {
         r->SetString(message.get(), f, fixture.root(owner));
       }
+      // A batch's operations without a handle or a target work on the root.
+      if (auto* batch = dynamic_cast<v1::BatchRequest*>(message.get())) {
+        for (v1::BatchOperation& op : *batch->mutable_operations()) {
+          if (op.has_target()) continue;
+          if (op.has_get_attr() && op.get_attr().handle().empty()) {
+            op.mutable_get_attr()->set_handle(fixture.root(owner));
+          } else if (op.has_set_attr() && op.set_attr().handle().empty()) {
+            op.mutable_set_attr()->set_handle(fixture.root(owner));
+          } else if (op.has_call() && op.call().handle().empty()) {
+            op.mutable_call()->set_handle(fixture.root(owner));
+          }
+        }
+      }
       request = message->SerializeAsString();
     }
   }
@@ -323,7 +339,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!response->ParseFromString(result.response)) {
       Finding(absl::StrCat(rpc.name, " answered OK with bytes that are not its response"));
     }
-    if (foreign_session && std::string(rpc.name) != "OpenSession") {
+    if (std::string(rpc.name) == "Batch") {
+      // A batch answers OK with one result per operation. Each error is one
+      // a unary call may answer (or ABORTED after stop_on_error), with a
+      // message; on another identity's session every operation fails.
+      v1::BatchResponse batch;
+      if (batch.ParseFromString(result.response)) {
+        for (const v1::BatchResult& r : batch.results()) {
+          if (r.has_error()) {
+            const auto code = static_cast<grpc::StatusCode>(r.error().code());
+            if (!AllowedCode(code) && code != grpc::StatusCode::ABORTED) {
+              Finding(absl::StrCat("a Batch operation answered code ", r.error().code(), ": ",
+                                   r.error().message()));
+            }
+            if (r.error().message().empty()) Finding("a Batch operation failed with no message");
+          } else if (foreign_session) {
+            Finding("a Batch operation on another identity's session ran");
+          }
+        }
+      }
+    } else if (foreign_session && std::string(rpc.name) != "OpenSession") {
       Finding(absl::StrCat(rpc.name, " on another identity's session answered OK"));
     }
   }

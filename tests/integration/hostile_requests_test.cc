@@ -554,6 +554,70 @@ std::vector<Row> Rows() {
     return RawCall(w.server.address(), "/orb.v1.ObjectBroker/Eval", "", &ignored,
                    w.AttackerMetadata());
   });
+  // --- Batch: a malformed batch is refused whole and runs nothing (the
+  // first operation of each would change the blog's title).
+  const auto batch = [](World& w, std::vector<v1::BatchOperation> more) {
+    v1::BatchRequest r;
+    r.set_session(w.attacker.session());
+    v1::BatchOperation* first = r.add_operations();
+    first->mutable_set_attr()->set_handle(w.own_entry.id());
+    first->mutable_set_attr()->set_name("title");
+    *first->mutable_set_attr()->mutable_value() = StringValue("changed by a refused batch");
+    for (v1::BatchOperation& op : more) *r.add_operations() = std::move(op);
+    return r;
+  };
+  const auto title_of = [](uint32_t target) {
+    v1::BatchOperation op;
+    op.mutable_get_attr()->set_name("title");
+    op.mutable_target()->set_result(target);
+    return op;
+  };
+  add("batch_refers_to_itself", C::INVALID_ARGUMENT, "only an earlier operation",
+      [batch, title_of](World& w) { return SendRaw(w, "Batch", batch(w, {title_of(1)}), w.AttackerMetadata()); });
+  add("batch_refers_to_a_later_operation", C::INVALID_ARGUMENT, "only an earlier operation",
+      [batch, title_of](World& w) {
+        return SendRaw(w, "Batch", batch(w, {title_of(2), title_of(0)}), w.AttackerMetadata());
+      });
+  add("batch_reference_out_of_range", C::INVALID_ARGUMENT, "only an earlier operation",
+      [batch, title_of](World& w) {
+        return SendRaw(w, "Batch", batch(w, {title_of(4000000000)}), w.AttackerMetadata());
+      });
+  add("batch_uses_a_result_that_is_no_value", C::INVALID_ARGUMENT, "returns no value",
+      [batch, title_of](World& w) { return SendRaw(w, "Batch", batch(w, {title_of(0)}), w.AttackerMetadata()); });
+  add("batch_argument_refers_ahead", C::INVALID_ARGUMENT, "only an earlier operation",
+      [batch](World& w) {
+        v1::BatchOperation call;
+        call.mutable_call()->set_handle(w.blog.id());
+        call.mutable_call()->set_name("add_entry");
+        call.mutable_call()->add_args()->set_result(7);
+        call.mutable_call()->add_args()->set_result(1);
+        return SendRaw(w, "Batch", batch(w, {call}), w.AttackerMetadata());
+      });
+  add("batch_over_the_limit", C::INVALID_ARGUMENT, "max_batch_operations", [batch](World& w) {
+    std::vector<v1::BatchOperation> more(64);
+    for (v1::BatchOperation& op : more) {
+      op.mutable_get_attr()->set_handle(w.blog.id());
+      op.mutable_get_attr()->set_name("title");
+    }
+    return SendRaw(w, "Batch", batch(w, std::move(more)), w.AttackerMetadata());
+  });
+  add("batch_with_an_empty_operation", C::INVALID_ARGUMENT, "is empty", [batch](World& w) {
+    return SendRaw(w, "Batch", batch(w, {v1::BatchOperation()}), w.AttackerMetadata());
+  });
+  add("batch_operation_names_another_session", C::INVALID_ARGUMENT, "another session",
+      [batch](World& w) {
+        v1::BatchOperation op;
+        op.mutable_get_attr()->set_session(w.bystander.session());
+        op.mutable_get_attr()->set_handle(w.bystander_entry.id());
+        op.mutable_get_attr()->set_name("title");
+        return SendRaw(w, "Batch", batch(w, {op}), w.AttackerMetadata());
+      });
+  add("result_reference_outside_a_batch", C::INVALID_ARGUMENT, "only inside a Batch",
+      [](World& w) {
+        v1::Value ref;
+        ref.set_result(0);
+        return w.attacker.Call(w.blog.id(), "add_entry", {ref, StringValue("b")}, nullptr);
+      });
   return rows;
 }
 

@@ -220,6 +220,9 @@ class ConnectionBase:
 
     def _init_session(self, transport, opened, timeout: Optional[float]) -> None:
         self._transport = transport
+        # A plan of several steps goes in one round trip where the broker
+        # offers Batch (orb.v1 revision 2).
+        transport.use_batch = "batch" in opened.features
         self._session = opened.session
         self.timeout = timeout
         self.userid: str = opened.userid

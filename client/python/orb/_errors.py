@@ -135,6 +135,12 @@ def _error_info(trailers) -> tuple:
 def from_status(code: grpc.StatusCode, message: str, trailers, step: str = "") -> OrbError:
     """Maps a broker error to the orb exception a Python user expects."""
     reason, gate, method_error_type = _error_info(trailers)
+    return from_info(code, message, reason, gate, method_error_type, step)
+
+
+def from_info(code: grpc.StatusCode, message: str, reason: str, gate: str,
+              method_error_type: str, step: str = "") -> OrbError:
+    """The same from an error's parts (a Batch answers them per operation)."""
     if gate == "method" or reason in ("METHOD_ERROR", "METHOD_EXCEPTION"):
         cls = RemoteError
     elif reason == "NAME_NOT_FOUND":

@@ -4,12 +4,13 @@ The proxy layer describes what it wants as a *plan*: a list of `Op`s in
 which an op's target is a handle id or `Ref(i)`, "the object op i of this
 plan returned". A transport runs a plan and returns one result per op.
 
-Today's transports (`UnaryTransport`, `AioUnaryTransport`) send one unary
-RPC of orb.v1.ObjectBroker per op, resolving each `Ref` from the previous
-answers: a chain such as ``blog.entry("x").title`` costs one round trip per
-step. A transport over Batch or the streaming session would send the whole
-plan at once and report ``one_round_trip = True``; the proxy layer does not
-change, it already hands whole chains to `run`.
+The transports (`UnaryTransport`, `AioUnaryTransport`) send a plan of one
+op as its unary RPC of orb.v1.ObjectBroker. A longer plan goes as one Batch
+(stop on error, each `Ref` a result reference) when the broker offers the
+`batch` feature (`use_batch`, set from OpenSession's features; then
+``one_round_trip`` is True): a chain such as ``blog.entry("x").title`` is
+one round trip. Against an older broker each op is one unary RPC, each
+`Ref` resolved from the previous answers.
 
 Errors come back as `OrbError`s naming the step that failed.
 """
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
-from ._errors import DeadlineExceeded, InvalidArgument, from_rpc_error
+from ._errors import DeadlineExceeded, InvalidArgument, from_info, from_rpc_error
 from .v1 import broker_pb2, value_pb2
 
 _SERVICE = "/orb.v1.ObjectBroker/"
@@ -69,7 +70,13 @@ _METHODS = {
     "ListHandles": (broker_pb2.ListHandlesRequest, broker_pb2.ListHandlesResponse),
     "Describe": (broker_pb2.DescribeRequest, broker_pb2.DescribeResponse),
     "Restrict": (broker_pb2.RestrictRequest, broker_pb2.RestrictResponse),
+    "Batch": (broker_pb2.BatchRequest, broker_pb2.BatchResponse),
 }
+
+# op.kind → the BatchOperation / BatchResult field that carries it
+_BATCH_FIELDS = {"getattr": "get_attr", "setattr": "set_attr", "delattr": "del_attr",
+                 "call": "call", "describe": "describe", "restrict": "restrict"}
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
 
 
 def _multicallables(channel) -> Dict[str, Any]:
@@ -127,6 +134,33 @@ def _resolve(op: Op, results: List[Any]) -> str:
                           step=op.step())
 
 
+def _batch_request(session: str, ops: Sequence[Op]) -> broker_pb2.BatchRequest:
+    """The whole plan as one Batch that stops at the first failure."""
+    batch = broker_pb2.BatchRequest(session=session, stop_on_error=True)
+    for op in ops:
+        handle = op.target if isinstance(op.target, str) else ""
+        _, request = _request(op, "", handle)
+        operation = batch.operations.add()
+        getattr(operation, _BATCH_FIELDS[op.kind]).CopyFrom(request)
+        if isinstance(op.target, Ref):
+            operation.target.result = op.target.index
+    return batch
+
+
+def _batch_results(ops: Sequence[Op], response: broker_pb2.BatchResponse) -> List[Any]:
+    """One result per op, or the first failed op's error (the later ones
+    were not run)."""
+    results: List[Any] = []
+    for op, answer in zip(ops, response.results):
+        which = answer.WhichOneof("outcome")
+        if which == "error":
+            e = answer.error
+            raise from_info(_CODES.get(e.code, grpc.StatusCode.UNKNOWN), e.message, e.info.reason,
+                            e.info.gate, e.info.method_error_type, op.step())
+        results.append(_result(op, getattr(answer, which)))
+    return results
+
+
 def _remaining(deadline: Optional[float], op: Op) -> Optional[float]:
     if deadline is None:
         return None
@@ -139,10 +173,14 @@ def _remaining(deadline: Optional[float], op: Op) -> Optional[float]:
 
 
 class UnaryTransport:
-    """Runs plans over the unary RPCs, one round trip per op (thread-safe:
-    gRPC channels and multicallables are)."""
+    """Runs plans over the unary RPCs: one round trip per plan with Batch,
+    per op without (thread-safe: gRPC channels and multicallables are)."""
 
-    one_round_trip = False
+    use_batch = False
+
+    @property
+    def one_round_trip(self) -> bool:
+        return self.use_batch
 
     def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]]) -> None:
         self._channel = channel
@@ -155,6 +193,10 @@ class UnaryTransport:
 
     def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
         """Runs `ops` in order; `deadline` is absolute (time.monotonic())."""
+        if self.use_batch and len(ops) > 1:
+            response = self._send("Batch", _batch_request(session, ops),
+                                  _remaining(deadline, ops[0]), ops[-1].step())
+            return _batch_results(ops, response)
         results: List[Any] = []
         for op in ops:
             method, request = _request(op, session, _resolve(op, results))
@@ -187,7 +229,11 @@ class UnaryTransport:
 class AioUnaryTransport:
     """The same over grpc.aio, for orb.aio."""
 
-    one_round_trip = False
+    use_batch = False
+
+    @property
+    def one_round_trip(self) -> bool:
+        return self.use_batch
 
     def __init__(self, channel: "grpc.aio.Channel", metadata: Sequence[Tuple[str, str]]) -> None:
         self._channel = channel
@@ -202,6 +248,10 @@ class AioUnaryTransport:
             raise from_rpc_error(e, step or method) from None
 
     async def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
+        if self.use_batch and len(ops) > 1:
+            response = await self.unary("Batch", _batch_request(session, ops),
+                                        _remaining(deadline, ops[0]), ops[-1].step())
+            return _batch_results(ops, response)
         results: List[Any] = []
         for op in ops:
             method, request = _request(op, session, _resolve(op, results))

@@ -48,6 +48,26 @@ def test_a_chain_runs_as_one_plan_and_names_the_failing_step(address):
     run(main())
 
 
+def test_a_chain_is_one_batch_round_trip(address):
+    async def main():
+        async with orb.aio.connect(address, token=BOB) as conn:
+            transport = conn._transport
+            assert transport.one_round_trip, "orbd offers the batch feature"
+            sent = []
+            rpcs = transport._rpc
+            for name in list(rpcs):
+                def counted(request, _call=rpcs[name], _name=name, **kwargs):
+                    sent.append(_name)
+                    return _call(request, **kwargs)
+                rpcs[name] = counted
+            assert await conn.root.add_entry("one trip", "b").owner == "bob"
+            assert sent == ["Batch"]
+            sent.clear()
+            assert await conn.root.title == "orb demo blog"
+            assert sent == ["GetAttr"], "a single step stays a unary call"
+    run(main())
+
+
 def test_errors_and_bad_input(address):
     async def main():
         async with orb.aio.connect(address) as anonymous:

@@ -187,6 +187,16 @@ class BrokerCore {
                         v1::DescribeResponse* resp);
   absl::Status Restrict(const RequestContext& ctx, const v1::RestrictRequest& req,
                         v1::RestrictResponse* resp);
+  // Runs req.operations in order, each through its unary method above (same
+  // gates, audit records and answers), replacing result references first.
+  // The batch as a whole is refused, with nothing run, when it is longer
+  // than the policy's max_batch_operations, or an operation is empty, names
+  // another session, or refers to itself, a later operation or one out of
+  // range (INVALID_ARGUMENT, BAD_RESULT_REFERENCE). Otherwise it answers OK
+  // with one BatchResult per operation. Members run on the calling thread:
+  // ctx.defer must be null (the adapter runs a batch on a member thread).
+  absl::Status Batch(const RequestContext& ctx, const v1::BatchRequest& req,
+                     v1::BatchResponse* resp);
 
   // Sends `record` to Options::audit (stamping its time and the running
   // policy's revision), for records made outside the core: the adapter's
@@ -207,6 +217,10 @@ class BrokerCore {
   size_t handle_count() const;
 
  private:
+  // One operation of a Batch (broker/batch.cc), its references into `done`
+  // (the answers so far) replaced.
+  absl::Status RunBatchOperation(const RequestContext& ctx, const v1::BatchRequest& req,
+                                 const v1::BatchResponse& done, int i, v1::BatchResult* out);
   absl::Status OpenSessionUnaudited(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                                     v1::OpenSessionResponse* resp);
 

@@ -44,6 +44,7 @@ struct Limits {
   uint64_t max_message_bytes = 4 * 1024 * 1024;
   uint32_t session_ttl_seconds = 300;
   uint32_t max_member_calls_per_identity = 64;
+  uint32_t max_batch_operations = 64;
 };
 
 // What a policy says about one type.
