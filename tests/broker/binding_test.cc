@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/policy/olp.h"
-#include "tests/broker/broker_fixture.h"
+#include "tests/testing/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {

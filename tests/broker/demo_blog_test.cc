@@ -7,7 +7,7 @@
 #include "orb/demo/blog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/broker/broker_fixture.h"
+#include "tests/testing/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {

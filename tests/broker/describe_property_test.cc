@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "orb/policy/acl.h"
 #include "orb/policy/olp.h"
-#include "tests/broker/broker_fixture.h"
+#include "tests/testing/broker_fixture.h"
 
 namespace orb::testing {
 

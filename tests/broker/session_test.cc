@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/policy/symbols.h"
-#include "tests/broker/broker_fixture.h"
+#include "tests/testing/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -300,25 +300,20 @@ TEST(Restrict, NarrowsAndNeverWidens) {
   EXPECT_TRUE(listed_restricted);
 }
 
-v1::Value Nested(int depth) {
-  v1::Value v = Str("leaf");
-  for (int i = 0; i < depth; ++i) v = List({v});
-  return v;
-}
 
 TEST(Values, DepthOverTheLimitIsRefusedNamingTheLimit) {
   Harness h;
   Client alice(h, Alice());
   alice.Open();
-  absl::Status deep = alice.Set(alice.root(), "title", Nested(65));
+  absl::Status deep = alice.Set(alice.root(), "title", Nested(65, Str("leaf")));
   EXPECT_THAT(deep, StatusIs(absl::StatusCode::kInvalidArgument,
                              "value of 'title': value nesting exceeds max_value_depth (64)"));
   EXPECT_EQ(Reason(deep), "VALUE_TOO_DEEP");
   // 64 levels pass the limit and fail only as the wrong type.
-  EXPECT_THAT(alice.Set(alice.root(), "title", Nested(64)),
+  EXPECT_THAT(alice.Set(alice.root(), "title", Nested(64, Str("leaf"))),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "value of 'title': expected string, got list"));
-  absl::Status arg = alice.Call(alice.root(), "entry", {Nested(65)}).status();
+  absl::Status arg = alice.Call(alice.root(), "entry", {Nested(65, Str("leaf"))}).status();
   EXPECT_THAT(arg, StatusIs(absl::StatusCode::kInvalidArgument,
                             HasSubstr("argument 0: value nesting exceeds max_value_depth (64)")));
 }

@@ -23,7 +23,7 @@
 #include "orb/broker/type_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/broker/broker_fixture.h"
+#include "tests/testing/broker_fixture.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -65,29 +65,12 @@ class Lamp final : public Object {};
 class Bulb final : public Object {};
 class Stray final : public Object {};  // never registered
 
-v1::Value BytesValue(std::string b) {
-  v1::Value v;
-  v.set_bytes_value(std::move(b));
-  return v;
-}
-v1::Value Map(std::vector<std::pair<std::string, v1::Value>> fields) {
-  v1::Value v;
-  auto* out = v.mutable_map_value()->mutable_fields();
-  for (auto& [k, item] : fields) (*out)[k] = std::move(item);
-  return v;
-}
 v1::Value HandleValue(std::string id, std::string type_name = "", bool is_class = false) {
   v1::HandleRef ref;
   ref.set_id(std::move(id));
   ref.set_type_name(std::move(type_name));
   ref.set_is_class(is_class);
   return Ref(ref);
-}
-// `depth` lists, one inside the other, around an int.
-v1::Value Nested(int depth) {
-  v1::Value v = Int(1);
-  for (int i = 0; i < depth; ++i) v = List({std::move(v)});
-  return v;
 }
 
 // Handles of "the caller's session": a fixed map from id to target.

@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/client/client.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 

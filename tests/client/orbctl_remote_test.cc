@@ -4,7 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/client/orbd_process.h"
+#include "tests/testing/orbd_process.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {

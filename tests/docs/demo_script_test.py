@@ -8,12 +8,12 @@ with SIGTERM once orbd says it serves.
 """
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
 
 SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 BINARY_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(SOURCE_DIR, "build"))
@@ -23,26 +23,12 @@ SERVING = re.compile(r"orbd: serving 'blog' on 127\.0\.0\.1:(\d+)")
 def run_demo(*args):
     """Runs scripts/demo ARGS until orbd serves; returns (banner, port)."""
     env = dict(os.environ, ORB_DEMO_SKIP_BUILD="1", ORB_BUILD_DIR=BINARY_DIR)
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([os.path.join(SOURCE_DIR, "scripts", "demo"), *args],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                out.seek(0)
-                text = out.read().decode(errors="replace")
-                m = SERVING.search(text)
-                if m:
-                    return text[:m.start()], m.group(1)
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"scripts/demo did not serve (exit {process.poll()}):\n"
-                                         f"{text}")
-                time.sleep(0.05)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as work:
+        process, m, text = orbd_launcher.start(
+            [os.path.join(SOURCE_DIR, "scripts", "demo"), *args], os.path.join(work, "demo.log"),
+            env=env, merge_stdout=True, timeout=60, pattern=SERVING)
+        orbd_launcher.stop(process, timeout=30)
+        return text[:m.start()], m.group(1)
 
 
 class DemoBanner(unittest.TestCase):
@@ -69,9 +55,4 @@ class DemoBanner(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    program = unittest.main(argv=sys.argv[:1], exit=False, verbosity=2)
-    result = program.result
-    if result.skipped or result.testsRun == 0:
-        print("FAIL: a test was skipped or none ran; that is a failure")
-        sys.exit(1)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    orbd_launcher.unittest_main()

@@ -60,12 +60,13 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
 
 SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 BINARY_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(SOURCE_DIR, "build"))
@@ -75,7 +76,6 @@ DEMO_PORT = "50051"
 BLOCK_TIMEOUT = 120
 BUF_BIN = os.path.join(SOURCE_DIR, "tests", "node", "node_modules", ".bin")
 MARKER = re.compile(r"<!--\s*doc-test:\s*(.*?)\s*-->")
-SERVING = re.compile(r"serving (?:'[^']*' )?on (\[[^\]]*\]|[0-9.]+|localhost):(\d+)")
 ADDRESS = re.compile(r"\b(127\.0\.0\.1|localhost|0\.0\.0\.0):(\d+)\b")
 LISTEN = re.compile(r"(--listen=)(127\.0\.0\.1|localhost):(\d+)")
 
@@ -369,23 +369,15 @@ class Page:
         documented_port = listens[0][2]
         text = LISTEN.sub(lambda m: f"{m.group(1)}{m.group(2)}:0", text)
         log = os.path.join(self.cwd, f".doc-test-daemon-{block.line}.log")
-        with open(log, "wb") as out:
-            process = subprocess.Popen(["bash", "-c", "set -a\n" + self.rewrite(text)],
-                                       cwd=self.cwd, env=self.env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            process, m, _ = orbd_launcher.start(
+                ["bash", "-c", "set -a\n" + self.rewrite(text)], log, cwd=self.cwd,
+                env=self.env, merge_stdout=True, timeout=60)
+        except AssertionError as e:
+            raise AssertionError(f"{block.where()}: the background block did not start "
+                                 f"serving: {e}") from None
         self.daemons.append((block, process, log))
-        deadline = time.monotonic() + 60
-        while True:
-            with open(log, encoding="utf-8", errors="replace") as f:
-                content = f.read()
-            m = SERVING.search(content)
-            if m:
-                self.ports[documented_port] = m.group(2)
-                return
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{block.where()}: the background block did not start "
-                                     f"serving (exit {process.poll()}):\n{content}")
-            time.sleep(0.05)
+        self.ports[documented_port] = m.group(3)
 
     def run(self, block, text):
         """Runs one block in bash; returns its standard output."""
@@ -419,14 +411,8 @@ class Page:
         return run.stdout
 
     def stop(self):
-        for block, process, log in self.daemons:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+        for _, process, _ in self.daemons:
+            orbd_launcher.stop(process, timeout=30, check=False)
 
 
 def make_scratch():
@@ -449,23 +435,11 @@ def make_scratch():
 
 def start_demo(scratch):
     """The demo orbd scripts/demo runs, on a port of its own choosing."""
-    log = os.path.join(scratch, ".doc-test-demo.log")
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [os.path.join(BINARY_DIR, "bin", "orbd"), "--listen=127.0.0.1:0", "--service=blog",
-             "--policy=examples/blog/policy.textproto"],
-            cwd=scratch, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        with open(log, encoding="utf-8", errors="replace") as f:
-            m = SERVING.search(f.read())
-        if m:
-            return process, m.group(2)
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            with open(log, encoding="utf-8", errors="replace") as f:
-                raise AssertionError(f"the demo orbd did not start:\n{f.read()}")
-        time.sleep(0.05)
+    process, m, _ = orbd_launcher.start(
+        [os.path.join(BINARY_DIR, "bin", "orbd"), "--listen=127.0.0.1:0", "--service=blog",
+         "--policy=examples/blog/policy.textproto"],
+        os.path.join(scratch, ".doc-test-demo.log"), cwd=scratch, merge_stdout=True, timeout=60)
+    return process, m.group(3)
 
 
 class DocsRunAsWritten(unittest.TestCase):
@@ -504,8 +478,7 @@ class DocsRunAsWritten(unittest.TestCase):
                 live_methods |= self.list_methods(page)
             finally:
                 page.stop()
-                demo.send_signal(signal.SIGTERM)
-                demo.wait(timeout=30)
+                orbd_launcher.stop(demo, timeout=30)
                 shutil.rmtree(scratch, ignore_errors=True)
         for where, request in self.grpcurl_requests:
             if request not in self.ran_buf_requests:
@@ -610,9 +583,4 @@ class ParserChecks(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    program = unittest.main(argv=sys.argv[:1], exit=False, verbosity=2)
-    result = program.result
-    if result.skipped or result.testsRun == 0:
-        print("FAIL: a test was skipped or none ran; that is a failure")
-        sys.exit(1)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    orbd_launcher.unittest_main()

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
 
@@ -28,7 +28,7 @@ class BlogServiceTest : public ::testing::Test {
   std::string AddEntry(Caller& who, const std::string& title) {
     v1::Value result;
     grpc::Status status = who.Call(who.root(), "add_entry",
-                                   {StringValue(title), StringValue("body of " + title)}, &result);
+                                   {Str(title), Str("body of " + title)}, &result);
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_TRUE(result.has_handle());
     EXPECT_EQ(result.handle().type_name(), "demo.Entry");
@@ -84,11 +84,11 @@ TEST_F(BlogServiceTest, EveryoneMayReadTheBlogTitle) {
 }
 
 TEST_F(BlogServiceTest, OnlyEditorsMaySetTheBlogTitle) {
-  EXPECT_EQ(anonymous_.SetAttr(anonymous_.root(), "title", StringValue("x")).error_code(),
+  EXPECT_EQ(anonymous_.SetAttr(anonymous_.root(), "title", Str("x")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(bob_.SetAttr(bob_.root(), "title", StringValue("x")).error_code(),
+  EXPECT_EQ(bob_.SetAttr(bob_.root(), "title", Str("x")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(alice_.SetAttr(alice_.root(), "title", StringValue("Alice's blog")).ok());
+  ASSERT_TRUE(alice_.SetAttr(alice_.root(), "title", Str("Alice's blog")).ok());
   v1::Value title;
   ASSERT_TRUE(bob_.GetAttr(bob_.root(), "title", &title).ok());
   EXPECT_EQ(title.string_value(), "Alice's blog");
@@ -96,7 +96,7 @@ TEST_F(BlogServiceTest, OnlyEditorsMaySetTheBlogTitle) {
 
 TEST_F(BlogServiceTest, AnonymousMayNotAddEntries) {
   grpc::Status status = anonymous_.Call(anonymous_.root(), "add_entry",
-                                        {StringValue("t"), StringValue("b")}, nullptr);
+                                        {Str("t"), Str("b")}, nullptr);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ErrorInfoOf(status).gate(), "acl");
 }
@@ -113,8 +113,8 @@ TEST_F(BlogServiceTest, AuthenticatedUsersAddEntriesTheyOwn) {
 
 TEST_F(BlogServiceTest, OwnerMayEditAndDeleteOwnEntry) {
   std::string entry = AddEntry(bob_, "mine");
-  EXPECT_TRUE(bob_.SetAttr(entry, "title", StringValue("still mine")).ok());
-  EXPECT_TRUE(bob_.SetAttr(entry, "body", StringValue("new body")).ok());
+  EXPECT_TRUE(bob_.SetAttr(entry, "title", Str("still mine")).ok());
+  EXPECT_TRUE(bob_.SetAttr(entry, "body", Str("new body")).ok());
   EXPECT_TRUE(bob_.DelAttr(entry, "body").ok());
   EXPECT_TRUE(bob_.Call(entry, "delete", {}, nullptr).ok());
   v1::Value count;
@@ -127,7 +127,7 @@ TEST_F(BlogServiceTest, BobMayNotEditOrDeleteAlicesEntry) {
   std::string seen_by_bob = EntryIn(bob_, alices, alice_);
   v1::Value title;
   EXPECT_TRUE(bob_.GetAttr(seen_by_bob, "title", &title).ok());
-  EXPECT_EQ(bob_.SetAttr(seen_by_bob, "title", StringValue("hijack")).error_code(),
+  EXPECT_EQ(bob_.SetAttr(seen_by_bob, "title", Str("hijack")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(bob_.DelAttr(seen_by_bob, "body").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(bob_.Call(seen_by_bob, "delete", {}, nullptr).error_code(),
@@ -137,7 +137,7 @@ TEST_F(BlogServiceTest, BobMayNotEditOrDeleteAlicesEntry) {
 TEST_F(BlogServiceTest, EditorMayEditAndDeleteAnyonesEntry) {
   std::string bobs = AddEntry(bob_, "bob writes");
   std::string seen_by_alice = EntryIn(alice_, bobs, bob_);
-  EXPECT_TRUE(alice_.SetAttr(seen_by_alice, "title", StringValue("edited")).ok());
+  EXPECT_TRUE(alice_.SetAttr(seen_by_alice, "title", Str("edited")).ok());
   EXPECT_TRUE(alice_.DelAttr(seen_by_alice, "body").ok());
   EXPECT_TRUE(alice_.Call(seen_by_alice, "delete", {}, nullptr).ok());
 }
@@ -148,7 +148,7 @@ TEST_F(BlogServiceTest, AnonymousMayReadButNotWriteEntries) {
   for (const char* name : {"title", "body", "owner"}) {
     EXPECT_TRUE(anonymous_.GetAttr(seen, name, nullptr).ok()) << name;
   }
-  EXPECT_EQ(anonymous_.SetAttr(seen, "title", StringValue("x")).error_code(),
+  EXPECT_EQ(anonymous_.SetAttr(seen, "title", Str("x")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(anonymous_.DelAttr(seen, "body").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(anonymous_.Call(seen, "delete", {}, nullptr).error_code(),
@@ -168,7 +168,7 @@ TEST_F(BlogServiceTest, SecretAnswersExactlyLikeAMissingName) {
     missing_text.replace(missing_text.find("no_such_name"), 12, "NAME");
     EXPECT_EQ(secret_text, missing_text);
     EXPECT_EQ(ErrorInfoOf(secret).SerializeAsString(), ErrorInfoOf(missing).SerializeAsString());
-    EXPECT_EQ(who->SetAttr(who->root(), "_secret", StringValue("x")).error_code(),
+    EXPECT_EQ(who->SetAttr(who->root(), "_secret", Str("x")).error_code(),
               grpc::StatusCode::NOT_FOUND);
     EXPECT_EQ(who->Call(who->root(), "_secret", {}, nullptr).error_code(),
               grpc::StatusCode::NOT_FOUND);
@@ -243,16 +243,16 @@ TEST_F(BlogServiceTest, WrongTokenIsUnauthenticatedAndNeverEchoed) {
 }
 
 TEST_F(BlogServiceTest, WrongArityAndTypeAreInvalidArgument) {
-  grpc::Status arity = bob_.Call(bob_.root(), "add_entry", {StringValue("only title")}, nullptr);
+  grpc::Status arity = bob_.Call(bob_.root(), "add_entry", {Str("only title")}, nullptr);
   EXPECT_EQ(arity.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(arity.error_message(), HasSubstr("body"));
-  grpc::Status type = bob_.Call(bob_.root(), "add_entry", {IntValue(1), StringValue("b")}, nullptr);
+  grpc::Status type = bob_.Call(bob_.root(), "add_entry", {Int(1), Str("b")}, nullptr);
   EXPECT_EQ(type.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(type.error_message(), HasSubstr("title"));
 }
 
 TEST_F(BlogServiceTest, ValueNested200DeepIsInvalidArgumentWithClearMessage) {
-  v1::Value deep = StringValue("bottom");
+  v1::Value deep = Str("bottom");
   for (int i = 0; i < 200; ++i) {
     v1::Value outer;
     *outer.mutable_list_value()->add_values() = std::move(deep);
@@ -317,7 +317,7 @@ TEST_F(BlogServiceTest, RestrictedHandleOnlyNarrows) {
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(alice_.GetAttr(narrowed, "_secret", nullptr).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(alice_.SetAttr(narrowed, "title", StringValue("x")).error_code(),
+  EXPECT_EQ(alice_.SetAttr(narrowed, "title", Str("x")).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
@@ -357,13 +357,13 @@ TEST_F(BlogServiceTest, ConcurrentClientsDoNotDisturbEachOther) {
       for (int i = 0; i < kOps; ++i) {
         v1::Value entry;
         if (!me.Call(me.root(), "add_entry",
-                     {StringValue(absl::StrCat("t", t, "-", i)), StringValue("b")}, &entry)
+                     {Str(absl::StrCat("t", t, "-", i)), Str("b")}, &entry)
                  .ok()) {
           ++failures;
           continue;
         }
         if (!me.GetAttr(entry.handle().id(), "title", nullptr).ok()) ++failures;
-        if (!me.SetAttr(entry.handle().id(), "body", StringValue("x")).ok()) ++failures;
+        if (!me.SetAttr(entry.handle().id(), "body", Str("x")).ok()) ++failures;
         if (!me.Release({entry.handle().id()}).ok()) ++failures;
       }
     });
@@ -382,10 +382,10 @@ TEST(NarrowedBlog, OperatorPolicyReplacesCompiledOlp) {
   EXPECT_TRUE(alice.GetAttr(alice.root(), "title", nullptr).ok());
   EXPECT_TRUE(alice.Call(alice.root(), "entries", {}, nullptr).ok());
   // Alice is an editor, but the operator took add_entry and setattr away.
-  EXPECT_EQ(alice.Call(alice.root(), "add_entry", {StringValue("t"), StringValue("b")}, nullptr)
+  EXPECT_EQ(alice.Call(alice.root(), "add_entry", {Str("t"), Str("b")}, nullptr)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(alice.SetAttr(alice.root(), "title", StringValue("x")).error_code(),
+  EXPECT_EQ(alice.SetAttr(alice.root(), "title", Str("x")).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 

@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 
 namespace orb::testing {
 namespace {

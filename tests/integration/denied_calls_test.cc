@@ -9,8 +9,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/integration/gadget.h"
+#include "tests/integration/gadget_client.h"
 #include "tests/integration/ops_fixture.h"
 #include "tests/testing/joining_thread.h"
 
@@ -22,21 +23,6 @@ using ::testing::HasSubstr;
 // Only alice may run gadget methods; bob is refused by the ACL.
 constexpr char kAliceRuns[] =
     R"(ace { action: ALLOW principal: "alice" permission: "run" })";
-
-// A gadget call as `token`, on the handle `gadget` of `session`.
-grpc::Status CallGadget(v1::ObjectBroker::Stub& stub, const std::string& token,
-                        const std::string& session, const std::string& gadget,
-                        const std::string& method, v1::Value* result = nullptr) {
-  v1::CallRequest request;
-  request.set_session(session);
-  request.set_handle(gadget);
-  request.set_name(method);
-  v1::CallResponse response;
-  grpc::Status status =
-      stub.Call(Context(token, std::chrono::milliseconds(10000)).get(), request, &response);
-  if (result != nullptr) *result = response.result();
-  return status;
-}
 
 class DeniedCallsTest : public ::testing::Test {
  protected:
@@ -51,29 +37,28 @@ class DeniedCallsTest : public ::testing::Test {
   }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
-                    CompileOrDie(GadgetPolicy(
+  BrokerServer broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
+                    CompilePolicy(GadgetPolicy(
                         kAliceRuns, "limits { max_member_calls_per_identity: 2 }")),
                     TwoThreads()};
 };
 
 TEST_F(DeniedCallsTest, AFloodOfDeniedCallsLeavesTheMemberThreadsToOthers) {
   ASSERT_TRUE(broker_.started());
-  auto stub = v1::ObjectBroker::NewStub(broker_.PlaintextChannel());
-  v1::OpenSessionResponse alice, bob;
-  ASSERT_TRUE(OpenSession(*stub, kAliceToken, &alice).ok());
-  ASSERT_TRUE(OpenSession(*stub, kBobToken, &bob).ok());
-  // alice's own gadget for the blocking call, so that her second call does
-  // not wait for it on one serialized object.
-  v1::Value own;
-  ASSERT_TRUE(CallGadget(*stub, kAliceToken, alice.session(), alice.root().id(), "spawn", &own)
-                  .ok());
+  // alice calls twice: once through `waiter` on a gadget of her own, so
+  // that her second call does not wait for it on one serialized object.
+  GadgetClient waiter(broker_.address(), kAliceToken);
+  GadgetClient alice(broker_.address(), kAliceToken);
+  GadgetClient bob(broker_.address(), kBobToken);
+  ASSERT_TRUE(waiter.Open().ok());
+  ASSERT_TRUE(alice.Open().ok());
+  ASSERT_TRUE(bob.Open().ok());
+  ASSERT_TRUE(waiter.SpawnOwnGadget().ok());
 
   // alice's wait() holds one member thread until released.
   grpc::Status waited;
-  JoiningThread wait(
-      [&] { waited = CallGadget(*stub, kAliceToken, alice.session(), own.handle().id(), "wait"); },
-      [this] { board_->Release(); });
+  JoiningThread wait([&] { waited = waiter.Call("wait", {}, nullptr); },
+                     [this] { board_->Release(); });
   const bool wait_started = board_->AwaitStarted(1);
 
   // bob sends 32 calls to the same blocking method at once: each is denied
@@ -84,15 +69,14 @@ TEST_F(DeniedCallsTest, AFloodOfDeniedCallsLeavesTheMemberThreadsToOthers) {
     std::vector<JoiningThread> flood;
     for (int i = 0; i < kDenied; ++i) {
       flood.emplace_back([&, i] {
-        denied[i] = CallGadget(*stub, kBobToken, bob.session(), bob.root().id(), "wait");
+        denied[i] = bob.Call("wait", {}, nullptr);
       });
     }
   }  // every flood thread has joined
 
   // alice's next call on the same blocking type finds the other thread.
   v1::Value pong;
-  grpc::Status ping =
-      CallGadget(*stub, kAliceToken, alice.session(), alice.root().id(), "ping", &pong);
+  grpc::Status ping = alice.Call("ping", {}, &pong);
   const int started_while_waiting = board_->started();
   board_->Release();
   wait.Join();

@@ -8,7 +8,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
-#include "tests/testing/child_process.h"
+#include "tests/testing/orbd_process.h"
 
 namespace orb::testing {
 namespace {
@@ -16,9 +16,8 @@ namespace {
 class EmbedExample : public ::testing::Test {
  protected:
   EmbedExample()
-      : child_(std::string(ORB_BINARY_DIR) + "/bin/thermostat-broker",
-               {"--listen=127.0.0.1:0"}) {
-    address_ = child_.WaitForLog(R"(serving on ([0-9.]+:[0-9]+))");
+      : child_({"--listen=127.0.0.1:0"}, std::string(ORB_BINARY_DIR) + "/bin/thermostat-broker") {
+    address_ = child_.WaitForAddress();
     stub_ = v1::ObjectBroker::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
@@ -63,7 +62,7 @@ class EmbedExample : public ::testing::Test {
     return stub_->SetAttr(&context, request, &response);
   }
 
-  ChildProcess child_;
+  OrbdProcess child_;
   std::string address_;
   std::unique_ptr<v1::ObjectBroker::Stub> stub_;
 };

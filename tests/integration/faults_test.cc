@@ -14,8 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/integration/gadget.h"
+#include "tests/integration/gadget_client.h"
 #include "tests/integration/ops_fixture.h"
 #include "tests/testing/joining_thread.h"
 
@@ -29,83 +30,6 @@ using std::chrono::milliseconds;
 
 constexpr char kEveryoneRuns[] = R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })";
 
-// One client: its own channel, session and (optionally) its own gadget;
-// anonymous, or the user whose bearer token it sends.
-class GadgetClient {
- public:
-  explicit GadgetClient(const std::string& address, std::string token = "")
-      : stub_(v1::ObjectBroker::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
-        token_(std::move(token)) {}
-
-  grpc::Status Open() {
-    v1::OpenSessionResponse response;
-    grpc::Status status = OpenSession(*stub_, token_, &response);
-    session_ = response.session();
-    gadget_ = response.root().id();
-    return status;
-  }
-  // Makes this client's gadget a fresh child of the root, so its calls do
-  // not queue behind other clients' on one object.
-  grpc::Status SpawnOwnGadget() {
-    v1::Value result;
-    grpc::Status status = Call("spawn", {}, &result);
-    if (status.ok()) gadget_ = result.handle().id();
-    return status;
-  }
-
-  // Points this client's calls at a new test.Dial instead.
-  grpc::Status SwitchToOwnDial() {
-    v1::Value result;
-    grpc::Status status = Call("dial", {}, &result);
-    if (status.ok()) gadget_ = result.handle().id();
-    return status;
-  }
-
-  grpc::Status Call(const std::string& method, std::vector<v1::Value> args, v1::Value* result,
-                    milliseconds deadline = milliseconds(10000),
-                    grpc::ClientContext* context = nullptr) {
-    v1::CallRequest request;
-    request.set_session(session_);
-    request.set_handle(gadget_);
-    request.set_name(method);
-    for (auto& a : args) *request.add_args() = std::move(a);
-    v1::CallResponse response;
-    std::unique_ptr<grpc::ClientContext> own;
-    if (context == nullptr) {
-      own = Context(token_, deadline);
-      context = own.get();
-    }
-    grpc::Status status = stub_->Call(context, request, &response);
-    if (result != nullptr) *result = response.result();
-    return status;
-  }
-
-  grpc::Status Ping() {
-    v1::Value result;
-    grpc::Status status = Call("ping", {}, &result, milliseconds(5000));
-    if (status.ok() && result.string_value() != "pong") {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "ping did not answer pong");
-    }
-    return status;
-  }
-
-  const std::string& session() const { return session_; }
-  const std::string& gadget() const { return gadget_; }
-
- private:
-  std::unique_ptr<v1::ObjectBroker::Stub> stub_;
-  const std::string token_;
-  std::string session_;
-  std::string gadget_;
-};
-
-v1::Value Int(int64_t i) {
-  v1::Value v;
-  v.set_int_value(i);
-  return v;
-}
-
 class FaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,7 +37,7 @@ class FaultsTest : public ::testing::Test {
     ASSERT_TRUE(RegisterGadget(*registry).ok());
     board_ = std::make_shared<Switchboard>();
     root_ = std::make_shared<Gadget>(board_);
-    broker_ = std::make_unique<OpsBroker>(registry, root_, CompileOrDie(GadgetPolicy(kEveryoneRuns)));
+    broker_ = std::make_unique<BrokerServer>(registry, root_, CompilePolicy(GadgetPolicy(kEveryoneRuns)));
     ASSERT_TRUE(broker_->started());
   }
   void TearDown() override {
@@ -139,7 +63,7 @@ class FaultsTest : public ::testing::Test {
 
   std::shared_ptr<Switchboard> board_;
   std::shared_ptr<Gadget> root_;
-  std::unique_ptr<OpsBroker> broker_;
+  std::unique_ptr<BrokerServer> broker_;
 };
 
 TEST_F(FaultsTest, AThrowingMethodFailsItsOwnCallOnly) {
@@ -302,8 +226,8 @@ class MemberPool : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(broker_.started()); }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
-                    CompileOrDie(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
+  BrokerServer broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
+                    CompilePolicy(GadgetPolicy(kEveryoneRuns)), OneThreadNoQueue()};
 };
 
 TEST_F(MemberPool, CallsBeyondThreadsAndQueueAreRefusedAsBusy) {
@@ -384,8 +308,8 @@ class MemberCallsPerIdentity : public ::testing::Test {
   void TearDown() override { board_->Release(); }
 
   std::shared_ptr<Switchboard> board_ = std::make_shared<Switchboard>();
-  OpsBroker broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
-                    CompileOrDie(GadgetPolicy(kEveryoneRuns,
+  BrokerServer broker_{GadgetRegistry(), std::make_shared<Gadget>(board_),
+                    CompilePolicy(GadgetPolicy(kEveryoneRuns,
                                               "limits { max_member_calls_per_identity: 2 }"))};
 };
 
@@ -487,7 +411,7 @@ TEST_F(MemberCallsPerIdentity, AReloadedPolicyChangesTheLimitForNewCalls) {
   JoiningThread calls[2] = {StartWait(*first, &waits[0]), StartWait(*second, &waits[1])};
   EXPECT_TRUE(board_->AwaitStarted(2));
   ExpectIdentityBusy(third->Ping());
-  broker_.core().SetPolicy(CompileOrDie(
+  broker_.core().SetPolicy(CompilePolicy(
       GadgetPolicy(kEveryoneRuns, "limits { max_member_calls_per_identity: 3 }")));
   grpc::Status ping = third->Ping();
   EXPECT_TRUE(ping.ok()) << ping.error_message();

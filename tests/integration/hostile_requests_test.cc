@@ -34,7 +34,7 @@
 #include "orb/policy/acl.h"
 #include "orb/policy/authn.h"
 #include "orb/policy/olp.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 
 namespace orb::testing {
 
@@ -99,35 +99,9 @@ std::shared_ptr<Lab> MakeLab() {
 
 // --------------------------------------------------------------- values
 
-v1::Value DoubleValue(double d) {
-  v1::Value v;
-  v.set_double_value(d);
-  return v;
-}
 
-v1::Value Nested(int levels) {
-  v1::Value v = IntValue(1);
-  for (int i = 0; i < levels; ++i) {
-    v1::Value outer;
-    *outer.mutable_list_value()->add_values() = std::move(v);
-    v = std::move(outer);
-  }
-  return v;
-}
 
-v1::Value ListOf(size_t n, const v1::Value& item) {
-  v1::Value v;
-  auto* values = v.mutable_list_value()->mutable_values();
-  values->Reserve(static_cast<int>(n));
-  for (size_t i = 0; i < n; ++i) *values->Add() = item;
-  return v;
-}
 
-v1::Value HandleValue(const v1::HandleRef& ref) {
-  v1::Value v;
-  *v.mutable_handle() = ref;
-  return v;
-}
 
 const std::string kNotUtf8 = "ti\xff\xfetle";  // 0xFF never occurs in UTF-8
 
@@ -276,7 +250,7 @@ std::vector<Row> Rows() {
       [](World& w) { return w.attacker.GetAttr(w.prepared.id(), "title", nullptr); },
       [](World& w) {
         w.prepared = MustCallForHandle(w.attacker, w.blog.id(), "add_entry",
-                                       {StringValue("soon released"), StringValue("b")});
+                                       {Str("soon released"), Str("b")});
         ASSERT_TRUE(w.attacker.Release({w.prepared.id()}).ok());
       });
   add("invented_handle", C::NOT_FOUND, "not found in this session", [](World& w) {
@@ -298,7 +272,7 @@ std::vector<Row> Rows() {
       [](World& w) { return w.attacker.Release({w.prepared.id()}); },
       [](World& w) {
         w.prepared = MustCallForHandle(w.attacker, w.blog.id(), "add_entry",
-                                       {StringValue("released twice"), StringValue("b")});
+                                       {Str("released twice"), Str("b")});
         ASSERT_TRUE(w.attacker.Release({w.prepared.id()}).ok());
       });
   add("describe_foreign_handle", C::NOT_FOUND, "not found in this session", [](World& w) {
@@ -332,13 +306,13 @@ std::vector<Row> Rows() {
         return w.attacker.SetAttr(w.own_entry.id(), std::string(100 * 1024, 'n'), v1::Value());
       });
   add("method_error_quoting_100_kib", C::NOT_FOUND, "message cut at", [](World& w) {
-    return w.attacker.Call(w.blog.id(), "entry", {StringValue(std::string(100 * 1024, 'e'))},
+    return w.attacker.Call(w.blog.id(), "entry", {Str(std::string(100 * 1024, 'e'))},
                            nullptr);
   });
   add("private_bound_name", C::NOT_FOUND, "'demo.Blog' object has no attribute '_secret'",
       [](World& w) { return w.attacker.GetAttr(w.blog.id(), "_secret", nullptr); });
   add("private_name_set", C::NOT_FOUND, "has no attribute '_secret'", [](World& w) {
-    return w.attacker.SetAttr(w.blog.id(), "_secret", StringValue("x"));
+    return w.attacker.SetAttr(w.blog.id(), "_secret", Str("x"));
   });
   add("dunder_class", C::NOT_FOUND, "'hostile.Lab' object has no attribute '__class__'",
       [](World& w) { return w.attacker.GetAttr(w.attacker.root(), "__class__", nullptr); });
@@ -346,7 +320,7 @@ std::vector<Row> Rows() {
       [](World& w) { return w.attacker.GetAttr(w.own_entry.id(), "__dict__", nullptr); });
   add("dunder_getattribute_call", C::NOT_FOUND, "has no attribute '__getattribute__'",
       [](World& w) {
-        return w.attacker.Call(w.blog.id(), "__getattribute__", {StringValue("_secret")}, nullptr);
+        return w.attacker.Call(w.blog.id(), "__getattribute__", {Str("_secret")}, nullptr);
       });
   add("dotted_traversal", C::NOT_FOUND, "has no attribute 'blog._secret'",
       [](World& w) { return w.attacker.GetAttr(w.attacker.root(), "blog._secret", nullptr); });
@@ -359,7 +333,7 @@ std::vector<Row> Rows() {
   add("call_on_non_callable", C::NOT_FOUND, "'demo.Blog' object has no attribute 'title'",
       [](World& w) { return w.attacker.Call(w.blog.id(), "title", {}, nullptr); });
   add("set_on_read_only", C::NOT_FOUND, "'demo.Blog' object has no attribute 'entry_count'",
-      [](World& w) { return w.attacker.SetAttr(w.blog.id(), "entry_count", IntValue(0)); });
+      [](World& w) { return w.attacker.SetAttr(w.blog.id(), "entry_count", Int(0)); });
   add("getattr_on_method", C::NOT_FOUND, "'demo.Blog' object has no attribute 'add_entry'",
       [](World& w) { return w.attacker.GetAttr(w.blog.id(), "add_entry", nullptr); });
   add("delattr_without_deleter", C::NOT_FOUND, "'demo.Entry' object has no attribute 'title'",
@@ -368,20 +342,20 @@ std::vector<Row> Rows() {
   // --- authorization: beyond the grant.
   add("anonymous_add_entry", C::PERMISSION_DENIED, "needs permission 'add'",
       [](World& w) {
-        return w.anonymous.Call(w.prepared.id(), "add_entry", {StringValue("t"), StringValue("b")},
+        return w.anonymous.Call(w.prepared.id(), "add_entry", {Str("t"), Str("b")},
                                 nullptr);
       },
       [](World& w) { w.prepared = MustGetHandle(w.anonymous, w.anonymous.root(), "blog"); });
   add("anonymous_call_needing_use", C::PERMISSION_DENIED, "needs permission 'use'",
       [](World& w) {
-        return w.anonymous.Call(w.anonymous.root(), "scale", {DoubleValue(2)}, nullptr);
+        return w.anonymous.Call(w.anonymous.root(), "scale", {Dbl(2)}, nullptr);
       });
   add("edit_another_users_entry", C::PERMISSION_DENIED, "needs permission 'edit'",
-      [](World& w) { return w.attacker.SetAttr(w.alices_entry.id(), "title", StringValue("x")); });
+      [](World& w) { return w.attacker.SetAttr(w.alices_entry.id(), "title", Str("x")); });
   add("delete_another_users_entry", C::PERMISSION_DENIED, "needs permission 'delete'",
       [](World& w) { return w.attacker.Call(w.alices_entry.id(), "delete", {}, nullptr); });
   add("set_blog_title_without_edit", C::PERMISSION_DENIED, "needs permission 'edit'",
-      [](World& w) { return w.attacker.SetAttr(w.blog.id(), "title", StringValue("pwned")); });
+      [](World& w) { return w.attacker.SetAttr(w.blog.id(), "title", Str("pwned")); });
 
   // --- values: limits, kinds, encodings.
   add("value_nested_200_deep", C::INVALID_ARGUMENT, "max_value_depth (64)",
@@ -390,24 +364,24 @@ std::vector<Row> Rows() {
     return w.attacker.SetAttr(w.attacker.root(), "gain", Nested(65));
   });
   add("payload_10_mb", C::RESOURCE_EXHAUSTED, "larger than max", [](World& w) {
-    return w.attacker.SetAttr(w.own_entry.id(), "body", StringValue(std::string(10 << 20, 'x')));
+    return w.attacker.SetAttr(w.own_entry.id(), "body", Str(std::string(10 << 20, 'x')));
   });
   add("list_of_1000000_elements", C::RESOURCE_EXHAUSTED, "larger than max", [](World& w) {
     // 5 bytes per element on the wire: past the 4 MiB receive limit.
-    v1::Value big = ListOf(1000000, IntValue(1000));
+    v1::Value big = ListOf(1000000, Int(1000));
     EXPECT_GT(big.ByteSizeLong(), 4u << 20);
     return w.attacker.SetAttr(w.own_entry.id(), "body", big);
   });
   add("list_of_100001_elements", C::INVALID_ARGUMENT, "max_value_elements (100000)",
       [](World& w) {
-        v1::Value big = ListOf(100001, IntValue(1));
+        v1::Value big = ListOf(100001, Int(1));
         EXPECT_LT(big.ByteSizeLong(), 4u << 20);
         return w.attacker.SetAttr(w.own_entry.id(), "body", big);
       });
   add("unset_value_kind", C::INVALID_ARGUMENT, "a value has no kind set",
       [](World& w) { return w.attacker.SetAttr(w.own_entry.id(), "title", v1::Value()); });
   add("unset_kind_inside_a_list", C::INVALID_ARGUMENT, "a value has no kind set", [](World& w) {
-    return w.attacker.Call(w.blog.id(), "add_entry", {StringValue("t"), ListOf(3, v1::Value())},
+    return w.attacker.Call(w.blog.id(), "add_entry", {Str("t"), ListOf(3, v1::Value())},
                            nullptr);
   });
   add("string_value_not_utf8", C::INVALID_ARGUMENT, "not UTF-8", [](World& w) {
@@ -421,59 +395,59 @@ std::vector<Row> Rows() {
   });
   add("nan_argument", C::INVALID_ARGUMENT, "NaN and infinities are not accepted", [](World& w) {
     return w.attacker.Call(w.attacker.root(), "scale",
-                           {DoubleValue(std::numeric_limits<double>::quiet_NaN())}, nullptr);
+                           {Dbl(std::numeric_limits<double>::quiet_NaN())}, nullptr);
   });
   add("infinite_attribute_value", C::INVALID_ARGUMENT, "NaN and infinities are not accepted",
       [](World& w) {
         return w.attacker.SetAttr(w.attacker.root(), "gain",
-                                  DoubleValue(-std::numeric_limits<double>::infinity()));
+                                  Dbl(-std::numeric_limits<double>::infinity()));
       });
   add("int_out_of_range", C::INVALID_ARGUMENT, "is out of range", [](World& w) {
-    return w.attacker.Call(w.attacker.root(), "set_level", {IntValue(int64_t{1} << 40)}, nullptr);
+    return w.attacker.Call(w.attacker.root(), "set_level", {Int(int64_t{1} << 40)}, nullptr);
   });
   add("wrong_type", C::INVALID_ARGUMENT, "argument 'title': expected string, got int",
       [](World& w) {
-        return w.attacker.Call(w.blog.id(), "add_entry", {IntValue(1), StringValue("b")}, nullptr);
+        return w.attacker.Call(w.blog.id(), "add_entry", {Int(1), Str("b")}, nullptr);
       });
   add("wrong_type_for_attribute", C::INVALID_ARGUMENT, "expected double, got string",
-      [](World& w) { return w.attacker.SetAttr(w.attacker.root(), "gain", StringValue("2")); });
+      [](World& w) { return w.attacker.SetAttr(w.attacker.root(), "gain", Str("2")); });
   add("too_few_arguments", C::INVALID_ARGUMENT, "missing required argument 'body'",
-      [](World& w) { return w.attacker.Call(w.blog.id(), "add_entry", {StringValue("t")}, nullptr); });
+      [](World& w) { return w.attacker.Call(w.blog.id(), "add_entry", {Str("t")}, nullptr); });
   add("too_many_arguments", C::INVALID_ARGUMENT, "takes 2 arguments but 3 were given",
       [](World& w) {
         return w.attacker.Call(w.blog.id(), "add_entry",
-                               {StringValue("t"), StringValue("b"), StringValue("c")}, nullptr);
+                               {Str("t"), Str("b"), Str("c")}, nullptr);
       });
   add("kwarg_duplicates_positional", C::INVALID_ARGUMENT,
       "got multiple values for argument 'title'", [](World& w) {
-        return CallWith(w.attacker, w.blog.id(), "add_entry", {StringValue("t"), StringValue("b")},
-                        {{"title", StringValue("again")}});
+        return CallWith(w.attacker, w.blog.id(), "add_entry", {Str("t"), Str("b")},
+                        {{"title", Str("again")}});
       });
   add("unknown_kwarg", C::INVALID_ARGUMENT, "got an unexpected keyword argument 'titel'",
       [](World& w) {
         return CallWith(w.attacker, w.blog.id(), "add_entry", {},
-                        {{"titel", StringValue("t")}, {"body", StringValue("b")}});
+                        {{"titel", Str("t")}, {"body", Str("b")}});
       });
   add("method_refuses_its_argument", C::INVALID_ARGUMENT, "a title is at most 200 bytes",
       [](World& w) {
-        return w.attacker.SetAttr(w.own_entry.id(), "title", StringValue(std::string(201, 't')));
+        return w.attacker.SetAttr(w.own_entry.id(), "title", Str(std::string(201, 't')));
       });
 
   // --- handles passed as arguments: the caller's own, of the right kind.
   add("handle_argument_from_another_session", C::NOT_FOUND, "not found in this session",
       [](World& w) {
         return w.attacker.Call(w.attacker.root(), "same_owner",
-                               {HandleValue(w.bystander_entry), HandleValue(w.own_entry)}, nullptr);
+                               {Ref(w.bystander_entry), Ref(w.own_entry)}, nullptr);
       });
   add("class_handle_as_argument", C::INVALID_ARGUMENT, "got a class handle", [](World& w) {
     return w.attacker.Call(w.attacker.root(), "same_owner",
-                           {HandleValue(w.entry_class), HandleValue(w.own_entry)}, nullptr);
+                           {Ref(w.entry_class), Ref(w.own_entry)}, nullptr);
   });
   add("restricted_handle_as_argument", C::INVALID_ARGUMENT,
       "a restricted handle cannot be passed as an argument",
       [](World& w) {
         return w.attacker.Call(w.attacker.root(), "same_owner",
-                               {HandleValue(w.prepared), HandleValue(w.own_entry)}, nullptr);
+                               {Ref(w.prepared), Ref(w.own_entry)}, nullptr);
       },
       [](World& w) {
         v1::RestrictRequest r;
@@ -487,7 +461,7 @@ std::vector<Row> Rows() {
   add("handle_of_the_wrong_type", C::INVALID_ARGUMENT,
       "expected a handle to 'demo.Entry', got 'demo.Blog'", [](World& w) {
         return w.attacker.Call(w.attacker.root(), "same_owner",
-                               {HandleValue(w.blog), HandleValue(w.own_entry)}, nullptr);
+                               {Ref(w.blog), Ref(w.own_entry)}, nullptr);
       });
 
   // --- credentials and transport.
@@ -682,14 +656,14 @@ class HostileRequests : public ::testing::TestWithParam<size_t> {
     ASSERT_TRUE(w.bystander.Open().ok());
     w.bystander_blog = MustGetHandle(w.bystander, w.bystander.root(), "blog");
     w.bystander_entry = MustCallForHandle(w.bystander, w.bystander_blog.id(), "add_entry",
-                                          {StringValue("bystander entry"), StringValue("mine")});
+                                          {Str("bystander entry"), Str("mine")});
     w.blog = MustGetHandle(w.attacker, w.attacker.root(), "blog");
     w.own_entry = MustCallForHandle(w.attacker, w.blog.id(), "add_entry",
-                                    {StringValue("attacker entry"), StringValue("b")});
+                                    {Str("attacker entry"), Str("b")});
     w.entry_class = MustGetHandle(w.attacker, w.blog.id(), "Entry");
     // Bob may look up alice's entry by name (everyone may view); he holds
     // it in his own session, without the right to edit or delete it.
-    w.alices_entry = MustCallForHandle(w.attacker, w.blog.id(), "entry", {StringValue("entry-1")});
+    w.alices_entry = MustCallForHandle(w.attacker, w.blog.id(), "entry", {Str("entry-1")});
     v1::Value owner;
     ASSERT_TRUE(w.attacker.GetAttr(w.alices_entry.id(), "owner", &owner).ok());
     ASSERT_EQ(owner.string_value(), "alice");

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 
 namespace orb::testing {
 namespace {
@@ -21,19 +21,19 @@ TEST(Limits, HandlesPerSessionQuotaIsResourceExhaustedAndHarmsNoOne) {
   ASSERT_TRUE(alice.Open().ok());
   // The root is one handle; two entries fill the quota.
   v1::Value entry;
-  ASSERT_TRUE(bob.Call(bob.root(), "add_entry", {StringValue("a"), StringValue("b")}, &entry).ok());
-  ASSERT_TRUE(bob.Call(bob.root(), "add_entry", {StringValue("c"), StringValue("d")}, nullptr).ok());
+  ASSERT_TRUE(bob.Call(bob.root(), "add_entry", {Str("a"), Str("b")}, &entry).ok());
+  ASSERT_TRUE(bob.Call(bob.root(), "add_entry", {Str("c"), Str("d")}, nullptr).ok());
   grpc::Status over =
-      bob.Call(bob.root(), "add_entry", {StringValue("e"), StringValue("f")}, nullptr);
+      bob.Call(bob.root(), "add_entry", {Str("e"), Str("f")}, nullptr);
   EXPECT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(over.error_message(), HasSubstr("3"));
   EXPECT_EQ(ErrorInfoOf(over).gate(), "quota");
   // Bob's existing handles still work; alice is not affected.
   EXPECT_TRUE(bob.GetAttr(entry.handle().id(), "title", nullptr).ok());
-  EXPECT_TRUE(alice.Call(alice.root(), "add_entry", {StringValue("g"), StringValue("h")}, nullptr).ok());
+  EXPECT_TRUE(alice.Call(alice.root(), "add_entry", {Str("g"), Str("h")}, nullptr).ok());
   // Releasing makes room again.
   ASSERT_TRUE(bob.Release({entry.handle().id()}).ok());
-  EXPECT_TRUE(bob.Call(bob.root(), "add_entry", {StringValue("i"), StringValue("j")}, nullptr).ok());
+  EXPECT_TRUE(bob.Call(bob.root(), "add_entry", {Str("i"), Str("j")}, nullptr).ok());
 }
 
 TEST(Limits, SessionsPerIdentityQuotaIsResourceExhausted) {
@@ -63,7 +63,7 @@ TEST(Limits, OversizedMessageIsRefusedAndServerKeepsServing) {
   BrokerServer server(DemoPolicy("limits { max_message_bytes: 65536 }"));
   Caller alice(server, kAliceToken);
   ASSERT_TRUE(alice.Open().ok());
-  grpc::Status big = alice.SetAttr(alice.root(), "title", StringValue(std::string(100000, 'x')));
+  grpc::Status big = alice.SetAttr(alice.root(), "title", Str(std::string(100000, 'x')));
   EXPECT_EQ(big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_TRUE(alice.GetAttr(alice.root(), "title", nullptr).ok());
 }

@@ -4,16 +4,12 @@
 // whole output must contain none of the tokens, tickets, token hashes or
 // the ticket key, while it does contain the decisions (so the test looks at
 // a log that says something).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -26,7 +22,8 @@
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
 #include "orb/policy/authn.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
+#include "tests/testing/orbd_process.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -43,66 +40,28 @@ std::string ReadFile(const std::string& path) {
 }
 
 // orbd with stdout and stderr in one file, gRPC logging at DEBUG.
-class LoggedOrbd {
+class LoggedOrbd : public OrbdProcess {
  public:
-  explicit LoggedOrbd(const std::vector<std::string>& args) : dir_(MakeTempDir()) {
-    log_ = dir_ + "/orbd.log";
-    std::vector<std::string> argv_strings = {std::string(ORB_BINARY_DIR) + "/bin/orbd"};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings = {"GRPC_VERBOSITY=DEBUG", "PATH=/usr/bin:/bin"};
-    for (const char* keep : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
-      if (const char* value = std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + value);
-    }
-    std::vector<char*> envp;
-    for (std::string& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~LoggedOrbd() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    RunCommand("rm -rf " + dir_);
-  }
-
-  std::string WaitForAddress() {
-    static const std::regex serving(R"(serving '[^']*' on ([0-9.]+:[0-9]+))");
-    for (int i = 0; i < 400 && pid_ > 0; ++i) {
-      std::smatch m;
-      const std::string log = ReadFile(log_);
-      if (std::regex_search(log, m, serving)) return m[1];
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;  // exited during startup; the log says why
-        return "";
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return "";
-  }
+  explicit LoggedOrbd(std::vector<std::string> args)
+      : OrbdProcess(std::move(args), Binary(), DebugLogging()) {}
 
   // SIGTERM, then the whole output once orbd has exited.
   std::string StopAndReadLog() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    return ReadFile(log_);
+    Signal(SIGTERM);
+    WaitForExit();
+    return log();
   }
 
  private:
-  std::string dir_;
-  std::string log_;
-  pid_t pid_ = -1;
+  static Options DebugLogging() {
+    Options options;
+    options.stdout_to_log = true;
+    options.env = {"GRPC_VERBOSITY=DEBUG", "PATH=/usr/bin:/bin"};
+    for (const char* keep : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(keep)) options.env.push_back(std::string(keep) + "=" + value);
+    }
+    return options;
+  }
 };
 
 grpc::Status OpenWith(const std::string& address, const std::string& authorization) {

@@ -34,7 +34,6 @@ constexpr char kBobHash[] = "84c60dc436211b8b0816c38aa8bd40567b75d7fc47fdecab65f
 constexpr char kTicketKeyHex[] =
     "cb8fcf26d7252f1dddf030f1adbf20aedc24bfc59bdf0947c29b6b1a52686e1e";
 
-std::string Orbd() { return std::string(ORB_BINARY_DIR) + "/bin/orbd"; }
 std::string OrbdGadget() { return std::string(ORB_BINARY_DIR) + "/tests/orbd_gadget"; }
 std::string DemoPolicyText() { return ReadSourceFile("examples/blog/policy.textproto"); }
 
@@ -55,10 +54,10 @@ class OrbdDrain : public ::testing::Test {
     const std::string policy = dir_ + "/gadget.textproto";
     WriteWholeFile(policy, GadgetPolicy(
                                R"(ace { action: ALLOW principal: "system.Everyone" permission: "run" })"));
-    orbd_ = std::make_unique<ChildOrbd>(
-        OrbdGadget(), std::vector<std::string>{"--listen=127.0.0.1:0", "--service=gadget",
-                                               "--policy=" + policy,
-                                               "--shutdown-grace-seconds=" + grace_seconds});
+    orbd_ = std::make_unique<OrbdProcess>(
+        std::vector<std::string>{"--listen=127.0.0.1:0", "--service=gadget", "--policy=" + policy,
+                                 "--shutdown-grace-seconds=" + grace_seconds},
+        OrbdGadget());
     const std::string address = orbd_->WaitForAddress();
     ASSERT_FALSE(address.empty()) << orbd_->log();
     stub_ = v1::ObjectBroker::NewStub(
@@ -86,13 +85,13 @@ class OrbdDrain : public ::testing::Test {
 
   // Waits for the gadget's word (on orbd's stderr) that a call's member
   // has started; a test starts one such call at a time.
-  bool AwaitCallStarted() { return orbd_->WaitForLog("gadget: a blocking call started"); }
+  bool AwaitCallStarted() { return orbd_->WaitForText("gadget: a blocking call started"); }
 
-  ChildOrbd& orbd() { return *orbd_; }
+  OrbdProcess& orbd() { return *orbd_; }
 
  private:
   const std::string dir_ = MakeTempDir();
-  std::unique_ptr<ChildOrbd> orbd_;
+  std::unique_ptr<OrbdProcess> orbd_;
   std::unique_ptr<v1::ObjectBroker::Stub> stub_;
   v1::OpenSessionResponse session_;
 };
@@ -106,7 +105,7 @@ TEST_F(OrbdDrain, SigtermDrainsACallInFlightThenExitsZero) {
   JoiningThread call = CallInBackground("nap", {ms}, &status, &response);
   ASSERT_TRUE(AwaitCallStarted()) << orbd().log();
   orbd().Signal(SIGTERM);
-  ASSERT_TRUE(orbd().WaitForLog("draining calls in flight")) << orbd().log();
+  ASSERT_TRUE(orbd().WaitForText("draining calls in flight")) << orbd().log();
   call.Join();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result().string_value(), "slept");
@@ -156,7 +155,7 @@ class HealthWatch {
 
 // Sends SIGTERM; returns orbd's exit code and sets *took to the time it
 // took to exit.
-int StopAndTime(ChildOrbd& orbd, absl::Duration* took) {
+int StopAndTime(OrbdProcess& orbd, absl::Duration* took) {
   const absl::Time signalled = absl::Now();
   orbd.Signal(SIGTERM);
   const int code = orbd.WaitForExit();
@@ -168,7 +167,7 @@ int StopAndTime(ChildOrbd& orbd, absl::Duration* took) {
 std::vector<std::string> DemoArgs(const std::vector<std::string>& more) {
   std::vector<std::string> args = {
       "--listen=127.0.0.1:0",
-      "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto"};
+      "--policy=" + OrbdProcess::BlogPolicyPath()};
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
@@ -180,7 +179,7 @@ std::vector<std::string> DemoArgs(const std::vector<std::string>& more) {
 constexpr char kHourOfGrace[] = "--shutdown-grace-seconds=3600";
 
 TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
+  OrbdProcess orbd(DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // One call, then the channel stays open and connected, with nothing in
@@ -197,7 +196,7 @@ TEST(OrbdOps, SigtermWithAnIdleConnectionExitsAtOnce) {
 }
 
 TEST(OrbdOps, SigtermWithAHealthWatchOpenExitsAtOnce) {
-  ChildOrbd orbd(Orbd(), DemoArgs({kHourOfGrace}));
+  OrbdProcess orbd(DemoArgs({kHourOfGrace}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   // A load balancer's watch: a stream that never ends by itself.
@@ -231,25 +230,25 @@ TEST(OrbdOps, SighupReloadsAndAnInvalidFileKeepsTheOldPolicy) {
   const std::string policy = dir + "/policy.textproto";
   const std::string base = DemoPolicyText();
   WriteWholeFile(policy, base + "\nrevision: 1\n");
-  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0", "--policy=" + policy});
+  OrbdProcess orbd({"--listen=127.0.0.1:0", "--policy=" + policy});
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr("revision 1"));
 
   WriteWholeFile(policy, base + "\nrevision: 2\n");
   orbd.Signal(SIGHUP);
-  EXPECT_TRUE(orbd.WaitForLog("policy reloaded (SIGHUP)")) << orbd.log();
+  EXPECT_TRUE(orbd.WaitForText("policy reloaded (SIGHUP)")) << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr("revision 2 (was 1)"));
 
   // A broken file: refused with file:line, the old policy serves on.
   WriteWholeFile(policy, base + "\nrevision: 3\nuser { userid: \"\" }\n");
   orbd.Signal(SIGHUP);
-  EXPECT_TRUE(orbd.WaitForLog("refused; still running revision 2")) << orbd.log();
+  EXPECT_TRUE(orbd.WaitForText("refused; still running revision 2")) << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr(policy + ":"));
   // Going backwards: refused.
   WriteWholeFile(policy, base + "\nrevision: 1\n");
   orbd.Signal(SIGHUP);
-  EXPECT_TRUE(orbd.WaitForLog("lower than the running revision 2")) << orbd.log();
+  EXPECT_TRUE(orbd.WaitForText("lower than the running revision 2")) << orbd.log();
 
   auto stub = v1::ObjectBroker::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
@@ -270,7 +269,7 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   ASSERT_THAT(DemoPolicyText(),
               HasSubstr(R"(principal: "alice" permissions: [ "policy.view", "policy.reload" ])"));
   WriteWholeFile(policy, DemoPolicyText());
-  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0", "--policy=" + policy,
+  OrbdProcess orbd({"--listen=127.0.0.1:0", "--policy=" + policy,
                           "--debug-authorization", "--audit-log=" + audit});
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
@@ -389,9 +388,8 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
 }
 
 TEST(OrbdOps, AnAuditLogThatCannotBeOpenedIsAStartupError) {
-  ChildOrbd orbd(Orbd(), {"--listen=127.0.0.1:0",
-                          "--policy=" + std::string(ORB_SOURCE_DIR) +
-                              "/examples/blog/policy.textproto",
+  OrbdProcess orbd({"--listen=127.0.0.1:0",
+                          "--policy=" + OrbdProcess::BlogPolicyPath(),
                           "--audit-log=/nonexistent-dir/audit.jsonl"});
   EXPECT_EQ(orbd.WaitForExit(), 1);
   EXPECT_THAT(orbd.log(), HasSubstr("cannot open audit log '/nonexistent-dir/audit.jsonl'"));

@@ -11,7 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
-#include "tests/testing/child_process.h"
+#include "tests/testing/orbd_process.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
@@ -20,19 +20,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// orbd as a child process.
-class Orbd : public ChildProcess {
- public:
-  explicit Orbd(std::vector<std::string> args)
-      : ChildProcess(std::string(ORB_BINARY_DIR) + "/bin/orbd", std::move(args)) {}
-  // Waits for the "serving ... on HOST:PORT" line; returns HOST:PORT or "".
-  std::string WaitForAddress() { return WaitForLog(R"(serving '[^']*' on ([0-9.]+:[0-9]+))"); }
-};
+using Orbd = OrbdProcess;
 
-std::string DemoPolicyPath() { return std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto"; }
 
 TEST(Orbd, ServesTheBlogAndStopsCleanlyOnSigterm) {
-  Orbd orbd({"--listen=127.0.0.1:0", "--service=blog", "--policy=" + DemoPolicyPath()});
+  Orbd orbd(OrbdProcess::BlogArgs());
   std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
 
@@ -97,10 +89,10 @@ TEST(Orbd, MissingPolicyFlagIsAClearError) {
 }
 
 TEST(Orbd, PortInUseIsAClearError) {
-  Orbd first({"--listen=127.0.0.1:0", "--policy=" + DemoPolicyPath()});
+  Orbd first({"--listen=127.0.0.1:0", "--policy=" + OrbdProcess::BlogPolicyPath()});
   std::string address = first.WaitForAddress();
   ASSERT_FALSE(address.empty()) << first.log();
-  Orbd second({"--listen=" + address, "--policy=" + DemoPolicyPath()});
+  Orbd second({"--listen=" + address, "--policy=" + OrbdProcess::BlogPolicyPath()});
   EXPECT_EQ(second.WaitForExit(), 1);
   EXPECT_THAT(second.log(), HasSubstr("cannot listen on " + address));
   first.Signal(SIGTERM);
@@ -108,7 +100,8 @@ TEST(Orbd, PortInUseIsAClearError) {
 }
 
 TEST(Orbd, UnknownServiceIsAClearError) {
-  Orbd orbd({"--listen=127.0.0.1:0", "--service=nope", "--policy=" + DemoPolicyPath()});
+  Orbd orbd({"--listen=127.0.0.1:0", "--service=nope",
+             "--policy=" + OrbdProcess::BlogPolicyPath()});
   EXPECT_EQ(orbd.WaitForExit(), 1);
   EXPECT_THAT(orbd.log(), HasSubstr("unknown service 'nope'"));
 }

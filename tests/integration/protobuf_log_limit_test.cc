@@ -13,7 +13,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.pb.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/integration/ops_fixture.h"
 #include "tests/testing/joining_thread.h"
 
@@ -91,9 +91,8 @@ TEST(ProtobufLogLimit, PassesOtherMessagesAndOneUtf8LineAMinute) {
 }
 
 TEST(ProtobufLogLimit, OrbdLogsOneLineForAFloodAndRefusesEachRequest) {
-  ChildOrbd orbd(std::string(ORB_BINARY_DIR) + "/bin/orbd",
-                 {"--listen=127.0.0.1:0",
-                  "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto"});
+  OrbdProcess orbd({"--listen=127.0.0.1:0",
+                  "--policy=" + OrbdProcess::BlogPolicyPath()});
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
   auto stub = v1::ObjectBroker::NewStub(

@@ -38,7 +38,7 @@
 #include "gtest/gtest.h"
 #include "orb/policy/authn.h"
 #include "base/sync.h"
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 #include "tests/testing/joining_thread.h"
 
 namespace orb::testing {
@@ -122,7 +122,7 @@ class SoakClient {
   bool Iteration(int round, int i) {
     const std::string title = absl::StrCat("c", index_, "-r", round, "-", i);
     v1::Value entry;
-    if (!Expect(caller_.Call(caller_.root(), "add_entry", {StringValue(title), StringValue("b")},
+    if (!Expect(caller_.Call(caller_.root(), "add_entry", {Str(title), Str("b")},
                              &entry),
                 "add_entry")) {
       return false;
@@ -131,7 +131,7 @@ class SoakClient {
     v1::Value read;
     if (!Expect(caller_.GetAttr(id, "title", &read), "GetAttr title")) return false;
     if (read.string_value() != title) Fail(absl::StrCat("read '", read.string_value(), "'"));
-    if (!Expect(caller_.SetAttr(id, "body", StringValue(absl::StrCat("body ", i))), "SetAttr")) {
+    if (!Expect(caller_.SetAttr(id, "body", Str(absl::StrCat("body ", i))), "SetAttr")) {
       return false;
     }
     if (i % 3 == 0) {

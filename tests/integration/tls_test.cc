@@ -118,17 +118,17 @@ class TlsTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_TRUE(certs_->ok()); }
 
-  std::unique_ptr<OpsBroker> Start(const std::string& policy_text, bool client_ca,
+  std::unique_ptr<BrokerServer> Start(const std::string& policy_text, bool client_ca,
                                    bool require) {
-    auto broker = std::make_unique<OpsBroker>(OpsBroker::BlogRegistry(), demo::MakeBlog(),
-                                              CompileOrDie(policy_text),
+    auto broker = std::make_unique<BrokerServer>(BrokerServer::BlogRegistry(), demo::MakeBlog(),
+                                              CompilePolicy(policy_text),
                                               certs_->Server(client_ca, require));
     EXPECT_TRUE(broker->started());
     return broker;
   }
 
   static std::unique_ptr<v1::ObjectBroker::Stub> Stub(
-      const OpsBroker& broker, std::shared_ptr<grpc::ChannelCredentials> credentials,
+      const BrokerServer& broker, std::shared_ptr<grpc::ChannelCredentials> credentials,
       const std::string& host = "127.0.0.1") {
     return v1::ObjectBroker::NewStub(grpc::CreateChannel(
         absl::StrCat(host, ":", broker.port()), std::move(credentials)));
@@ -293,9 +293,8 @@ std::string Orbctl(const std::string& args) {
 }
 
 TEST_F(TlsTest, APlaintextClientAtATlsOrbdIsToldWhyAndOrbdLogsOneLineForManyAttempts) {
-  ChildOrbd orbd(std::string(ORB_BINARY_DIR) + "/bin/orbd",
-                 {"--listen=127.0.0.1:0",
-                  "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/blog/policy.textproto",
+  OrbdProcess orbd({"--listen=127.0.0.1:0",
+                  "--policy=" + OrbdProcess::BlogPolicyPath(),
                   "--tls-cert=" + certs_->Path("server.pem"),
                   "--tls-key=" + certs_->Path("server.key")});
   const std::string address = orbd.WaitForAddress();
@@ -341,8 +340,8 @@ TEST_F(TlsTest, APlaintextClientAtATlsOrbdIsToldWhyAndOrbdLogsOneLineForManyAtte
 }
 
 TEST_F(TlsTest, ATlsClientAtAPlaintextBrokerIsToldWhy) {
-  OpsBroker broker(OpsBroker::BlogRegistry(), demo::MakeBlog(),
-                   CompileOrDie(MtlsPolicy("", /*allow_anonymous=*/true)));
+  BrokerServer broker(BrokerServer::BlogRegistry(), demo::MakeBlog(),
+                   CompilePolicy(MtlsPolicy("", /*allow_anonymous=*/true)));
   ASSERT_TRUE(broker.started());
   ClientOptions tls;
   tls.target = broker.address();
@@ -400,8 +399,8 @@ TEST_F(TlsTest, ACaFileWithoutACertificateIsAClearClientError) {
 }
 
 TEST_F(TlsTest, BadTlsFilesAreClearStartupErrors) {
-  auto registry = OpsBroker::BlogRegistry();
-  BrokerCore core(registry, demo::MakeBlog(), CompileOrDie(MtlsPolicy("")), {});
+  auto registry = BrokerServer::BlogRegistry();
+  BrokerCore core(registry, demo::MakeBlog(), CompilePolicy(MtlsPolicy("")), {});
   broker::ServerOptions options = certs_->Server(false, false);
   options.listen = "127.0.0.1:0";
   options.tls_key_file = certs_->Path("missing.key");

@@ -16,40 +16,20 @@
 #include "orb/policy/olp.h"
 #include "orb/policy/policy_loader.h"
 #include "tests/testing/allocation_counting.h"
+#include "tests/testing/builders.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
-#if ORB_COUNT_ALLOCATIONS
-// Kept out of line: inlined next to a new-expression, GCC's
-// -Wmismatched-new-delete would take free() for a mismatch with new.
-__attribute__((noinline)) void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // ORB_COUNT_ALLOCATIONS
+ORB_REPLACE_OPERATOR_NEW_COUNTING(g_allocations)
 
 namespace orb::policy {
 namespace {
 
 constexpr Op kGet = Op::kGetAttr;
 
-PolicyPtr Compile(const std::string& text) {
-  LoadResult result = CompilePolicyText(text, "test.textproto");
-  EXPECT_TRUE(result.errors.empty()) << (result.errors.empty() ? "" : result.errors[0].ToString());
-  return result.policy;
-}
+using ::orb::testing::CompilePolicy;
 
 // An OLP exposing exactly `name` (instance and class views) to everyone.
 OlpPtr Exposing(const std::string& name) {
@@ -72,7 +52,7 @@ constexpr char kPolicyOlp[] = R"pb(
 )pb";
 
 TEST(Authorizer, OlpPrecedenceRestrictedThenObjectThenPolicyThenCompiledIn) {
-  const PolicyPtr policy = Compile(kPolicyOlp);
+  const PolicyPtr policy = CompilePolicy(kPolicyOlp);
   const OlpPtr restricted = Exposing("restricted");
   const OlpPtr object = Exposing("object");
   const OlpPtr compiled = Exposing("compiled");
@@ -145,7 +125,7 @@ bool Reads(const CompiledPolicy* policy, const LineageNodeFacts& node, const Dyn
 }
 
 TEST(Authorizer, NodeAclPrecedencePathThenInstanceThenDynamicThenPolicyTypeThenCompiledIn) {
-  const PolicyPtr policy = Compile(kPolicyAcls);
+  const PolicyPtr policy = CompilePolicy(kPolicyAcls);
   const AclPtr instance = Grants("instance");
   const AclPtr compiled = Grants("compiled");
   Dynamic dynamic;
@@ -177,7 +157,7 @@ TEST(Authorizer, NodeAclPrecedencePathThenInstanceThenDynamicThenPolicyTypeThenC
 }
 
 TEST(Authorizer, ClassHandleLineageStartsWithTheClassNodeAndItsTypeAcl) {
-  const PolicyPtr policy = Compile(kPolicyAcls);
+  const PolicyPtr policy = CompilePolicy(kPolicyAcls);
   const OlpPtr olp =
       Olp::Builder().Expose(View::kClass, kGet, "x", Lock::Permission("view")).Build();
   const AclPtr deny_everything = Acl::Compile({AceSpec::DenyAll()});
@@ -216,7 +196,7 @@ constexpr char kAdminPolicy[] = R"pb(
 )pb";
 
 TEST(Authorizer, AdminCallsAreDecidedByTheAdminAcl) {
-  const PolicyPtr policy = Compile(kAdminPolicy);
+  const PolicyPtr policy = CompilePolicy(kAdminPolicy);
   Identity ops;
   ops.userid = "ops";
   ops.groups = {"group:operators"};
@@ -232,7 +212,7 @@ TEST(Authorizer, AdminCallsAreDecidedByTheAdminAcl) {
 }
 
 TEST(Authorizer, WithoutAnAdminSectionEveryAdminCallIsRefused) {
-  const PolicyPtr policy = Compile("default_permission: \"view\"\n");
+  const PolicyPtr policy = CompilePolicy("default_permission: \"view\"\n");
   Identity ops;
   ops.userid = "ops";
   const AdminDecision d = AuthorizeAdmin(*policy, ops, "policy.reload");
@@ -244,7 +224,7 @@ TEST(Authorizer, WithoutAnAdminSectionEveryAdminCallIsRefused) {
 // What the broker does on every gated call: select, give the lineage, decide.
 TEST(Authorizer, SelectingAndDecidingAllocateNothing) {
   ORB_SKIP_UNLESS_COUNTING_ALLOCATIONS();
-  const PolicyPtr policy = Compile(kPolicyAcls);
+  const PolicyPtr policy = CompilePolicy(kPolicyAcls);
   const OlpPtr olp = Olp::Builder()
                          .Expose(View::kInstance, kGet, "x", Lock::Permission("view"))
                          .Expose(View::kInstance, kGet, "|", Lock::Permission("admin"))

@@ -23,24 +23,7 @@ namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
-#if ORB_COUNT_ALLOCATIONS
-// Kept out of line: inlined next to a new-expression, GCC's
-// -Wmismatched-new-delete would take free() for a mismatch with new.
-__attribute__((noinline)) void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif  // ORB_COUNT_ALLOCATIONS
+ORB_REPLACE_OPERATOR_NEW_COUNTING(g_allocations)
 
 namespace orb::policy {
 namespace {

@@ -7,21 +7,19 @@ ephemeral loopback port and is stopped by PID with SIGTERM at the end.
     python3 tests/python/blog_client_test.py SOURCE_DIR BINARY_DIR
 """
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 BINARY_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "build")
-ORBD = os.path.join(BINARY_DIR, "bin", "orbd")
-POLICY = os.path.join(SOURCE_DIR, "examples", "blog", "policy.textproto")
 TOKENS = {"anonymous": None, "bob": "bob-demo-token", "alice": "alice-demo-token"}
 TIMEOUT = 10  # seconds per RPC
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
 
 try:
     import grpc
@@ -47,29 +45,6 @@ def _generate_stubs(out):
         raise AssertionError(f"generating Python stubs failed:\n{run.stderr}")
 
 
-def _start_orbd(log_path):
-    if not os.access(ORBD, os.X_OK):
-        raise AssertionError(f"{ORBD} is missing: build it (cmake --build build --target orbd)")
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([ORBD, "--listen=127.0.0.1:0", "--service=blog",
-                             "--policy=" + POLICY], stdout=subprocess.DEVNULL, stderr=log)
-    log.close()
-    serving = re.compile(r"serving '[^']*' on ([0-9.]+:[0-9]+)")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with open(log_path, encoding="utf-8", errors="replace") as f:
-            m = serving.search(f.read())
-        if m:
-            return proc, m.group(1)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        raise AssertionError(f"orbd did not start serving within 20 s:\n{f.read()}")
-
-
 def setUpModule():
     global broker_pb2, broker_pb2_grpc, value_pb2, error_details_pb2, _work, _orbd, _address
     _work = tempfile.mkdtemp(prefix="orb-python-test-")
@@ -79,19 +54,14 @@ def setUpModule():
     from orb.v1 import broker_pb2, broker_pb2_grpc, error_details_pb2, value_pb2  # noqa: F811
     globals().update(broker_pb2=broker_pb2, broker_pb2_grpc=broker_pb2_grpc,
                      value_pb2=value_pb2, error_details_pb2=error_details_pb2)
-    _orbd, _address = _start_orbd(os.path.join(_work, "orbd.log"))
+    _orbd, _address = orbd_launcher.start_blog_orbd(SOURCE_DIR, BINARY_DIR,
+                                                    os.path.join(_work, "orbd.log"))
 
 
 def tearDownModule():
     try:
         if _orbd is not None and _orbd.poll() is None:
-            _orbd.send_signal(signal.SIGTERM)
-            try:
-                code = _orbd.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                _orbd.kill()
-                _orbd.wait()
-                raise AssertionError("orbd did not exit within 20 s of SIGTERM")
+            code = orbd_launcher.stop(_orbd)
             with open(os.path.join(_work, "orbd.log"), encoding="utf-8", errors="replace") as f:
                 log = f.read()
             if code != 0:
@@ -310,12 +280,4 @@ class BlogFromPython(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    program = unittest.main(argv=sys.argv[:1], exit=False, verbosity=2)
-    result = program.result
-    if result.skipped:
-        print(f"FAIL: {len(result.skipped)} test(s) skipped; a skipped test is a failure")
-        sys.exit(1)
-    if result.testsRun == 0:
-        print("FAIL: no test ran")
-        sys.exit(1)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    orbd_launcher.unittest_main()

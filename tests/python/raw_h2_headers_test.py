@@ -9,20 +9,18 @@ whatever the first one says. Frames are made with Debian's python3-h2.
     python3 tests/python/raw_h2_headers_test.py SOURCE_DIR BINARY_DIR
 """
 import os
-import re
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 BINARY_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "build")
-ORBD = os.path.join(BINARY_DIR, "bin", "orbd")
-POLICY = os.path.join(SOURCE_DIR, "examples", "blog", "policy.textproto")
 ALICE = "Bearer alice-demo-token"
 UNAUTHENTICATED = 16
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
 
 try:
     import h2.config
@@ -40,27 +38,13 @@ _work = None
 def setUpModule():
     global _orbd, _address, _work
     _work = tempfile.TemporaryDirectory()
-    log_path = os.path.join(_work.name, "orbd.log")
-    with open(log_path, "wb") as log:
-        _orbd = subprocess.Popen([ORBD, "--listen=127.0.0.1:0", "--service=blog",
-                                  "--policy=" + POLICY], stdout=subprocess.DEVNULL, stderr=log)
-    serving = re.compile(r"serving '[^']*' on ([0-9.]+:[0-9]+)")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and _orbd.poll() is None:
-        with open(log_path, encoding="utf-8", errors="replace") as f:
-            found = serving.search(f.read())
-        if found:
-            _address = found.group(1)
-            return
-        time.sleep(0.05)
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        raise AssertionError("orbd did not start:\n" + f.read())
+    _orbd, _address = orbd_launcher.start_blog_orbd(
+        SOURCE_DIR, BINARY_DIR, os.path.join(_work.name, "orbd.log"))
 
 
 def tearDownModule():
     if _orbd is not None:
-        _orbd.terminate()
-        _orbd.wait(timeout=20)
+        orbd_launcher.stop(_orbd)
     if _work is not None:
         _work.cleanup()
 

@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "tests/testing/test_support.h"
 
@@ -17,7 +18,11 @@ extern char** environ;
 
 namespace orb::testing {
 
-ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> args) {
+ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> args)
+    : ChildProcess(binary, std::move(args), Options()) {}
+
+ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> args,
+                           const Options& options) {
   dir_ = MakeTempDir();
   log_path_ = dir_ + "/stderr.log";
   std::vector<std::string> argv_strings = {binary};
@@ -29,8 +34,17 @@ ChildProcess::ChildProcess(const std::string& binary, std::vector<std::string> a
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+  if (options.stdout_to_log) {
+    posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  }
+  std::vector<std::string> env_strings = options.env;
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char** child_env = options.env.empty() ? environ : envp.data();
+  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), child_env) != 0) {
     pid_ = -1;
     exited_ = true;
   }
@@ -54,7 +68,7 @@ std::string ChildProcess::log() const {
 
 std::string ChildProcess::WaitForLog(const std::string& pattern) {
   const std::regex re(pattern);
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 400; ++i) {
     std::smatch m;
     std::string text = log();
     if (std::regex_search(text, m, re)) return m.size() > 1 ? m[1].str() : m[0].str();
@@ -62,6 +76,14 @@ std::string ChildProcess::WaitForLog(const std::string& pattern) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return "";
+}
+
+bool ChildProcess::WaitForText(const std::string& text, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return log().find(text) != std::string::npos;
 }
 
 bool ChildProcess::HasExited() {

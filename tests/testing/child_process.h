@@ -12,18 +12,28 @@ namespace orb::testing {
 
 class ChildProcess {
  public:
-  // Starts `binary` (an absolute path) with `args`; stdout goes to
-  // /dev/null, stderr to a log file.
+  struct Options {
+    // The child's whole environment as NAME=VALUE; empty: this process's.
+    std::vector<std::string> env;
+    // Also send stdout to the log (else to /dev/null).
+    bool stdout_to_log = false;
+  };
+  // Starts `binary` (an absolute path) with `args`; stderr goes to a log
+  // file, stdout as `options` say.
   ChildProcess(const std::string& binary, std::vector<std::string> args);
+  ChildProcess(const std::string& binary, std::vector<std::string> args, const Options& options);
   // Kills (SIGKILL) a child still running and removes its log.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Waits up to 10 s for a stderr line matching `pattern` (an ECMAScript
+  // Waits up to 20 s for a log line matching `pattern` (an ECMAScript
   // regex with one capture group); returns the group, or "" if the child
   // exited or the time ran out.
   std::string WaitForLog(const std::string& pattern);
+  // Waits up to `timeout_ms` for `text` (plain text, not a pattern) in the
+  // log; false if it did not appear.
+  bool WaitForText(const std::string& text, int timeout_ms = 10000);
 
   bool HasExited();
   // Waits up to 20 s; returns the exit code (128+signal when killed), or -1.

@@ -6,9 +6,7 @@ show (an echo of every value kind, a call that blocks until cancelled).
 Run by ctest (label python) with PYTHONPATH=<build>/python, ORB_SOURCE_DIR
 and ORB_BINARY_DIR set."""
 import os
-import re
-import signal
-import subprocess
+import sys
 import threading
 import time
 from concurrent import futures
@@ -16,44 +14,22 @@ from concurrent import futures
 import grpc
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
+
 import orb
 from orb.v1 import broker_pb2, broker_pb2_grpc, error_details_pb2, value_pb2
 
 SOURCE_DIR = os.environ.get("ORB_SOURCE_DIR", os.path.abspath("."))
 BINARY_DIR = os.environ.get("ORB_BINARY_DIR", os.path.join(SOURCE_DIR, "build"))
-ORBD = os.path.join(BINARY_DIR, "bin", "orbd")
-POLICY = os.path.join(SOURCE_DIR, "examples", "blog", "policy.textproto")
 BOB, ALICE = "bob-demo-token", "alice-demo-token"
 
 
 def start_orbd(log_path):
-    assert os.access(ORBD, os.X_OK), f"{ORBD} is missing: cmake --build build --target orbd"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([ORBD, "--listen=127.0.0.1:0", "--service=blog",
-                                 "--policy=" + POLICY], stdout=subprocess.DEVNULL, stderr=log)
-    serving = re.compile(r"serving '[^']*' on ([0-9.]+:[0-9]+)")
-    end = time.monotonic() + 20
-    while time.monotonic() < end and proc.poll() is None:
-        with open(log_path, encoding="utf-8", errors="replace") as f:
-            m = serving.search(f.read())
-        if m:
-            return proc, m.group(1)
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    with open(log_path, encoding="utf-8", errors="replace") as f:
-        raise AssertionError(f"orbd did not start serving:\n{f.read()}")
+    return orbd_launcher.start_blog_orbd(SOURCE_DIR, BINARY_DIR, log_path)
 
 
-def stop_orbd(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise AssertionError("orbd did not exit within 20 s of SIGTERM")
+stop_orbd = orbd_launcher.stop
 
 
 @pytest.fixture(scope="session")

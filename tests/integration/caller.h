@@ -1,7 +1,8 @@
-// A real orb server on an ephemeral loopback port, serving the blog demo,
-// and typed helpers to call it as anonymous, bob or alice.
-#ifndef ORB_TESTS_INTEGRATION_BROKER_FIXTURE_H_
-#define ORB_TESTS_INTEGRATION_BROKER_FIXTURE_H_
+// Typed helpers to call a real orb server (tests/testing/broker_server.h)
+// as anonymous, bob or alice, and raw calls for what the typed stubs cannot
+// send.
+#ifndef ORB_TESTS_INTEGRATION_CALLER_H_
+#define ORB_TESTS_INTEGRATION_CALLER_H_
 
 #include <functional>
 #include <memory>
@@ -18,6 +19,8 @@
 #include "orb/v1/broker.grpc.pb.h"
 #include "orb/v1/error_details.pb.h"
 #include "orb/policy/policy_loader.h"
+#include "tests/testing/broker_server.h"
+#include "tests/testing/builders.h"
 
 namespace orb::testing {
 
@@ -28,31 +31,8 @@ using orb::broker::TypeRegistry;
 inline constexpr char kAliceToken[] = "alice-demo-token";
 inline constexpr char kBobToken[] = "bob-demo-token";
 
-// The demo policy with optional extra text appended (e.g. limits).
-policy::PolicyPtr DemoPolicy(const std::string& extra = "");
-
 // Decodes the orb.v1.ErrorInfo of a failed call (empty reason when absent).
 v1::ErrorInfo ErrorInfoOf(const grpc::Status& status);
-
-class BrokerServer {
- public:
-  explicit BrokerServer(policy::PolicyPtr policy = DemoPolicy());
-  // Serves `root` instead of a fresh blog; `register_types` adds the types
-  // it needs to a registry that already holds the demo types.
-  BrokerServer(policy::PolicyPtr policy,
-               const std::function<absl::Status(TypeRegistry&)>& register_types,
-               std::shared_ptr<Object> root);
-  ~BrokerServer();
-
-  BrokerCore& core() { return *core_; }
-  const std::string& address() const { return server_->address(); }
-  std::unique_ptr<v1::ObjectBroker::Stub> NewStub() const;
-
- private:
-  std::shared_ptr<TypeRegistry> registry_;
-  std::unique_ptr<BrokerCore> core_;
-  std::unique_ptr<broker::Server> server_;
-};
 
 // One caller: a stub plus the credential it sends (none = anonymous).
 class Caller {
@@ -101,9 +81,6 @@ class Caller {
   std::string root_;
 };
 
-v1::Value StringValue(const std::string& s);
-v1::Value IntValue(int64_t i);
-
 // One unary call with raw request bytes, through gRPC's generic stub: for
 // messages the typed stubs cannot produce (e.g. a string field that is not
 // UTF-8). `method` is the full path, e.g. "/orb.v1.ObjectBroker/GetAttr";
@@ -121,4 +98,4 @@ bool IsServing(const std::string& address);
 
 }  // namespace orb::testing
 
-#endif  // ORB_TESTS_INTEGRATION_BROKER_FIXTURE_H_
+#endif  // ORB_TESTS_INTEGRATION_CALLER_H_

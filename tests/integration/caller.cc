@@ -1,9 +1,7 @@
-#include "tests/integration/broker_fixture.h"
+#include "tests/integration/caller.h"
 
 #include <chrono>
 #include <thread>
-
-#include <chrono>
 
 #include "absl/status/status.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -14,13 +12,6 @@ namespace orb::testing {
 
 using orb::v1::kErrorInfoTypeUrl;
 
-policy::PolicyPtr DemoPolicy(const std::string& extra) {
-  std::string text = ReadSourceFile("examples/blog/policy.textproto") + "\n" + extra;
-  policy::LoadResult loaded = policy::CompilePolicyText(
-      text, "examples/blog/policy.textproto", std::string(ORB_SOURCE_DIR) + "/examples/blog");
-  for (const auto& e : loaded.errors) ADD_FAILURE() << e.ToString();
-  return loaded.policy;
-}
 
 v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
   v1::ErrorInfo info;
@@ -30,37 +21,6 @@ v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
     if (any.type_url() == kErrorInfoTypeUrl) info.ParseFromString(any.value());
   }
   return info;
-}
-
-BrokerServer::BrokerServer(policy::PolicyPtr policy)
-    : BrokerServer(std::move(policy), nullptr, demo::MakeBlog()) {}
-
-BrokerServer::BrokerServer(policy::PolicyPtr policy,
-                           const std::function<absl::Status(TypeRegistry&)>& register_types,
-                           std::shared_ptr<Object> root) {
-  const uint64_t max_message_bytes = policy->limits().max_message_bytes;
-  registry_ = std::make_shared<TypeRegistry>();
-  absl::Status registered = demo::RegisterBlogTypes(*registry_);
-  if (registered.ok() && register_types) registered = register_types(*registry_);
-  if (!registered.ok()) ADD_FAILURE() << registered;
-  core_ = std::make_unique<BrokerCore>(registry_, std::move(root), std::move(policy),
-                                       BrokerCore::Options());
-  broker::ServerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.max_message_bytes = max_message_bytes;
-  auto started = broker::Server::Start(core_.get(), options);
-  if (!started.ok()) {
-    ADD_FAILURE() << "server did not start: " << started.status();
-    std::abort();
-  }
-  server_ = *std::move(started);
-}
-
-BrokerServer::~BrokerServer() { server_->Shutdown(absl::Seconds(1)); }
-
-std::unique_ptr<v1::ObjectBroker::Stub> BrokerServer::NewStub() const {
-  return v1::ObjectBroker::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
 }
 
 grpc::Status Caller::Open() {
@@ -128,17 +88,6 @@ grpc::Status Caller::Release(const std::vector<std::string>& handles) {
   return Invoke(&v1::ObjectBroker::Stub::Release, request, &response);
 }
 
-v1::Value StringValue(const std::string& s) {
-  v1::Value v;
-  v.set_string_value(s);
-  return v;
-}
-
-v1::Value IntValue(int64_t i) {
-  v1::Value v;
-  v.set_int_value(i);
-  return v;
-}
 
 grpc::Status RawCall(const std::string& address, const std::string& method,
                      const std::string& request, std::string* response,

@@ -1,7 +1,9 @@
-// Helpers for the broker core tests: a fake clock, identities, value
-// builders and a small client that drives BrokerCore directly.
-#ifndef ORB_TESTS_BROKER_BROKER_FIXTURE_H_
-#define ORB_TESTS_BROKER_BROKER_FIXTURE_H_
+// The in-process fixture of the broker core tests: a fake clock,
+// identities and a small client that drive BrokerCore directly, without a
+// server (broker_server.h serves a core over gRPC; Value builders and
+// CompilePolicy come from builders.h).
+#ifndef ORB_TESTS_TESTING_BROKER_FIXTURE_H_
+#define ORB_TESTS_TESTING_BROKER_FIXTURE_H_
 
 #include <functional>
 #include <initializer_list>
@@ -22,6 +24,7 @@
 #include "orb/policy/identity.h"
 #include "orb/policy/policy_loader.h"
 #include "base/sync.h"
+#include "tests/testing/builders.h"
 
 namespace orb::testing {
 
@@ -73,50 +76,6 @@ inline std::string PolicyWithLimits(const std::string& more_limits) {
          more_limits + " }\n";
 }
 inline const std::string kBasePolicy = PolicyWithLimits("");
-
-inline policy::PolicyPtr CompilePolicy(const std::string& text) {
-  policy::LoadResult result = policy::CompilePolicyText(text, "test.textproto");
-  for (const policy::PolicyError& e : result.errors) ADD_FAILURE() << e.ToString();
-  return result.policy;
-}
-
-// Value builders.
-inline v1::Value Str(std::string s) {
-  v1::Value v;
-  v.set_string_value(std::move(s));
-  return v;
-}
-inline v1::Value Int(int64_t i) {
-  v1::Value v;
-  v.set_int_value(i);
-  return v;
-}
-inline v1::Value Dbl(double d) {
-  v1::Value v;
-  v.set_double_value(d);
-  return v;
-}
-inline v1::Value Bool(bool b) {
-  v1::Value v;
-  v.set_bool_value(b);
-  return v;
-}
-inline v1::Value Null() {
-  v1::Value v;
-  v.set_null_value(v1::NULL_VALUE);
-  return v;
-}
-inline v1::Value List(std::vector<v1::Value> items) {
-  v1::Value v;
-  v.mutable_list_value();  // an empty list is still a list
-  for (auto& item : items) *v.mutable_list_value()->add_values() = std::move(item);
-  return v;
-}
-inline v1::Value Ref(const v1::HandleRef& ref) {
-  v1::Value v;
-  *v.mutable_handle() = ref;
-  return v;
-}
 
 // The reason in a status's ErrorInfo ("" when it has none).
 inline std::string Reason(const absl::Status& s) {
@@ -308,4 +267,4 @@ class Client {
 
 }  // namespace orb::testing
 
-#endif  // ORB_TESTS_BROKER_BROKER_FIXTURE_H_
+#endif  // ORB_TESTS_TESTING_BROKER_FIXTURE_H_
