@@ -70,7 +70,8 @@ import orbd_launcher  # noqa: E402  (tests/python/orbd_launcher.py)
 
 SOURCE_DIR = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 BINARY_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(SOURCE_DIR, "build"))
-DOCS = ["docs/quickstart.md", "docs/clients.md", "docs/operations.md", "docs/embedding.md"]
+DOCS = ["docs/quickstart.md", "docs/clients.md", "docs/operations.md", "docs/embedding.md",
+        "docs/protocol.md"]
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console"}
 DEMO_PORT = "50051"
 BLOCK_TIMEOUT = 120

@@ -536,7 +536,7 @@ std::vector<Row> Rows() {
     v1::BatchOperation* first = r.add_operations();
     first->mutable_set_attr()->set_handle(w.own_entry.id());
     first->mutable_set_attr()->set_name("title");
-    *first->mutable_set_attr()->mutable_value() = StringValue("changed by a refused batch");
+    *first->mutable_set_attr()->mutable_value() = Str("changed by a refused batch");
     for (v1::BatchOperation& op : more) *r.add_operations() = std::move(op);
     return r;
   };
@@ -590,7 +590,7 @@ std::vector<Row> Rows() {
       [](World& w) {
         v1::Value ref;
         ref.set_result(0);
-        return w.attacker.Call(w.blog.id(), "add_entry", {ref, StringValue("b")}, nullptr);
+        return w.attacker.Call(w.blog.id(), "add_entry", {ref, Str("b")}, nullptr);
       });
   return rows;
 }
