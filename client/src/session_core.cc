@@ -325,8 +325,12 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
                absl::StatusOr<R> result =
                    status.ok() ? map(*self, call->response) : self->client_->ToStatus(status);
                // Counted as finished before the callback runs, so a callback
-               // may close the session without waiting for itself.
+               // may close the session without waiting for itself; and the
+               // target is let go first, so that a Ref whose last copy the
+               // caller drops after the answer is queued for release before
+               // the caller can Flush().
                call->scope.reset();
+               call->keep_alive.reset();
                done(std::move(result));
              });
 }
