@@ -90,12 +90,9 @@ absl::Status WrongMemberKind(const TypeInfo& type, const MemberBinding& m, polic
 absl::Status AclDenied(const TypeInfo& type, policy::View view, policy::Op kind,
                        absl::string_view name, const policy::Decision& decision,
                        const std::string* explain) {
-  std::string needed = decision.has_permission()
-                           ? absl::StrCat("permission '", decision.permission(), "'")
-                           : absl::StrCat("lock ", decision.LockText());
   std::string message =
       absl::StrCat(policy::OpName(kind), " '", name, "' on '", type.name(), "' ",
-                   view == policy::View::kClass ? "class" : "object", " needs ", needed,
+                   view == policy::View::kClass ? "class" : "object", " needs ", decision.Needed(),
                    ", which the caller does not hold");
   if (explain != nullptr) absl::StrAppend(&message, " (", *explain, ")");
   return OrbError(absl::StatusCode::kPermissionDenied, message, v1::ACL_DENIED, v1::GATE_ACL);

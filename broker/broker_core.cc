@@ -327,8 +327,10 @@ absl::Status BrokerCore::Describe(const RequestContext& ctx, const v1::DescribeR
       v1::MemberInfo* info = resp->add_members();
       info->set_op(std::string(policy::OpName(kind)));
       info->set_name(name);
-      info->set_lock(authz.LockText(kind, name));
-      info->set_allowed(have_lineage && authz.Decide(subject, kind, name).allowed());
+      policy::MemberRights rights =
+          authz.DescribeMember(kind, name, have_lineage ? &subject : nullptr);
+      info->set_lock(std::move(rights.lock));
+      info->set_allowed(rights.allowed);
     }
   }
   return absl::OkStatus();

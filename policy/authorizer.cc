@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace orb::policy {
 namespace {
 
@@ -40,6 +42,11 @@ absl::string_view Decision::permission() const {
 
 std::string Decision::LockText() const { return gate_.locks.Render(); }
 
+std::string Decision::Needed() const {
+  if (has_permission()) return absl::StrCat("permission '", permission(), "'");
+  return absl::StrCat("lock ", LockText());
+}
+
 std::string Decision::Explain() const { return gate_.Explain(request_); }
 
 Authorizer::Authorizer(const CompiledPolicy* policy, const TargetFacts& target)
@@ -54,6 +61,14 @@ bool Authorizer::Exposes(Op op, absl::string_view name) const {
 
 std::string Authorizer::LockText(Op op, absl::string_view name) const {
   return olp_->Resolve(view_, op, name).Render();
+}
+
+MemberRights Authorizer::DescribeMember(Op op, absl::string_view name,
+                                        const Subject* subject) const {
+  MemberRights rights;
+  rights.lock = LockText(op, name);
+  rights.allowed = subject != nullptr && Decide(*subject, op, name).allowed();
+  return rights;
 }
 
 OlpDescription Authorizer::DescribeOlp() const { return olp_->Describe(); }

@@ -95,6 +95,9 @@ class Decision {
   absl::string_view permission() const;
   // The lock the gate evaluated, rendered (Olp::Resolved::Render).
   std::string LockText() const;
+  // What the caller would need, for a refusal's message: "permission 'p'"
+  // when a permission's ACL result decided, else "lock <LockText()>".
+  std::string Needed() const;
   // GateDecision::Explain: one line for debug logs and audit records.
   std::string Explain() const;
 
@@ -102,6 +105,12 @@ class Decision {
   friend class Authorizer;
   GateDecision gate_;
   AccessRequest request_;
+};
+
+// One exposed member as Describe shows it to a caller.
+struct MemberRights {
+  std::string lock;      // Authorizer::LockText
+  bool allowed = false;  // the gate's answer for the caller now
 };
 
 // The authorization of one handle's target under one policy snapshot.
@@ -130,6 +139,10 @@ class Authorizer {
   bool Exposes(Op op, absl::string_view name) const;
   // The lock on `name` for `op`, rendered; "BLOCKED" when not exposed.
   std::string LockText(Op op, absl::string_view name) const;
+  // The lock on `name` for `op` and whether `subject` holds it now (the
+  // same answer as Decide). `subject` null: not decided (allowed false),
+  // e.g. when the lineage could not be given (SetLineage not called).
+  MemberRights DescribeMember(Op op, absl::string_view name, const Subject* subject) const;
   // The effective OLP's read-only copy (every table, both views).
   OlpDescription DescribeOlp() const;
   // The effective OLP narrowed to `keep` (Olp::Restrict), for a new handle.

@@ -383,6 +383,14 @@ TEST(AuthorizerProperty, LockTextExposureAndGateAgreeWithTheDocumentedRules) {
           EXPECT_EQ(got.LockText(), want.lock);
           // The gate's answer, which is Describe's `allowed`.
           EXPECT_EQ(got.allowed(), want.exposed && want.allowed);
+          const MemberRights described = authz.DescribeMember(op, name, &subject);
+          EXPECT_EQ(described.lock, want.lock);
+          EXPECT_EQ(described.allowed, want.exposed && want.allowed);
+          EXPECT_FALSE(authz.DescribeMember(op, name, nullptr).allowed);
+          // The refusal message's statement of what is needed.
+          EXPECT_EQ(got.Needed(), got.has_permission()
+                                      ? absl::StrCat("permission '", got.permission(), "'")
+                                      : absl::StrCat("lock ", want.lock));
           if (want.exposed) {
             EXPECT_EQ(got.outcome(), want.allowed ? GateOutcome::kAllowed : GateOutcome::kDenied);
             // The debug explanation shows the same lock.
