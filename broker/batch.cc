@@ -215,22 +215,29 @@ absl::Status ReplaceReferences(const v1::BatchResponse& done, int op, v1::Value*
   }
 }
 
-// Gives `request` the batch's session and, with a target, the handle that
-// the target operation returned.
-template <typename Request>
-absl::Status Address(const v1::BatchRequest& batch, const v1::BatchResponse& done, int op,
-                     Request* request) {
-  request->set_session(batch.session());
-  const v1::BatchOperation& operation = batch.operations(op);
-  if (!operation.has_target()) return absl::OkStatus();
-  const uint32_t used = operation.target().result();
+// The id of the handle that operation `op`'s target returned.
+absl::StatusOr<std::string> TargetHandle(const v1::BatchRequest& batch,
+                                         const v1::BatchResponse& done, int op) {
+  const uint32_t used = batch.operations(op).target().result();
   absl::StatusOr<v1::Value> target = ResultOf(done, op, used);
   if (!target.ok()) return target.status();
   if (!target->has_handle()) {
     return BadReference(op, absl::StrCat("its target, operation ", used, ", returned ",
                                          ValueKindName(*target), ", not a handle"));
   }
-  request->set_handle(target->handle().id());
+  return target->handle().id();
+}
+
+// Gives `request` the batch's session and, with a target, the handle that
+// the target operation returned.
+template <typename Request>
+absl::Status Address(const v1::BatchRequest& batch, const v1::BatchResponse& done, int op,
+                     Request* request) {
+  request->set_session(batch.session());
+  if (!batch.operations(op).has_target()) return absl::OkStatus();
+  absl::StatusOr<std::string> handle = TargetHandle(batch, done, op);
+  if (!handle.ok()) return handle.status();
+  request->set_handle(*std::move(handle));
   return absl::OkStatus();
 }
 
@@ -319,14 +326,9 @@ absl::Status BrokerCore::RunBatchOperation(const RequestContext& ctx, const v1::
       v1::ReleaseRequest request = op.release();
       request.set_session(req.session());
       if (op.has_target()) {
-        absl::StatusOr<v1::Value> target = ResultOf(done, i, op.target().result());
-        if (!target.ok()) return target.status();
-        if (!target->has_handle()) {
-          return BadReference(i, absl::StrCat("its target, operation ", op.target().result(),
-                                              ", returned ", ValueKindName(*target),
-                                              ", not a handle"));
-        }
-        request.add_handles(target->handle().id());
+        absl::StatusOr<std::string> handle = TargetHandle(req, done, i);
+        if (!handle.ok()) return handle.status();
+        request.add_handles(*std::move(handle));
       }
       return Release(ctx, request, out->mutable_release());
     }
