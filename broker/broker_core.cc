@@ -21,7 +21,7 @@ namespace orb::broker {
 namespace {
 
 constexpr char kProtocol[] = "orb.v1";
-constexpr uint32_t kProtocolRevision = 2;
+constexpr uint32_t kProtocolRevision = 3;
 
 }  // namespace
 
@@ -168,7 +168,7 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
   resp->set_protocol(kProtocol);
   resp->set_protocol_revision(kProtocolRevision);
   for (const char* feature :
-       {"describe", "restrict", "kwargs", "class-handles", "release-many", "batch"}) {
+       {"describe", "restrict", "kwargs", "class-handles", "release-many", "batch", "stream"}) {
     resp->add_features(feature);
   }
   resp->set_userid(ctx.identity.userid);

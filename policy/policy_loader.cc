@@ -73,6 +73,7 @@ constexpr LimitBound kLimitBounds[] = {
     {"session_ttl_seconds", 1, 7 * 24 * 60 * 60},
     {"max_member_calls_per_identity", 1, 1'000'000},
     {"max_batch_operations", 1, 10'000},
+    {"max_stream_operations_in_flight", 1, 10'000},
 };
 
 // Where a message sits in the policy text: its parse-info subtree and the
@@ -1179,6 +1180,9 @@ LoadResult PolicyCompiler::Finish() {
       limits.max_member_calls_per_identity = l.max_member_calls_per_identity();
     }
     if (l.max_batch_operations() != 0) limits.max_batch_operations = l.max_batch_operations();
+    if (l.max_stream_operations_in_flight() != 0) {
+      limits.max_stream_operations_in_flight = l.max_stream_operations_in_flight();
+    }
 
     for (int i = 0; i < policy_.type_size(); ++i) {
       const orb::v1::TypePolicy& type = policy_.type(i);

@@ -13,7 +13,8 @@
 
 #include "orb/broker/broker_core.h"
 #include "broker/service/calls_in_flight.h"
-#include "broker/service/member_call_quota.h"
+#include "broker/service/operation_runner.h"
+#include "broker/service/request_parser.h"
 #include "broker/service/worker_pool.h"
 #include "orb/v1/broker.grpc.pb.h"
 
@@ -31,17 +32,11 @@ using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
                                     v1::ObjectBroker::WithRawCallbackMethod_Describe<
                                         v1::ObjectBroker::WithRawCallbackMethod_Restrict<
                                             v1::ObjectBroker::WithRawCallbackMethod_Batch<
-                                                v1::ObjectBroker::Service>>>>>>>>>>>>;
-
-// Nested messages the request parser accepts. A Value level costs two
-// message levels (Value, then ValueList/ValueMap entry), so this admits
-// values far deeper than the broker's own limit (64), which then reports the
-// limit by name.
-inline constexpr int kRequestParseRecursionLimit = 1024;
+                                                v1::ObjectBroker::WithRawCallbackMethod_Stream<
+                                                    v1::ObjectBroker::Service>>>>>>>>>>>>>;
 
 // Thread safety: all methods may run concurrently; the service's only
-// mutable state is the count of member-thread calls per identity
-// (MemberCallQuota, itself thread-safe).
+// mutable state is its OperationRunner's (itself thread-safe).
 class ObjectBrokerService final : public RawBrokerService {
  public:
   // REQUIRES: core (and members and calls, when not null) outlive the
@@ -56,10 +51,8 @@ class ObjectBrokerService final : public RawBrokerService {
   // `calls`: counts each call until it is answered (for a drain).
   explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
                                WorkerPool* members = nullptr, CallsInFlight* calls = nullptr)
-      : core_(core),
-        peer_certificates_verified_(peer_certificates_verified),
-        members_(members),
-        calls_(calls) {}
+      : peer_certificates_verified_(peer_certificates_verified),
+        runner_(core, members, calls) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -79,27 +72,17 @@ class ObjectBrokerService final : public RawBrokerService {
   // A Batch runs on a member thread as a whole (when `members` is set), after
   // authentication on gRPC's thread; it counts as one call of its identity.
   Reactor* Batch(Context* c, const Bytes* in, Bytes* out) override;
+  // One bidi stream of operations (broker/service/stream_reactor.h).
+  grpc::ServerBidiReactor<Bytes, Bytes>* Stream(Context* c) override;
 
  private:
-  // Where an RPC's core method runs.
-  enum class MemberThreads {
-    kNever,         // no bound member runs: on gRPC's thread
-    kWhenBlocking,  // decided on gRPC's thread; a member that may block runs on `members`
-    kAlways,        // wholly on `members` (a Batch: many members, any may block)
-  };
   template <typename Request, typename Response>
   Reactor* Handle(Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
                   MemberThreads threads,
                   absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
                                                      Response*));
-  BrokerCore* const core_;
   const bool peer_certificates_verified_;
-  WorkerPool* const members_;
-  CallsInFlight* const calls_;
-  // Calls of each identity handed to `members_` and not yet answered. A
-  // call's slot is given back just before its answer is sent, and the
-  // server waits for every answer before it destroys the service.
-  MemberCallQuota member_calls_;
+  OperationRunner runner_;
 };
 
 }  // namespace orb::broker

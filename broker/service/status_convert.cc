@@ -44,4 +44,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(code, message, details.SerializeAsString());
 }
 
+void ToOperationError(const absl::Status& status, v1::OperationError* out) {
+  out->set_code(static_cast<int>(status.code()));
+  out->set_code_name(absl::StatusCodeToString(status.code()));
+  out->set_message(Bounded(status.message()));
+  absl::optional<absl::Cord> info = status.GetPayload(kErrorInfoTypeUrl);
+  if (info.has_value()) out->mutable_info()->ParseFromString(std::string(*info));
+}
+
 }  // namespace orb::broker

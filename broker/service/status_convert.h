@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
+#include "orb/v1/broker.pb.h"
 
 namespace orb::broker {
 
@@ -13,6 +14,11 @@ namespace orb::broker {
 // travels as a google.rpc.Status-compatible orb.v1.Status in the standard
 // `grpc-status-details-bin` trailer.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The same answer as ToGrpcStatus, as a Stream's error frame carries it:
+// code, code name, the same (cut) message and the ErrorInfo.
+// REQUIRES: !status.ok().
+void ToOperationError(const absl::Status& status, v1::OperationError* out);
 
 }  // namespace orb::broker
 

@@ -182,6 +182,34 @@ def service_seeds():
     # Credential 7 reads a header (a length byte, then the text) before the flags.
     write("service", "raw-header", bytes([idx["KeepAlive"], 7, 12]) + b"Basic abc123" + bytes([1]) + S)
 
+    # The Stream (choice len(rpcs)): frames, each a length byte and a
+    # StreamRequest (1 id, 2 timeout_ms; operations 3 open_session ..
+    # 14 batch, 31 cancel). With flag 1 each operation is aimed at a live
+    # session and its root.
+    def frame(id_, op_field, body, timeout_ms=0):
+        data = vint(1, id_) + (vint(2, timeout_ms) if timeout_ms else b"") + ld(op_field, body)
+        assert len(data) < 256
+        return bytes([len(data)]) + data
+    stream = len(rpcs)
+    stream_seeds = {
+        "stream-open-get": (1, 1, frame(1, 3, ld(1, "fuzz")) + frame(2, 6, S + H + ld(3, "title"))),
+        "stream-many": (2, 1, b"".join(frame(i, 6, S + H + ld(3, "title")) for i in range(1, 9))),
+        "stream-call-cancel": (1, 1, frame(5, 9, S + H + ld(3, "add_entry") + ld(4, v_str("t"))
+                                          + ld(4, v_str("b"))) + frame(5, 31, b"")),
+        "stream-duplicate-id": (0, 1, frame(3, 9, S + H + ld(3, "entries")) + frame(3, 11, S)),
+        "stream-timeout": (1, 1, frame(4, 12, S + H, timeout_ms=1)),
+        "stream-no-operation": (1, 0, bytes([2]) + vint(1, 9)),
+        "stream-garbage": (2, 0, bytes([5]) + b"\x08\x01\x32\xff\xff"),
+        "stream-foreign": (1, 3, frame(1, 6, S + H + ld(3, "title")) + frame(2, 11, S)),
+        "stream-batch": (1, 1, frame(7, 14, S + ld(2, ld(4, ld(3, "add_entry") + ld(4, v_str("t"))
+                                                          + ld(4, v_str("b"))))
+                                     + ld(2, ld(1, ld(3, "owner")) + ld(8, b"")))),
+        "stream-bad-token": (3, 1, frame(1, 5, S)),
+        "stream-close": (2, 1, frame(1, 5, S) + frame(2, 4, S) + frame(3, 5, S)),
+    }
+    for name, (cred, flags, frames) in sorted(stream_seeds.items()):
+        write("service", name, bytes([stream, cred, flags]) + frames)
+
 
 def policy_seeds():
     folder = os.path.join(HERE, "corpus", "policy")

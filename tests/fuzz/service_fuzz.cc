@@ -2,7 +2,7 @@
 // through the real service (ObjectBrokerService on an in-process gRPC
 // server serving the demo blog under the demo policy).
 //
-// Input: byte 0 picks the RPC, byte 1 the credential (none, bob's token,
+// Input: byte 0 picks the RPC (or the Stream), byte 1 the credential (none, bob's token,
 // alice's token, a wrong token, a valid ticket, an expired ticket, a
 // malformed ticket, or a header taken from the input), byte 2 holds flags,
 // the rest is the request message in wire form. With flag 1 (and a request
@@ -21,6 +21,13 @@
 //   - a session used by another identity never answers OK (a Batch on it:
 //     every operation fails); a Batch's per-operation errors obey the
 //     same rules as unary answers;
+//   - Stream (byte 0 past the unary RPCs): the rest is frames, each a
+//     length byte and that many bytes of an orb.v1.StreamRequest (flag 1
+//     aims each operation that parses at a live session as above). Every
+//     frame but a cancel is answered exactly once, each answer obeys the
+//     rules of a unary answer (CANCELLED and DEADLINE_EXCEEDED allowed:
+//     frames may cancel and set timeouts), and the stream ends OK (or
+//     UNAUTHENTICATED at open for a refused credential);
 //   - afterwards the server still reports SERVING, and the standing
 //     sessions of anonymous, bob and alice still answer their owners.
 #include <chrono>
@@ -38,6 +45,7 @@
 #include "broker/service/object_broker_service.h"
 #include "orb/broker/type_registry.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "tests/testing/raw_stream.h"
 #include "tests/testing/raw_unary_call.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -134,7 +142,8 @@ class Fixture {
     server_ = builder.BuildAndStart();
     if (server_ == nullptr) Finding("the in-process server did not start");
     server_->GetHealthCheckService()->SetServingStatus(true);
-    stub_ = std::make_unique<grpc::GenericStub>(server_->InProcessChannel(grpc::ChannelArguments()));
+    channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
     for (int i = 0; i < kIdentities; ++i) Reopen(i);
   }
   ~Fixture() { server_->Shutdown(std::chrono::system_clock::now()); }
@@ -190,6 +199,7 @@ class Fixture {
            blog_->entry_count() > 200;
   }
 
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const std::string& session(int who) const { return sessions_[who]; }
   const std::string& root(int who) const { return roots_[who]; }
 
@@ -198,6 +208,7 @@ class Fixture {
   std::unique_ptr<BrokerCore> core_;
   std::unique_ptr<broker::ObjectBrokerService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::string sessions_[kIdentities];
   std::string roots_[kIdentities];
@@ -269,6 +280,125 @@ bool AllowedCode(grpc::StatusCode code) {
   }
 }
 
+// With flag 1: points a request that parses at `owner`'s live session and
+// root handle (a batch's operations without a handle or a target too).
+void AimAtLiveSession(google::protobuf::Message* message, const Fixture& fixture, int owner) {
+  const google::protobuf::Descriptor* d = message->GetDescriptor();
+  const google::protobuf::Reflection* r = message->GetReflection();
+  if (const auto* f = d->FindFieldByName("session")) {
+    r->SetString(message, f, fixture.session(owner));
+  }
+  if (const auto* f = d->FindFieldByName("handle");
+      f != nullptr && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+      !f->is_repeated()) {
+    r->SetString(message, f, fixture.root(owner));
+  }
+  if (auto* batch = dynamic_cast<v1::BatchRequest*>(message)) {
+    for (v1::BatchOperation& op : *batch->mutable_operations()) {
+      if (op.has_target()) continue;
+      if (op.has_get_attr() && op.get_attr().handle().empty()) {
+        op.mutable_get_attr()->set_handle(fixture.root(owner));
+      } else if (op.has_set_attr() && op.set_attr().handle().empty()) {
+        op.mutable_set_attr()->set_handle(fixture.root(owner));
+      } else if (op.has_call() && op.call().handle().empty()) {
+        op.mutable_call()->set_handle(fixture.root(owner));
+      }
+    }
+  }
+}
+
+// Checks a Batch's OK answer: each error one a unary call may answer (or
+// ABORTED after stop_on_error), with a message; on another identity's
+// session every operation fails.
+void CheckBatch(const v1::BatchResponse& batch, bool foreign_session) {
+  for (const v1::BatchResult& r : batch.results()) {
+    if (r.has_error()) {
+      const auto code = static_cast<grpc::StatusCode>(r.error().code());
+      if (!AllowedCode(code) && code != grpc::StatusCode::ABORTED) {
+        Finding(absl::StrCat("a Batch operation answered code ", r.error().code(), ": ",
+                             r.error().message()));
+      }
+      if (r.error().message().empty()) Finding("a Batch operation failed with no message");
+    } else if (foreign_session) {
+      Finding("a Batch operation on another identity's session ran");
+    }
+  }
+}
+
+// The Stream: frames from the input, sent on one stream, every answer
+// checked (see the file comment).
+void RunStream(Fixture& fixture, const std::string& authorization, int who, uint8_t flags,
+               FuzzInput& in) {
+  int owner = who < 0 ? 0 : who;
+  bool foreign_session = false;
+  if ((flags & 1) != 0 && (flags & 2) != 0 && who != -2) {
+    owner = (owner + 1 + (flags >> 7)) % kIdentities;
+    foreign_session = true;
+  }
+  std::vector<std::string> frames;
+  size_t answers_due = 0;
+  while (!in.empty() && frames.size() < 64) {
+    std::string bytes = in.Bytes(in.Byte());
+    v1::StreamRequest frame;
+    const bool parsed = frame.ParseFromString(bytes);
+    if (parsed && frame.operation_case() == v1::StreamRequest::kCancel) {
+      frames.push_back(std::move(bytes));
+      continue;
+    }
+    ++answers_due;
+    if (parsed && (flags & 1) != 0 &&
+        frame.operation_case() != v1::StreamRequest::OPERATION_NOT_SET) {
+      const google::protobuf::FieldDescriptor* field =
+          frame.GetDescriptor()->FindFieldByNumber(frame.operation_case());
+      AimAtLiveSession(frame.GetReflection()->MutableMessage(&frame, field), fixture, owner);
+      bytes = frame.SerializeAsString();
+    }
+    frames.push_back(std::move(bytes));
+  }
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (!authorization.empty()) metadata.emplace_back("authorization", authorization);
+  orb::testing::RawStream stream(fixture.channel(), metadata, absl::Seconds(10));
+  for (const std::string& frame : frames) {
+    if (!stream.Write(frame)) break;
+  }
+  stream.WritesDone();
+  size_t answered = 0;
+  v1::StreamResponse answer;
+  while (stream.Read(&answer)) {
+    ++answered;
+    if (answer.has_error()) {
+      const auto code = static_cast<grpc::StatusCode>(answer.error().code());
+      if (!AllowedCode(code) && code != grpc::StatusCode::CANCELLED &&
+          code != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        Finding(absl::StrCat("a Stream operation answered code ", answer.error().code(), ": ",
+                             answer.error().message()));
+      }
+      if (answer.error().message().empty()) Finding("a Stream operation failed with no message");
+      continue;
+    }
+    // Every operation that parsed was aimed at the other identity's
+    // session: only OpenSession (which names none) and a Batch (whose
+    // operations then each fail) may answer OK.
+    if (answer.has_batch()) {
+      CheckBatch(answer.batch(), foreign_session);
+    } else if (foreign_session && !answer.has_open_session()) {
+      Finding("a Stream operation on another identity's session answered OK");
+    }
+  }
+  const grpc::Status ended = stream.Finish();
+  if (ended.error_code() == grpc::StatusCode::UNAUTHENTICATED && answered == 0 && who != 0 &&
+      who != 1 && who != 2) {
+    return;  // a refused credential ends the stream at open
+  }
+  if (!ended.ok()) {
+    Finding(absl::StrCat("the Stream ended with code ", ended.error_code(), ": ",
+                         ended.error_message()));
+  }
+  if (answered != answers_due) {
+    Finding(absl::StrCat("the Stream answered ", answered, " of ", answers_due, " frames"));
+  }
+}
+
 }  // namespace
 }  // namespace orb::fuzz
 
@@ -277,44 +407,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace orb::fuzz;
   Fixture& fixture = *TheFixture();
   FuzzInput in(data, size);
-  const Rpc& rpc = Rpcs()[in.Byte() % Rpcs().size()];
+  const size_t choice = in.Byte() % (Rpcs().size() + 1);
   int who = -1;
   const std::string authorization = Credential(in.Byte(), in, &who);
   const uint8_t flags = in.Byte();
+  if (choice == Rpcs().size()) {
+    RunStream(fixture, authorization, who, flags, in);
+    if (!fixture.Serving()) Finding("the server stopped reporting SERVING");
+    fixture.CheckStanding();
+    return 0;
+  }
+  const Rpc& rpc = Rpcs()[choice];
   std::string request = in.Rest();
 
   bool foreign_session = false;
   if ((flags & 1) != 0) {
     std::unique_ptr<google::protobuf::Message> message(rpc.request->New());
     if (message->ParseFromString(request)) {
-      const google::protobuf::Descriptor* d = message->GetDescriptor();
-      const google::protobuf::Reflection* r = message->GetReflection();
       int owner = who < 0 ? 0 : who;
       if ((flags & 2) != 0 && who != -2) {
         owner = (owner + 1 + (flags >> 7)) % kIdentities;
         foreign_session = true;
       }
-      if (const auto* f = d->FindFieldByName("session")) {
-        r->SetString(message.get(), f, fixture.session(owner));
-      }
-      if (const auto* f = d->FindFieldByName("handle");
-          f != nullptr && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-          !f->is_repeated()) {
-        r->SetString(message.get(), f, fixture.root(owner));
-      }
-      // A batch's operations without a handle or a target work on the root.
-      if (auto* batch = dynamic_cast<v1::BatchRequest*>(message.get())) {
-        for (v1::BatchOperation& op : *batch->mutable_operations()) {
-          if (op.has_target()) continue;
-          if (op.has_get_attr() && op.get_attr().handle().empty()) {
-            op.mutable_get_attr()->set_handle(fixture.root(owner));
-          } else if (op.has_set_attr() && op.set_attr().handle().empty()) {
-            op.mutable_set_attr()->set_handle(fixture.root(owner));
-          } else if (op.has_call() && op.call().handle().empty()) {
-            op.mutable_call()->set_handle(fixture.root(owner));
-          }
-        }
-      }
+      AimAtLiveSession(message.get(), fixture, owner);
       request = message->SerializeAsString();
     }
   }
@@ -340,24 +455,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Finding(absl::StrCat(rpc.name, " answered OK with bytes that are not its response"));
     }
     if (std::string(rpc.name) == "Batch") {
-      // A batch answers OK with one result per operation. Each error is one
-      // a unary call may answer (or ABORTED after stop_on_error), with a
-      // message; on another identity's session every operation fails.
       v1::BatchResponse batch;
-      if (batch.ParseFromString(result.response)) {
-        for (const v1::BatchResult& r : batch.results()) {
-          if (r.has_error()) {
-            const auto code = static_cast<grpc::StatusCode>(r.error().code());
-            if (!AllowedCode(code) && code != grpc::StatusCode::ABORTED) {
-              Finding(absl::StrCat("a Batch operation answered code ", r.error().code(), ": ",
-                                   r.error().message()));
-            }
-            if (r.error().message().empty()) Finding("a Batch operation failed with no message");
-          } else if (foreign_session) {
-            Finding("a Batch operation on another identity's session ran");
-          }
-        }
-      }
+      if (batch.ParseFromString(result.response)) CheckBatch(batch, foreign_session);
     } else if (foreign_session && std::string(rpc.name) != "OpenSession") {
       Finding(absl::StrCat(rpc.name, " on another identity's session answered OK"));
     }

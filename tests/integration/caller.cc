@@ -1,16 +1,76 @@
 #include "tests/integration/caller.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
+#include "tests/testing/raw_stream.h"
 #include "tests/testing/raw_unary_call.h"
 #include "tests/testing/test_support.h"
 
 namespace orb::testing {
 
 using orb::v1::kErrorInfoTypeUrl;
+
+namespace {
+
+std::atomic<Transport> current_transport{Transport::kUnary};
+
+constexpr absl::string_view kBrokerService = "/orb.v1.ObjectBroker/";
+
+}  // namespace
+
+void SetTransport(Transport transport) { current_transport.store(transport); }
+Transport CurrentTransport() { return current_transport.load(); }
+
+grpc::Status StreamedCall(const std::shared_ptr<grpc::Channel>& channel,
+                          const std::vector<std::pair<std::string, std::string>>& metadata,
+                          const google::protobuf::Descriptor* request_type,
+                          const std::string& request_bytes, std::string* response_bytes) {
+  const google::protobuf::Descriptor* frame_type = v1::StreamRequest::descriptor();
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  for (int i = 0; i < frame_type->field_count(); ++i) {
+    if (frame_type->field(i)->message_type() == request_type) field = frame_type->field(i);
+  }
+  if (field == nullptr) {
+    return grpc::Status(grpc::StatusCode::INTERNAL,
+                        std::string(request_type->full_name()) + " is no Stream operation");
+  }
+  constexpr uint64_t kId = 7;
+  // id = 7, then the operation's bytes as they are (they may not parse).
+  const std::string frame =
+      std::string("\x08\x07", 2) + LengthDelimited(field->number(), request_bytes);
+  RawStream stream(channel, metadata);
+  v1::StreamResponse answer;
+  const bool written = stream.Write(frame);
+  stream.WritesDone();
+  const bool answered = written && stream.Read(&answer);
+  grpc::Status ended = stream.Finish();
+  if (!answered) {
+    return ended.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "the stream ended unanswered")
+                      : ended;
+  }
+  if (!ended.ok()) return ended;
+  if (answer.id() != kId) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "the answer has another id");
+  }
+  if (answer.has_error()) return StatusOf(answer.error());
+  const google::protobuf::FieldDescriptor* out =
+      v1::StreamResponse::descriptor()->FindFieldByNumber(field->number());
+  if (out == nullptr || !answer.GetReflection()->HasField(answer, out)) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "the answer is not the operation's");
+  }
+  if (response_bytes != nullptr) {
+    *response_bytes = answer.GetReflection()->GetMessage(answer, out).SerializeAsString();
+  }
+  return grpc::Status::OK;
+}
 
 
 v1::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
@@ -92,7 +152,15 @@ grpc::Status Caller::Release(const std::vector<std::string>& handles) {
 grpc::Status RawCall(const std::string& address, const std::string& method,
                      const std::string& request, std::string* response,
                      const std::vector<std::pair<std::string, std::string>>& metadata) {
-  grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (CurrentTransport() == Transport::kStream && absl::StartsWith(method, kBrokerService)) {
+    const google::protobuf::Descriptor* type =
+        google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+            absl::StrCat("orb.v1.", method.substr(kBrokerService.size()), "Request"));
+    if (type != nullptr) return StreamedCall(channel, metadata, type, request, response);
+  }
+  grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

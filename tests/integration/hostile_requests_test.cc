@@ -20,6 +20,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -35,6 +36,7 @@
 #include "orb/policy/authn.h"
 #include "orb/policy/olp.h"
 #include "tests/integration/caller.h"
+#include "tests/testing/raw_stream.h"
 
 namespace orb::testing {
 
@@ -187,6 +189,30 @@ std::string DemoTicketKey() {
   EXPECT_TRUE(policy::DecodeLowerHex(hex, &key));
   return key;
 }
+
+// Sends `frames` (raw bytes) on a new Stream as the attacker and
+// half-closes; returns the first answer as the status a unary call gives
+// (INTERNAL when it is not for `id`), or the stream's status when none
+// came.
+grpc::Status FirstStreamAnswer(World& w, const std::vector<std::string>& frames, uint64_t id) {
+  RawStream stream(w.server.PlaintextChannel(), w.AttackerMetadata());
+  for (const std::string& frame : frames) {
+    if (!stream.Write(frame)) break;
+  }
+  stream.WritesDone();
+  v1::StreamResponse answer;
+  const bool answered = stream.Read(&answer);
+  const grpc::Status ended = stream.Finish();
+  if (!answered) return ended;
+  if (answer.id() != id) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("answer for id ", answer.id()));
+  }
+  if (!answer.has_error()) return grpc::Status::OK;
+  return StatusOf(answer.error());
+}
+
+// A frame's id field (5), in wire form.
+const std::string kFrameId5("\x08\x05", 2);
 
 // ------------------------------------------------------------------ rows
 
@@ -592,6 +618,33 @@ std::vector<Row> Rows() {
         ref.set_result(0);
         return w.attacker.Call(w.blog.id(), "add_entry", {ref, Str("b")}, nullptr);
       });
+
+  // --- Stream frames: each a clear error on that operation.
+  add("stream_frame_that_does_not_parse", C::INVALID_ARGUMENT, "orb.v1.StreamRequest",
+      [](World& w) {
+        return FirstStreamAnswer(w, {kFrameId5 + std::string("\xff\xff\xff", 3)}, 5);
+      });
+  add("stream_operation_that_does_not_parse", C::INVALID_ARGUMENT, "orb.v1.GetAttrRequest",
+      [](World& w) {
+        return FirstStreamAnswer(
+            w, {kFrameId5 + LengthDelimited(6, std::string("\x0a\xff\xff", 3))}, 5);
+      });
+  add("stream_frame_names_no_operation", C::INVALID_ARGUMENT, "names no operation",
+      [](World& w) { return FirstStreamAnswer(w, {kFrameId5}, 5); });
+  add("stream_cancel_of_an_unknown_id_gets_no_answer", C::INVALID_ARGUMENT,
+      "names no operation", [](World& w) {
+        v1::StreamRequest cancel;
+        cancel.set_id(77);
+        cancel.mutable_cancel();
+        return FirstStreamAnswer(w, {cancel.SerializeAsString(), kFrameId5}, 5);
+      });
+  add("stream_operation_without_a_session", C::NOT_FOUND, "session not found", [](World& w) {
+    v1::StreamRequest frame;
+    frame.set_id(5);
+    frame.mutable_get_attr()->set_handle(w.blog.id());
+    frame.mutable_get_attr()->set_name("title");
+    return FirstStreamAnswer(w, {frame.SerializeAsString()}, 5);
+  });
   return rows;
 }
 
@@ -680,14 +733,14 @@ class HostileRequests : public ::testing::TestWithParam<size_t> {
 BrokerServer* HostileRequests::server_ = nullptr;
 World* HostileRequests::world_ = nullptr;
 
-TEST_P(HostileRequests, AnswersClearlyAndChangesNothing) {
-  const Row& row = AllRows()[GetParam()];
-  World& w = *world_;
-  if (row.setup) row.setup(w);
-  ASSERT_FALSE(HasFailure()) << "the row's setup failed";
+// Sends the row over `transport`, checks its answer and that it changed
+// nothing; returns the answer.
+grpc::Status SendAndCheck(const Row& row, World& w, Transport transport) {
   const Snapshot before = Snapshot::Take(w);
 
+  SetTransport(transport);
   const grpc::Status status = row.send(w);
+  SetTransport(Transport::kUnary);
   EXPECT_EQ(status.error_code(), row.code) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr(row.fragment));
   if (!row.never.empty()) {
@@ -709,6 +762,39 @@ TEST_P(HostileRequests, AnswersClearlyAndChangesNothing) {
   EXPECT_EQ(after.entry_count, before.entry_count);
   EXPECT_EQ(after.gain, before.gain);
   EXPECT_EQ(after.level, before.level);
+  return status;
+}
+
+TEST_P(HostileRequests, AnswersClearlyAndChangesNothing) {
+  const Row& row = AllRows()[GetParam()];
+  World& w = *world_;
+  if (row.setup) row.setup(w);
+  ASSERT_FALSE(HasFailure()) << "the row's setup failed";
+  SendAndCheck(row, w, Transport::kUnary);
+}
+
+// gRPC's own refusal of an oversized message names its size, and a frame
+// is a few bytes longer than the request it carries (its id and the
+// operation's tag): "Received message larger than max (N vs. LIMIT)".
+std::string WithoutReceivedSize(const std::string& message) {
+  return std::regex_replace(message, std::regex(R"(\(\d+ vs\. )"), "(N vs. ");
+}
+
+// The same request as one frame of a Stream: the same code, message and
+// ErrorInfo as the unary call, and again nothing changed.
+TEST_P(HostileRequests, OnAStreamAnswersExactlyAsUnary) {
+  const Row& row = AllRows()[GetParam()];
+  World& w = *world_;
+  if (row.setup) row.setup(w);
+  ASSERT_FALSE(HasFailure()) << "the row's setup failed";
+  const grpc::Status unary = SendAndCheck(row, w, Transport::kUnary);
+  const grpc::Status streamed = SendAndCheck(row, w, Transport::kStream);
+  EXPECT_EQ(streamed.error_code(), unary.error_code());
+  EXPECT_EQ(WithoutReceivedSize(streamed.error_message()),
+            WithoutReceivedSize(unary.error_message()));
+  EXPECT_EQ(ErrorInfoOf(streamed).SerializeAsString(), ErrorInfoOf(unary).SerializeAsString())
+      << "stream: " << ErrorInfoOf(streamed).DebugString()
+      << "unary: " << ErrorInfoOf(unary).DebugString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, HostileRequests, ::testing::Range<size_t>(0, AllRows().size()),

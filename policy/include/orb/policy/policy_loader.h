@@ -45,6 +45,7 @@ struct Limits {
   uint32_t session_ttl_seconds = 300;
   uint32_t max_member_calls_per_identity = 64;
   uint32_t max_batch_operations = 64;
+  uint32_t max_stream_operations_in_flight = 32;
 };
 
 // What a policy says about one type.
