@@ -76,7 +76,8 @@ test('reflection describes every listed service, health checks included', async 
   assert.equal(code, 0, `--list-methods failed (exit ${code}):\n${stderr}`);
   const methods = stdout.trim().split('\n');
   for (const m of ['grpc.health.v1.Health/Check', 'orb.v1.ObjectBroker/OpenSession',
-    'orb.v1.ObjectBroker/Call', 'orb.v1.ObjectBroker/Restrict']) {
+    'orb.v1.ObjectBroker/Call', 'orb.v1.ObjectBroker/Restrict', 'orb.v1.ObjectBroker/Batch',
+    'orb.v1.ObjectBroker/Stream']) {
     assert.ok(methods.includes(m), `${m} missing from:\n${stdout}`);
   }
 });
@@ -137,4 +138,70 @@ test('anonymous add_entry through buf curl is permission_denied by the ACL', asy
   const info = errorInfoType.decode(Buffer.from(error.details[0].value, 'base64'));
   assert.equal(info.reason, 'ACL_DENIED');
   assert.equal(info.gate, 'acl');
+});
+
+// Drives one Stream through buf curl, which sends each frame as it reads it
+// from standard input and prints each answer as it comes: the session is
+// opened on the stream, and the next frames use what it answered.
+test('a Stream session through buf curl: opened, used and closed on one stream', async () => {
+  const { spawn } = require('node:child_process');
+  const child = spawn('buf', ['curl', '--protocol', 'grpc', '--http2-prior-knowledge',
+    '-H', 'authorization: Bearer bob-demo-token', '-d', '@-',
+    `http://${server.address}/orb.v1.ObjectBroker/Stream`], {
+    cwd: support.SOURCE_DIR,
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters = [];
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  const answers = () => parseOutput(stdout).filter((i) => 'json' in i).map((i) => i.json);
+  // Resolves once `n` answers have been printed (30 s at most).
+  const awaitAnswers = async (n) => {
+    const until = Date.now() + 30000;
+    while (answers().length < n) {
+      assert.ok(Date.now() < until, `waited for ${n} answers:\n${stdout}\n${stderr}`);
+      await new Promise((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+    return answers();
+  };
+
+  child.stdin.write(JSON.stringify({ id: '1', openSession: { clientName: 'buf-stream' } }) + '\n');
+  const [opened] = await awaitAnswers(1);
+  assert.equal(opened.id, '1');
+  assert.equal(opened.openSession.userid, 'bob');
+  assert.ok(opened.openSession.features.includes('stream'));
+  const session = opened.openSession.session;
+  const handle = opened.openSession.root.id;
+  for (const frame of [
+    { id: '2', getAttr: { session, handle, name: 'title' } },
+    { id: '3', getAttr: { session, handle, name: '_secret' } },
+    { id: '4', cancel: {} },
+    { id: '5', describe: { session, handle } },
+  ]) {
+    child.stdin.write(JSON.stringify(frame) + '\n');
+  }
+  const answered = await awaitAnswers(4);
+  child.stdin.write(JSON.stringify({ id: '6', closeSession: { session } }) + '\n');
+  child.stdin.end();
+  assert.equal(await exited, 0, stderr);
+
+  const byId = Object.fromEntries(answers().map((a) => [a.id, a]));
+  assert.deepEqual(Object.keys(byId).sort(), ['1', '2', '3', '5', '6'],
+    'every frame but the cancel is answered once');
+  assert.equal(answered.length, 4);
+  assert.deepEqual(byId['2'].getAttr, { value: { stringValue: 'orb demo blog' } });
+  assert.equal(byId['3'].error.codeName, 'NOT_FOUND');
+  assert.match(byId['3'].error.message, /has no attribute '_secret'/);
+  assert.deepEqual(byId['3'].error.info, { reason: 'NAME_NOT_FOUND', gate: 'olp' });
+  assert.equal(byId['5'].describe.typeName, 'demo.Blog');
+  assert.deepEqual(byId['6'].closeSession, { releasedHandles: 1 });
 });
