@@ -1,9 +1,12 @@
 #include "bench/load/echo_server.h"
 
 #include <chrono>
+#include <deque>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "base/sync.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -18,6 +21,63 @@ void Answer(const EchoRequest& request, EchoResponse* response) {
   response->mutable_payload()->assign(request.response_bytes(), 'x');
 }
 
+// A streaming echo as one would write it by hand: a read always
+// outstanding, answers written in order, one write at a time.
+class EchoStreamReactor final : public grpc::ServerBidiReactor<EchoRequest, EchoResponse> {
+ public:
+  EchoStreamReactor() { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    bool write = false;
+    bool finish = false;
+    {
+      MutexLock lock(&mu_);
+      if (!ok) {
+        reads_done_ = true;
+        finish = !writing_;
+      } else {
+        answers_.emplace_back();
+        Answer(request_, &answers_.back());
+        write = !writing_;
+        writing_ = writing_ || write;
+      }
+    }
+    if (write) StartWrite(&answers_.front());  // the first answer: nothing queued yet
+    if (ok) StartRead(&request_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+  void OnWriteDone(bool ok) override {
+    const EchoResponse* next = nullptr;
+    bool more_behind = false;
+    bool finish = false;
+    {
+      MutexLock lock(&mu_);
+      answers_.pop_front();
+      if (ok && !answers_.empty()) {
+        next = &answers_.front();
+        more_behind = answers_.size() > 1;
+      } else {
+        writing_ = false;
+        finish = reads_done_ || !ok;
+      }
+    }
+    // As orb's Stream: an answer with more queued behind it may wait for
+    // them.
+    if (next != nullptr) {
+      StartWrite(next, more_behind ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
+    if (finish) Finish(grpc::Status::OK);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  EchoRequest request_;
+  absl::Mutex mu_;
+  std::deque<EchoResponse> answers_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class CallbackEcho final : public Echo::CallbackService {
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
                                  const EchoRequest* request, EchoResponse* response) override {
@@ -25,6 +85,10 @@ class CallbackEcho final : public Echo::CallbackService {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
+  }
+  grpc::ServerBidiReactor<EchoRequest, EchoResponse>* EchoStream(
+      grpc::CallbackServerContext*) override {
+    return new EchoStreamReactor();
   }
 };
 

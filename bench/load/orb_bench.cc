@@ -23,6 +23,13 @@
 //                 object as a new handle (a handle-table insert), then
 //                 Release of that handle; two RPCs per iteration
 //   open_close    OpenSession + CloseSession; two RPCs per iteration
+//   stream_getattr     GetAttr 'title' as a frame on the client's Stream,
+//                      one in flight; the baseline is a plain gRPC bidi
+//                      echo (orb.bench.Echo/EchoStream) with the same bytes
+//   stream_getattr_x8  the same, 8 frames written back to back per
+//                      iteration (8 in flight)
+// The stream rows are also compared with the unary getattr row's echo
+// (latency, and operations/s against calls/s).
 // Then the memory of 1,000,000 live handles (see memory_probe.h).
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -52,6 +59,7 @@
 #include "bench/load/driver.h"
 #include "bench/load/echo_child.h"
 #include "bench/load/echo_server.h"
+#include "bench/load/frame_stream.h"
 #include "bench/load/memory_probe.h"
 #include "orb/broker/broker_core.h"
 #include "orb/broker/server.h"
@@ -66,7 +74,8 @@ ABSL_FLAG(double, seconds, 1.0, "length of one measurement segment, per side and
 ABSL_FLAG(int, rounds, 3, "rounds per row; each round measures echo and orb once");
 ABSL_FLAG(double, warmup_seconds, 0.2, "unrecorded warm-up per side before each row");
 ABSL_FLAG(std::string, clients, "1,8,32", "client counts; 1 also gives the latency figures");
-ABSL_FLAG(std::string, ops, "getattr,setattr,call_value,call_handle,open_close",
+ABSL_FLAG(std::string, ops,
+          "getattr,setattr,call_value,call_handle,open_close,stream_getattr,stream_getattr_x8",
           "rows to run, in this order");
 ABSL_FLAG(bool, compare_models, true,
           "also compare the echo service under gRPC's callback and sync server models");
@@ -134,7 +143,42 @@ struct Client {
   // Wire sizes of the last orb call per step (to size the echo).
   size_t request_bytes[2] = {0, 0};
   size_t response_bytes[2] = {0, 0};
+
+  // The stream rows: one stream to each server while the row runs, and
+  // the frames of one iteration, serialized once.
+  std::shared_ptr<grpc::Channel> orb_channel, echo_channel;
+  std::unique_ptr<FrameStream> orb_stream, echo_stream;
+  std::vector<grpc::ByteBuffer> orb_frames, echo_frames;
 };
+
+// Iterations of a stream row carry this many operations ("_xN" rows).
+int OpsPerIteration(const std::string& op) {
+  return absl::EndsWith(op, "_x8") ? 8 : 1;
+}
+
+bool IsStreamRow(const std::string& op) { return absl::StartsWith(op, "stream_"); }
+
+template <typename Message>
+grpc::ByteBuffer Serialized(const Message& message) {
+  grpc::ByteBuffer bytes;
+  bool own = false;
+  grpc::SerializationTraits<Message>::Serialize(message, &bytes, &own);
+  return bytes;
+}
+
+// Parses an answer as `Message` (as the unary client's stub does); `ok`
+// says whether it is the answer expected.
+template <typename Message>
+std::function<grpc::Status(const grpc::ByteBuffer&)> ParsedAs(
+    std::function<bool(const Message&)> ok) {
+  return [ok = std::move(ok)](const grpc::ByteBuffer& bytes) {
+    Message message;
+    grpc::ByteBuffer copy(bytes);
+    grpc::Status s = grpc::SerializationTraits<Message>::Deserialize(&copy, &message);
+    if (s.ok() && !ok(message)) s = grpc::Status(grpc::StatusCode::INTERNAL, "unexpected answer");
+    return s;
+  };
+}
 
 using Done = std::function<void(const grpc::Status&)>;
 
@@ -208,6 +252,30 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
                                 });
       }
     };
+  } else if (IsStreamRow(op)) {
+    const int n = OpsPerIteration(op);
+    for (auto& c : clients) {
+      c->orb_frames.clear();
+      for (int k = 0; k < n; ++k) {
+        v1::StreamRequest frame;
+        frame.set_id(static_cast<uint64_t>(k + 1));
+        *frame.mutable_get_attr() = c->get;
+        c->orb_frames.push_back(Serialized(frame));
+        c->request_bytes[0] = frame.ByteSizeLong();
+      }
+    }
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      if (c.orb_stream == nullptr) {
+        c.orb_stream = std::make_unique<FrameStream>(c.orb_channel, "/orb.v1.ObjectBroker/Stream",
+                                                     kAuthorization);
+      }
+      c.orb_stream->Round(&c.orb_frames, std::move(done),
+                          ParsedAs<v1::StreamResponse>([&c](const v1::StreamResponse& answer) {
+                            c.response_bytes[0] = answer.ByteSizeLong();
+                            return answer.has_get_attr();
+                          }));
+    };
   } else if (op == "open_close") {
     w.steps = 2;
     w.start = [all](size_t i, int step, Done done) {
@@ -267,6 +335,21 @@ Workload EchoWorkload(const std::string& op, int steps,
   w.name = op + "/echo";
   w.steps = steps;
   auto* all = &clients;
+  if (IsStreamRow(op)) {
+    for (auto& c : clients) {
+      c->echo_frames.assign(c->orb_frames.size(), Serialized(c->echo_request[0]));
+    }
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      if (c.echo_stream == nullptr) {
+        c.echo_stream = std::make_unique<FrameStream>(c.echo_channel, "/orb.bench.Echo/EchoStream",
+                                                      kAuthorization);
+      }
+      c.echo_stream->Round(&c.echo_frames, std::move(done),
+                           ParsedAs<EchoResponse>([](const EchoResponse&) { return true; }));
+    };
+    return w;
+  }
   w.start = [all](size_t i, int step, Done done) {
     Client& c = *(*all)[i];
     c.context = NewContext();
@@ -299,6 +382,7 @@ struct SideStats {
 struct Row {
   std::string op;
   int steps = 1;
+  int ops_per_iteration = 1;  // operations per iteration (stream "_xN" rows)
   size_t clients = 1;
   SideStats echo, orb;
   size_t request_bytes[2] = {0, 0};
@@ -441,7 +525,7 @@ int Run() {
   const std::vector<std::string> ops = absl::StrSplit(absl::GetFlag(FLAGS_ops), ',');
   for (const std::string& op : ops) {
     if (op != "getattr" && op != "setattr" && op != "call_value" && op != "call_handle" &&
-        op != "open_close") {
+        op != "open_close" && op != "stream_getattr" && op != "stream_getattr_x8") {
       std::fprintf(stderr, "--ops: unknown row '%s'\n", op.c_str());
       return 1;
     }
@@ -523,8 +607,10 @@ int Run() {
   std::vector<std::unique_ptr<Client>> clients;
   for (size_t i = 0; i < max_clients; ++i) {
     auto c = std::make_unique<Client>();
-    c->orb = v1::ObjectBroker::NewStub(NewChannel((*orb_server)->address()));
-    c->echo = Echo::NewStub(NewChannel((*echo_server)->address()));
+    c->orb_channel = NewChannel((*orb_server)->address());
+    c->echo_channel = NewChannel((*echo_server)->address());
+    c->orb = v1::ObjectBroker::NewStub(c->orb_channel);
+    c->echo = Echo::NewStub(c->echo_channel);
     v1::OpenSessionRequest open;
     open.set_client_name("orb-bench");
     v1::OpenSessionResponse opened;
@@ -612,9 +698,22 @@ int Run() {
         row.request_bytes[s] = clients[0]->request_bytes[s];
         row.response_bytes[s] = clients[0]->response_bytes[s];
       }
+      row.ops_per_iteration = OpsPerIteration(op);
       Measure(echo, orb, n, settings, &row.echo, &row.orb);
       std::fprintf(stderr, "  measured %s with %zu client(s)\n", op.c_str(), n);
       rows.push_back(std::move(row));
+    }
+    for (auto& c : clients) {
+      for (auto* stream : {&c->orb_stream, &c->echo_stream}) {
+        if (*stream == nullptr) continue;
+        grpc::Status closed = (*stream)->Close();
+        if (!closed.ok()) {
+          std::fprintf(stderr, "%s: a stream ended with %s\n", op.c_str(),
+                       closed.error_message().c_str());
+          return 1;
+        }
+        stream->reset();
+      }
     }
   }
 
@@ -727,6 +826,30 @@ int Run() {
       if (r.clients == 8 || r.clients == 32) {
         targets.push_back({absl::StrCat(r.op, " throughput at ", r.clients, " >= 0.90 x echo"),
                            r.orb.median_throughput / r.echo.median_throughput, 0.90, false});
+      }
+    }
+    if (IsStreamRow(r.op)) {
+      const Row* unary = nullptr;
+      for (const Row& u : rows) {
+        if (u.op == "getattr" && u.clients == r.clients) unary = &u;
+      }
+      const double ops = r.ops_per_iteration;
+      if (r.op == "stream_getattr" && r.clients == 1) {
+        targets.push_back({"stream getattr p50 <= 1.10 x echo stream",
+                           r.orb.p50_us / r.echo.p50_us, 1.10, true});
+        if (unary != nullptr) {
+          targets.push_back({"stream getattr p50 <= 0.60 x unary echo p50",
+                             r.orb.p50_us / unary->echo.p50_us, 0.60, true});
+        }
+      }
+      if (r.clients == 8 || r.clients == 32) {
+        targets.push_back({absl::StrCat(r.op, " ops/s at ", r.clients, " >= 0.90 x echo stream"),
+                           r.orb.median_throughput / r.echo.median_throughput, 0.90, false});
+        if (unary != nullptr && r.op == "stream_getattr_x8") {
+          targets.push_back({absl::StrCat(r.op, " ops/s at ", r.clients, " >= 1.5 x unary echo"),
+                             ops * r.orb.median_throughput / unary->echo.median_throughput, 1.5,
+                             false});
+        }
       }
     }
     if (r.op == "call_handle" && r.clients == 1) {

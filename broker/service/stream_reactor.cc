@@ -349,6 +349,7 @@ StreamReactor::Next StreamReactor::Advance() {
   if (!writing_ && !writes_.empty()) {
     writing_ = true;
     next.write = &writes_.front();
+    next.more_behind = writes_.size() > 1;
   }
   if (held_ != nullptr && !reading_ && unanswered_ < limit_) {
     // The held frame now has room; the thread that starts it is the reader
@@ -373,7 +374,10 @@ StreamReactor::Next StreamReactor::Advance() {
 void StreamReactor::Do(Next next) {
   // `writes_.front()` stays put until OnWriteDone pops it: a deque keeps
   // its elements where they are when others are added at the back.
-  if (next.write != nullptr) StartWrite(next.write);
+  if (next.write != nullptr) {
+    StartWrite(next.write,
+               next.more_behind ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+  }
   if (next.dispatch != nullptr) {
     Dispatch(std::move(*next.dispatch));
     Next after;

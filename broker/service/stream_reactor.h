@@ -112,6 +112,9 @@ class StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     bool read = false;
     std::unique_ptr<Frame> dispatch;  // a held frame that now has room
     const grpc::ByteBuffer* write = nullptr;
+    // More answers are queued behind `write`: gRPC may hold it back and
+    // send it with the next one (fewer, larger writes under load).
+    bool more_behind = false;
     bool finish = false;
     grpc::Status status;
   };
