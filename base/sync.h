@@ -1,4 +1,7 @@
-// Locks over absl::Mutex that ThreadSanitizer can see.
+// Holding an absl::Mutex in a way ThreadSanitizer can see.
+//
+// Named "hold", not "lock": in orb a lock is what an OLP entry asks of the
+// caller (policy::Lock); a mutex is held.
 //
 // Debian's Abseil is compiled without -fsanitize=thread, so absl::Mutex's
 // own TSan annotations are compiled out of it and a TSan build of orb would
@@ -6,8 +9,8 @@
 // helpers also tell the sanitizer about each acquire and release; in other
 // builds they are exactly the absl calls they wrap.
 //
-// Every absl::Mutex of the project is taken through this header (MutexLock,
-// ReaderMutexLock, LockVisible/UnlockVisible, AwaitWithTimeout), never with
+// Every absl::Mutex of the project is taken through this header (MutexHold,
+// ReaderMutexHold, HoldVisible/ReleaseVisible, AwaitWithTimeout), never with
 // absl::MutexLock or Mutex::Lock directly: tests/check_visible_locks.sh
 // fails the build's tests when a plain absl lock appears. The header lives
 // in base/, below every layer (policy/, broker/, client/ may all use it); it
@@ -54,23 +57,23 @@ inline void Releasing(const absl::Mutex* mu) {
 }  // namespace sync_internal
 
 // Locks `mu` exclusively and, under TSan, records the acquire.
-inline void LockVisible(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) {
+inline void HoldVisible(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) {
   mu->Lock();
   sync_internal::Acquired(mu);
 }
 
 // Records the release under TSan, then unlocks `mu`.
-inline void UnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
+inline void ReleaseVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
   sync_internal::Releasing(mu);
   mu->Unlock();
 }
 
-// Shared-mode counterparts of LockVisible/UnlockVisible.
-inline void ReaderLockVisible(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) {
+// Shared-mode counterparts of HoldVisible/ReleaseVisible.
+inline void ReaderHoldVisible(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) {
   mu->ReaderLock();
   sync_internal::Acquired(mu);
 }
-inline void ReaderUnlockVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
+inline void ReaderReleaseVisible(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
   sync_internal::Releasing(mu);
   mu->ReaderUnlock();
 }
@@ -104,29 +107,29 @@ inline bool AwaitWithTimeout(absl::Mutex* mu, const absl::Condition& condition,
   return met;
 }
 
-// Scoped exclusive lock, as absl::MutexLock.
-class ABSL_SCOPED_LOCKABLE MutexLock {
+// Holds `mu` exclusively for its scope, as absl::MutexLock.
+class ABSL_SCOPED_LOCKABLE MutexHold {
  public:
-  explicit MutexLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
-    LockVisible(mu_);
+  explicit MutexHold(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    HoldVisible(mu_);
   }
-  ~MutexLock() ABSL_UNLOCK_FUNCTION() { UnlockVisible(mu_); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  ~MutexHold() ABSL_UNLOCK_FUNCTION() { ReleaseVisible(mu_); }
+  MutexHold(const MutexHold&) = delete;
+  MutexHold& operator=(const MutexHold&) = delete;
 
  private:
   absl::Mutex* const mu_;
 };
 
-// Scoped shared lock, as absl::ReaderMutexLock.
-class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
+// Holds `mu` shared for its scope, as absl::ReaderMutexLock.
+class ABSL_SCOPED_LOCKABLE ReaderMutexHold {
  public:
-  explicit ReaderMutexLock(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
-    ReaderLockVisible(mu_);
+  explicit ReaderMutexHold(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
+    ReaderHoldVisible(mu_);
   }
-  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() { ReaderUnlockVisible(mu_); }
-  ReaderMutexLock(const ReaderMutexLock&) = delete;
-  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+  ~ReaderMutexHold() ABSL_UNLOCK_FUNCTION() { ReaderReleaseVisible(mu_); }
+  ReaderMutexHold(const ReaderMutexHold&) = delete;
+  ReaderMutexHold& operator=(const ReaderMutexHold&) = delete;
 
  private:
   absl::Mutex* const mu_;

@@ -117,7 +117,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
 }
 
 AuditLog::~AuditLog() {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (owned_) {
     fclose(file_);
   } else {
@@ -128,7 +128,7 @@ AuditLog::~AuditLog() {
 void AuditLog::Write(const AuditRecord& record) {
   std::string line = AuditRecordToJson(record);
   line += '\n';
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   fwrite(line.data(), 1, line.size(), file_);
   fflush(file_);
 }

@@ -43,7 +43,7 @@ BrokerCore::Impl::Impl(std::shared_ptr<const TypeRegistry> registry_in,
 
 policy::PolicyPtr BrokerCore::Impl::CurrentPolicy() const {
   // Shared: every call reads it, a reload writes it.
-  orb::ReaderMutexLock lock(&policy_mu);
+  orb::ReaderMutexHold lock(&policy_mu);
   return policy;
 }
 
@@ -98,7 +98,7 @@ BrokerCore::~BrokerCore() = default;
 void BrokerCore::SetPolicy(policy::PolicyPtr policy) {
   policy::PolicyPtr old;
   {
-    orb::MutexLock lock(&impl_->policy_mu);
+    orb::MutexHold lock(&impl_->policy_mu);
     old = std::move(impl_->policy);
     impl_->policy = std::move(policy);
   }

@@ -132,7 +132,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
 
   std::vector<v1::HandleRef> refs;
   refs.reserve(targets.size());
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (closed_) return SessionClosed();
 
   // First pass: count the entries this batch would create.
@@ -181,7 +181,7 @@ absl::StatusOr<std::vector<v1::HandleRef>> HandleTable::Add(
 }
 
 absl::StatusOr<HandleTarget> HandleTable::Find(absl::string_view id) const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return HandleNotFound(id);
   return (*it)->target;
@@ -191,7 +191,7 @@ absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& id
   std::vector<std::unique_ptr<Entry>> dropped;  // destroyed after the lock is released
   uint32_t released = 0;
   {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     absl::flat_hash_map<absl::string_view, uint64_t> wanted;
     for (const std::string& id : ids) {
       auto it = by_id_.find(id);
@@ -219,7 +219,7 @@ absl::StatusOr<uint32_t> HandleTable::Release(const std::vector<std::string>& id
 std::vector<v1::HandleInfo> HandleTable::List() const {
   std::vector<v1::HandleInfo> out;
   {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     out.reserve(by_id_.size());
     for (const std::unique_ptr<Entry>& entry : by_id_) {
       v1::HandleInfo info;
@@ -239,7 +239,7 @@ std::vector<v1::HandleInfo> HandleTable::List() const {
 size_t HandleTable::Close() {
   absl::flat_hash_set<std::unique_ptr<Entry>, ById, ById> dropped;  // destroyed after unlocking
   {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     closed_ = true;
     dropped.swap(by_id_);
     by_key_.clear();
@@ -251,7 +251,7 @@ size_t HandleTable::Close() {
 }
 
 size_t HandleTable::size() const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   return by_id_.size();
 }
 

@@ -14,7 +14,7 @@ namespace orb::broker {
 PolicyReloader::PolicyReloader(BrokerCore* core, std::string path, Options options)
     : core_(core), path_(std::move(path)), options_(std::move(options)) {
   policy::PolicyPtr running = core_->policy();
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   info_.file = path_;
   if (running != nullptr) {
     info_.revision = running->revision();
@@ -33,7 +33,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   // Compiled before the lock: a slow file system delays no other reload's
   // bookkeeping, and the revision is checked against what runs at swap time.
   absl::StatusOr<policy::PolicyPtr> loaded = policy::LoadPolicyFile(path_);
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   const absl::Time now = options_.now();
   policy::PolicyPtr running = core_->policy();
   const uint64_t running_revision = running != nullptr ? running->revision() : 0;
@@ -102,7 +102,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
 }
 
 PolicyInfo PolicyReloader::info() const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   return info_;
 }
 

@@ -53,7 +53,7 @@ absl::Status BrokerCore::Impl::RunMember(const RequestContext& ctx, const Op& op
   };
   absl::Status status;
   if (self != nullptr && op.target.type->concurrency() == Concurrency::kSerialized) {
-    MutexLock lock(&self->access_mutex());
+    MutexHold lock(&self->access_mutex());
     status = run();
   } else {
     status = run();

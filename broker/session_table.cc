@@ -22,21 +22,21 @@ Session::Session(std::string id, policy::Identity identity, std::string client_n
       expires_(expires) {}
 
 bool Session::Renew(absl::Time now, absl::Duration ttl) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (dead_ || now >= expires_) return false;
   expires_ = now + ttl;
   return true;
 }
 
 bool Session::ExpireIfDue(absl::Time now) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (dead_ || now < expires_) return false;
   dead_ = true;
   return true;
 }
 
 bool Session::MarkDead() {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (dead_) return false;
   dead_ = true;
   return true;
@@ -49,7 +49,7 @@ SessionTable::SessionTable(std::function<std::string()> new_id,
 SessionTable::~SessionTable() {
   std::vector<std::shared_ptr<Session>> all;
   for (Shard& shard : shards_) {
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     for (auto& [id, session] : shard.sessions) all.push_back(std::move(session));
     shard.sessions.clear();
   }
@@ -77,7 +77,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reserved = false;
     {
-      orb::MutexLock lock(&owners_mu_);
+      orb::MutexHold lock(&owners_mu_);
       uint32_t& count = sessions_per_owner_[owner];
       if (count < max_per_identity) {
         ++count;
@@ -101,7 +101,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
     auto session = std::make_shared<Session>(id, identity, client_name, new_id_, live_handles_,
                                              now + ttl);
     Shard& shard = ShardFor(id);
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     if (shard.sessions.contains(id)) continue;
     shard.sessions.emplace(std::move(id), session);
     return session;
@@ -113,7 +113,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Owned(absl::string_view i
   std::shared_ptr<Session> session;
   {
     const Shard& shard = ShardFor(id);
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     auto it = shard.sessions.find(id);
     if (it == shard.sessions.end()) return NotFound();
     session = it->second;
@@ -154,13 +154,13 @@ absl::StatusOr<size_t> SessionTable::Close(absl::string_view id, absl::string_vi
 std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session) {
   {
     Shard& shard = ShardFor(session->id());
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     auto it = shard.sessions.find(session->id());
     if (it == shard.sessions.end() || it->second != session) return std::nullopt;
     shard.sessions.erase(it);
   }
   {
-    orb::MutexLock lock(&owners_mu_);
+    orb::MutexHold lock(&owners_mu_);
     auto it = sessions_per_owner_.find(session->owner_key());
     if (it != sessions_per_owner_.end() && --it->second == 0) sessions_per_owner_.erase(it);
   }
@@ -170,7 +170,7 @@ std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session
 size_t SessionTable::Expire(absl::Time now) {
   std::vector<std::shared_ptr<Session>> lapsed;
   for (Shard& shard : shards_) {
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     for (const auto& [id, session] : shard.sessions) {
       if (session->ExpireIfDue(now)) lapsed.push_back(session);
     }
@@ -185,7 +185,7 @@ size_t SessionTable::Expire(absl::Time now) {
 size_t SessionTable::size() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
-    orb::MutexLock lock(&shard.mu);
+    orb::MutexHold lock(&shard.mu);
     n += shard.sessions.size();
   }
   return n;

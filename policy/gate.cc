@@ -17,7 +17,7 @@ struct Witness {
 // Everything a lock may be evaluated against; built once per decision.
 struct EvalContext {
   const AccessRequest* request;
-  LockContext lock_context;
+  LockQuery lock_query;
 };
 
 // Evaluates `lock` with rpyc.security's short-circuits and sets `*w` by the
@@ -68,7 +68,7 @@ bool Holds(const Lock& lock, const EvalContext& c, Witness* w) {
       return true;
     case Lock::Kind::kCustom:
       *w = Witness{};
-      return lock.CustomHolds(c.lock_context);
+      return lock.CustomHolds(c.lock_query);
     case Lock::Kind::kBlocked:
       break;
   }
@@ -100,11 +100,11 @@ GateDecision Decide(const Olp& olp, const AccessRequest& request) {
 
   EvalContext c;
   c.request = &request;
-  c.lock_context.principals = request.principals;
-  c.lock_context.session_id = request.session_id;
-  c.lock_context.name = request.name;
-  c.lock_context.op = request.op;
-  c.lock_context.view = request.view;
+  c.lock_query.principals = request.principals;
+  c.lock_query.session_id = request.session_id;
+  c.lock_query.name = request.name;
+  c.lock_query.op = request.op;
+  c.lock_query.view = request.view;
 
   // ((own AND all) OR alt), composed with the same witness rules as the
   // lists, so that the report does not depend on how the OLP was written.

@@ -146,7 +146,7 @@ const std::vector<Lock>& Lock::children() const {
                                                                        : EmptyLocks();
 }
 
-bool Lock::CustomHolds(const LockContext& context) const noexcept {
+bool Lock::CustomHolds(const LockQuery& context) const noexcept {
   if (node_->kind != Kind::kCustom || !node_->predicate) return false;
   // A lock is user code: whatever goes wrong in it must deny, never escape
   // into the broker's request path.

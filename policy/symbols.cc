@@ -21,14 +21,14 @@ SymbolId SymbolTable::Intern(absl::string_view name) {
     // concurrent compiles and session setups do not serialize. A name at
     // zero references is still in the table until Release's exclusive
     // section forgets it, and that section sees this reference.
-    orb::ReaderMutexLock lock(&mu_);
+    orb::ReaderMutexHold lock(&mu_);
     auto it = ids_.find(name);
     if (it != ids_.end()) {
       entries_[it->second].refs.fetch_add(1, std::memory_order_relaxed);
       return it->second;
     }
   }
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   auto it = ids_.find(name);  // another thread may have won the race
   if (it != ids_.end()) {
     entries_[it->second].refs.fetch_add(1, std::memory_order_relaxed);
@@ -53,7 +53,7 @@ SymbolId SymbolTable::Intern(absl::string_view name) {
 }
 
 void SymbolTable::Ref(SymbolId id) {
-  orb::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexHold lock(&mu_);
   ABSL_RAW_CHECK(id < entries_.size(), "SymbolTable::Ref: unknown id");
   entries_[id].refs.fetch_add(1, std::memory_order_relaxed);
 }
@@ -61,11 +61,11 @@ void SymbolTable::Ref(SymbolId id) {
 void SymbolTable::Release(SymbolId id) {
   if (id == kNoSymbol) return;
   {
-    orb::ReaderMutexLock lock(&mu_);
+    orb::ReaderMutexHold lock(&mu_);
     ABSL_RAW_CHECK(id < entries_.size(), "SymbolTable::Release: unknown id");
     if (entries_[id].refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   }
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   Entry& e = entries_[id];
   // Another Intern may have taken the name up again meanwhile, or another
   // Release (of a later last reference) may have forgotten it already.
@@ -77,24 +77,24 @@ void SymbolTable::Release(SymbolId id) {
 }
 
 SymbolId SymbolTable::Find(absl::string_view name) const {
-  orb::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexHold lock(&mu_);
   auto it = ids_.find(name);
   return it == ids_.end() ? kNoSymbol : it->second;
 }
 
 absl::string_view SymbolTable::Name(SymbolId id) const {
-  orb::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexHold lock(&mu_);
   ABSL_RAW_CHECK(id < entries_.size() && entries_[id].live, "SymbolTable::Name: unknown id");
   return entries_[id].name;
 }
 
 size_t SymbolTable::size() const {
-  orb::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexHold lock(&mu_);
   return ids_.size();
 }
 
 size_t SymbolTable::capacity() const {
-  orb::ReaderMutexLock lock(&mu_);
+  orb::ReaderMutexHold lock(&mu_);
   return entries_.size();
 }
 

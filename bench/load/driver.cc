@@ -95,7 +95,7 @@ class Loop {
   // alive by a local reference until Unlock has returned).
   void Finish() {
     std::shared_ptr<Segment> segment = segment_;
-    orb::MutexLock lock(&segment->mu);
+    orb::MutexHold lock(&segment->mu);
     SegmentResult& r = segment->result;
     r.iterations += iterations_;
     r.errors += errors_;
@@ -128,7 +128,7 @@ SegmentResult RunSegment(const Workload& workload, size_t clients, absl::Duratio
                          int64_t max_iterations_per_client, bool record_latency) {
   auto segment = std::make_shared<Segment>();
   {
-    orb::MutexLock lock(&segment->mu);
+    orb::MutexHold lock(&segment->mu);
     segment->running = clients;
   }
   const double cpu_start = ProcessCpuSeconds();
@@ -142,13 +142,13 @@ SegmentResult RunSegment(const Workload& workload, size_t clients, absl::Duratio
   }
   for (auto& loop : loops) loop->Begin();
   {
-    orb::MutexLock lock(&segment->mu);
+    orb::MutexHold lock(&segment->mu);
     orb::AwaitWithTimeout(&segment->mu,
                           absl::Condition(+[](size_t* running) { return *running == 0; },
                                           &segment->running),
                           absl::InfiniteDuration());
   }
-  orb::MutexLock lock(&segment->mu);
+  orb::MutexHold lock(&segment->mu);
   segment->result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   segment->result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
   return std::move(segment->result);

@@ -31,7 +31,7 @@ class EchoStreamReactor final : public grpc::ServerBidiReactor<EchoRequest, Echo
     bool write = false;
     bool finish = false;
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       if (!ok) {
         reads_done_ = true;
         finish = !writing_;
@@ -51,7 +51,7 @@ class EchoStreamReactor final : public grpc::ServerBidiReactor<EchoRequest, Echo
     bool more_behind = false;
     bool finish = false;
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       answers_.pop_front();
       if (ok && !answers_.empty()) {
         next = &answers_.front();

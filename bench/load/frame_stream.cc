@@ -23,7 +23,7 @@ void FrameStream::Round(const std::vector<grpc::ByteBuffer>* messages,
                         std::function<grpc::Status(const grpc::ByteBuffer&)> check) {
   bool write_now = false;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     messages_ = messages;
     next_write_ = 0;
     answered_ = 0;
@@ -53,7 +53,7 @@ void FrameStream::OnWriteDone(bool ok) {
   const std::vector<grpc::ByteBuffer>* messages = nullptr;
   size_t index = 0;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     writing_ = false;
     if (!ok) return;  // the read side reports the failure
     if (messages_ != nullptr && next_write_ < messages_->size()) {
@@ -73,7 +73,7 @@ void FrameStream::OnReadDone(bool ok) {
   std::function<void(const grpc::Status&)> done;
   grpc::Status status;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (check_ != nullptr && round_status_.ok()) round_status_ = check_(answer_);
     if (messages_ != nullptr && ++answered_ == messages_->size()) {
       done = std::move(done_);
@@ -88,7 +88,7 @@ void FrameStream::OnReadDone(bool ok) {
 void FrameStream::FailRound(const grpc::Status& status) {
   std::function<void(const grpc::Status&)> done;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     done = std::move(done_);
     messages_ = nullptr;
   }
@@ -97,7 +97,7 @@ void FrameStream::FailRound(const grpc::Status& status) {
 
 grpc::Status FrameStream::Close() {
   StartWritesDone();
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   // Bounded: a broken server must not hang the benchmark.
   AwaitWithTimeout(&mu_, absl::Condition(&finished_), absl::Seconds(30));
   return finished_ ? final_status_
@@ -105,7 +105,7 @@ grpc::Status FrameStream::Close() {
 }
 
 void FrameStream::OnDone(const grpc::Status& status) {
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   final_status_ = status;
   finished_ = true;
 }

@@ -68,7 +68,7 @@ absl::Status Blog::set_title(std::string title) {
 }
 
 int64_t Blog::entry_count() const {
-  orb::MutexLock lock(&entries_mu_);
+  orb::MutexHold lock(&entries_mu_);
   return static_cast<int64_t>(entries_.size());
 }
 
@@ -80,19 +80,19 @@ absl::StatusOr<std::shared_ptr<Entry>> Blog::AddEntry(const CallContext& ctx, st
   absl::Status s = CheckTitle(title);
   if (!s.ok()) return s;
   auto entry = std::make_shared<Entry>(ctx.userid(), std::move(title), std::move(body));
-  orb::MutexLock lock(&entries_mu_);
+  orb::MutexHold lock(&entries_mu_);
   entry->SetLocation(shared_from_this(), absl::StrCat("entry-", next_entry_++));
   entries_.push_back(entry);
   return entry;
 }
 
 std::vector<std::shared_ptr<Entry>> Blog::Entries() const {
-  orb::MutexLock lock(&entries_mu_);
+  orb::MutexHold lock(&entries_mu_);
   return entries_;
 }
 
 absl::StatusOr<std::shared_ptr<Entry>> Blog::FindEntry(const std::string& name) const {
-  orb::MutexLock lock(&entries_mu_);
+  orb::MutexHold lock(&entries_mu_);
   for (const auto& entry : entries_) {
     if (entry->name() == name) return entry;
   }
@@ -101,7 +101,7 @@ absl::StatusOr<std::shared_ptr<Entry>> Blog::FindEntry(const std::string& name) 
 
 bool Blog::RemoveEntry(const std::string& name) {
   std::shared_ptr<Entry> removed;  // destroyed after the lock is released
-  orb::MutexLock lock(&entries_mu_);
+  orb::MutexHold lock(&entries_mu_);
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const std::shared_ptr<Entry>& e) { return e->name() == name; });
   if (it == entries_.end()) return false;

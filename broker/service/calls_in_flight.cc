@@ -10,13 +10,13 @@ namespace orb::broker {
 void CallsInFlight::Leave() {
   if (in_flight_.fetch_sub(1) == 1 && awaited_.load()) {
     // Releasing mu_ makes the waiter's condition be evaluated again.
-    orb::MutexLock wake(&mu_);
+    orb::MutexHold wake(&mu_);
   }
 }
 
 bool CallsInFlight::AwaitNone(absl::Time deadline) {
   awaited_.store(true);
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   const auto none = [this] { return in_flight_.load() == 0; };
   return orb::AwaitWithTimeout(&mu_, absl::Condition(&none), deadline - absl::Now());
 }

@@ -7,7 +7,7 @@
 namespace orb::broker {
 
 std::optional<uint64_t> LogRateLimit::Admit(absl::Time now) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (now - last_written_ < period_) {
     ++held_back_;
     return std::nullopt;
@@ -31,7 +31,7 @@ std::optional<uint64_t> KeyedLogRateLimit::AdmitEntry(Entry& entry, absl::Durati
 }
 
 std::optional<uint64_t> KeyedLogRateLimit::Admit(absl::string_view key, absl::Time now) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   auto found = entries_.find(key);
   if (found != entries_.end()) return AdmitEntry(found->second, period_, now);
   if (entries_.size() >= max_keys_) {

@@ -10,7 +10,7 @@ namespace orb::broker {
 // ordered before the table goes. The real order (a call's slot is given back
 // before its answer is sent, and the server is destroyed only after every
 // answer) runs through gRPC's libraries, which TSan cannot see into.
-MemberCallQuota::~MemberCallQuota() { orb::MutexLock lock(&mu_); }
+MemberCallQuota::~MemberCallQuota() { orb::MutexHold lock(&mu_); }
 
 MemberCallQuota::Slot::Slot(Slot&& other) noexcept
     : quota_(std::exchange(other.quota_, nullptr)), key_(std::move(other.key_)) {}
@@ -33,7 +33,7 @@ absl::StatusOr<MemberCallQuota::Slot> MemberCallQuota::Acquire(absl::string_view
                                                                uint32_t limit) {
   uint32_t now_held = 0;
   {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     auto it = held_.find(key);
     now_held = it == held_.end() ? 0 : it->second;
     if (now_held < limit) {
@@ -55,20 +55,20 @@ absl::StatusOr<MemberCallQuota::Slot> MemberCallQuota::Acquire(absl::string_view
 }
 
 void MemberCallQuota::Give(const std::string& key) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   auto it = held_.find(key);
   if (it == held_.end()) return;  // unreachable: a Slot's key is counted
   if (--it->second == 0) held_.erase(it);
 }
 
 uint32_t MemberCallQuota::held(absl::string_view key) const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   auto it = held_.find(key);
   return it == held_.end() ? 0 : it->second;
 }
 
 size_t MemberCallQuota::identities() const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   return held_.size();
 }
 

@@ -182,7 +182,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(BrokerCore* core,
 void Server::Impl::SweepLoop() {
   while (true) {
     {
-      orb::MutexLock lock(&mu);
+      orb::MutexHold lock(&mu);
       orb::AwaitWithTimeout(&mu, absl::Condition(&stopping), sweep_interval);
       if (stopping) return;
     }
@@ -194,7 +194,7 @@ void Server::Impl::SweepLoop() {
 void Server::Shutdown(absl::Duration grace) {
   if (impl_->server == nullptr) return;  // Start() failed before the server existed
   {
-    orb::MutexLock lock(&impl_->mu);
+    orb::MutexHold lock(&impl_->mu);
     if (impl_->stopping) return;
     impl_->stopping = true;
   }

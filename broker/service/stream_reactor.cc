@@ -99,7 +99,7 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
       runner_->Authenticate(*policy, credentials_, peer_, "Stream");
   if (!identity.ok()) {
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       finished_ = true;
     }
     Finish(ToGrpcStatus(identity.status()));
@@ -109,7 +109,7 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
   identity_policy_ = policy;
   const uint32_t limit = policy->limits().max_stream_operations_in_flight;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     limit_ = limit;
     reading_ = true;
   }
@@ -124,7 +124,7 @@ void StreamReactor::OnReadDone(bool ok) {
   Next next;
   if (!ok) {
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       reading_ = false;
       reads_done_ = true;
       next = Advance();
@@ -143,7 +143,7 @@ void StreamReactor::OnReadDone(bool ok) {
   const uint32_t limit = runner_->core()->policy()->limits().max_stream_operations_in_flight;
   bool start_now = false;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     limit_ = limit;
     if (frame != nullptr && unanswered_ < limit_) {
       // reading_ stays set while this thread starts the frame: no read and
@@ -157,7 +157,7 @@ void StreamReactor::OnReadDone(bool ok) {
   }
   if (start_now) {
     Dispatch(std::move(*frame));
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     reading_ = false;
     next = Advance();
   }
@@ -173,7 +173,7 @@ void StreamReactor::Dispatch(Frame frame) {
 }
 
 void StreamReactor::CancelOperation(uint64_t id) {
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   auto it = in_flight_.find(id);
   if (it != in_flight_.end()) it->second->store(true);
 }
@@ -188,7 +188,7 @@ void StreamReactor::AnswerMalformed(const grpc::ByteBuffer& bytes) {
                ->full_name();
   }
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     ++unanswered_;
   }
   Answer(head.id, /*forget_id=*/false, ErrorAnswer(head.id, MalformedRequest(type)));
@@ -229,7 +229,7 @@ void StreamReactor::DispatchParsed(v1::StreamRequest frame) {
   auto cancelled = std::make_shared<std::atomic<bool>>(false);
   bool duplicate = false;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     ++unanswered_;
     duplicate = !in_flight_.emplace(id, cancelled).second;
   }
@@ -291,7 +291,7 @@ void StreamReactor::Answer(uint64_t id, bool forget_id, const v1::StreamResponse
       grpc::SerializationTraits<v1::StreamResponse>::Serialize(answer, &bytes, &own_buffer);
   Next next;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (forget_id) in_flight_.erase(id);
     if (broken_ || !serialized.ok()) {
       // Nobody will read it: the stream is gone (or the answer could not be
@@ -308,7 +308,7 @@ void StreamReactor::Answer(uint64_t id, bool forget_id, const v1::StreamResponse
 void StreamReactor::OnWriteDone(bool ok) {
   Next next;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     writing_ = false;
     writes_.pop_front();
     --unanswered_;
@@ -327,7 +327,7 @@ void StreamReactor::OnCancel() {
   stream_cancelled_.store(true);
   Next next;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     for (auto& [id, flag] : in_flight_) flag->store(true);
     next = Advance();
   }
@@ -382,7 +382,7 @@ void StreamReactor::Do(Next next) {
     Dispatch(std::move(*next.dispatch));
     Next after;
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       reading_ = false;
       after = Advance();
     }

@@ -22,7 +22,7 @@ WorkerPool::WorkerPool(size_t max_threads, size_t max_queued)
 WorkerPool::~WorkerPool() {
   std::vector<std::thread> threads;
   {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     stopping_ = true;
     threads.swap(threads_);
   }
@@ -30,7 +30,7 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::Submit(absl::AnyInvocable<void() &&> task) {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   if (stopping_) return false;
   // Each queued task is spoken for by one idle thread, if there are enough.
   if (idle_ <= queue_.size()) {
@@ -45,7 +45,7 @@ bool WorkerPool::Submit(absl::AnyInvocable<void() &&> task) {
 }
 
 size_t WorkerPool::threads() const {
-  orb::MutexLock lock(&mu_);
+  orb::MutexHold lock(&mu_);
   return threads_.size();
 }
 
@@ -53,7 +53,7 @@ void WorkerPool::Loop() {
   for (;;) {
     absl::AnyInvocable<void() &&> task;
     {
-      orb::MutexLock lock(&mu_);
+      orb::MutexHold lock(&mu_);
       ++idle_;
       const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || stopping_;

@@ -75,7 +75,7 @@ Flusher::~Flusher() { Stop(); }
 
 void Flusher::Schedule(std::weak_ptr<SessionCore> session) {
   if (delay_ <= absl::ZeroDuration()) return;
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   if (stopped_) return;
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
   due_.emplace_back(absl::Now() + delay_, std::move(session));
@@ -85,7 +85,7 @@ void Flusher::Schedule(std::weak_ptr<SessionCore> session) {
 void Flusher::Stop() {
   std::thread thread;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     stopped_ = true;
     due_.clear();
     thread = std::move(thread_);
@@ -98,7 +98,7 @@ void Flusher::Run() {
   for (;;) {
     std::vector<std::weak_ptr<SessionCore>> ready;
     {
-      MutexLock lock(&mu_);
+      MutexHold lock(&mu_);
       if (stopped_) return;
       const absl::Time now = absl::Now();
       absl::Time next = absl::InfiniteFuture();

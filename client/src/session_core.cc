@@ -190,7 +190,7 @@ absl::Status SessionCore::ToProto(const Value& value, v1::Value* out, int depth)
 absl::StatusOr<OperationScope> SessionCore::Begin() {
   std::vector<std::string> ids;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (closed_) return Closed();
     ++ops_in_flight_;
     if (!queued_releases_.empty()) {
@@ -204,14 +204,14 @@ absl::StatusOr<OperationScope> SessionCore::Begin() {
 }
 
 void SessionCore::End() {
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   --ops_in_flight_;
 }
 
 void SessionCore::QueueRelease(std::string id) {
   bool first = false;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     // A closed session has released everything on the broker already.
     if (closed_) return;
     first = queued_releases_.empty();
@@ -228,7 +228,7 @@ void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
   std::shared_ptr<SessionCore> self = shared_from_this();
   ReleaseRpc::Async(client_->stub(), &call->context, &call->request, &call->response,
                     [self, call](grpc::Status status) {
-                      MutexLock lock(&self->mu_);
+                      MutexHold lock(&self->mu_);
                       if (!status.ok() && self->release_error_.ok()) {
                         self->release_error_ = self->client_->ToStatus(status);
                       }
@@ -240,7 +240,7 @@ void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
 void SessionCore::FlushInBackground() {
   std::vector<std::string> ids;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (closed_ || queued_releases_.empty()) return;
     ids.swap(queued_releases_);
     ++ops_in_flight_;
@@ -252,7 +252,7 @@ void SessionCore::FlushInBackground() {
 void SessionCore::WaitForZero(int SessionCore::*counter) {
   // Await through policy/sync.h: the condition is re-evaluated on every
   // release of mu_, and ThreadSanitizer sees each hand-over.
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   AwaitWithTimeout(&mu_, absl::Condition(+[](int* n) { return *n == 0; }, &(this->*counter)),
                    absl::InfiniteDuration());
 }
@@ -260,7 +260,7 @@ void SessionCore::WaitForZero(int SessionCore::*counter) {
 absl::Status SessionCore::Flush() {
   std::vector<std::string> ids;
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (closed_) return absl::OkStatus();
     if (!queued_releases_.empty()) {
       ids.swap(queued_releases_);
@@ -270,7 +270,7 @@ absl::Status SessionCore::Flush() {
   }
   if (!ids.empty()) SendReleaseAsync(std::move(ids));
   WaitForZero(&SessionCore::releases_in_flight_);
-  MutexLock lock(&mu_);
+  MutexHold lock(&mu_);
   absl::Status error = std::move(release_error_);
   release_error_ = absl::OkStatus();
   return error;
@@ -278,7 +278,7 @@ absl::Status SessionCore::Flush() {
 
 absl::Status SessionCore::Close() {
   {
-    MutexLock lock(&mu_);
+    MutexHold lock(&mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
     queued_releases_.clear();

@@ -53,7 +53,7 @@ class Switchboard {
   explicit Switchboard(bool announce_starts = false) : announce_starts_(announce_starts) {}
 
   void Release() {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     released_ = true;
   }
   // Blocks until `n` wait()/nap() calls have started (or `timeout`).
@@ -69,7 +69,7 @@ class Switchboard {
   // How the last wait()/nap() ended: "released", "slept", "cancelled",
   // "deadline", "timeout".
   std::string last_exit() {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     return last_exit_;
   }
 
@@ -83,7 +83,7 @@ class Switchboard {
     std::string how;
     for (;;) {
       {
-        orb::MutexLock lock(&mu_);
+        orb::MutexHold lock(&mu_);
         if (nap == absl::ZeroDuration() && released_) {
           how = "released";
         }
@@ -95,7 +95,7 @@ class Switchboard {
       if (!how.empty()) break;
       absl::SleepFor(absl::Milliseconds(2));
     }
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     last_exit_ = how;
     return how;
   }

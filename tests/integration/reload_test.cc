@@ -65,14 +65,14 @@ class ReloadTest : public ::testing::Test {
     // orbd wires them).
     BrokerCore::Options core_options;
     core_options.audit = [this](const AuditRecord& r) {
-      orb::MutexLock lock(&audit_mu_);
+      orb::MutexHold lock(&audit_mu_);
       audit_.push_back(AuditRecordToJson(r));
     };
     core_ = std::make_unique<BrokerCore>(registry, std::make_shared<Gadget>(board_), *loaded,
                                          core_options);
     PolicyReloader::Options reload_options;
     reload_options.log = [this](const std::string& line) {
-      orb::MutexLock lock(&audit_mu_);
+      orb::MutexHold lock(&audit_mu_);
       log_.push_back(line);
     };
     reloader_ = std::make_unique<PolicyReloader>(core_.get(), path_, reload_options);
@@ -132,7 +132,7 @@ class ReloadTest : public ::testing::Test {
   }
 
   std::string Logs() {
-    orb::MutexLock lock(&audit_mu_);
+    orb::MutexHold lock(&audit_mu_);
     std::string all;
     for (const auto& l : log_) absl::StrAppend(&all, l, "\n");
     for (const auto& l : audit_) absl::StrAppend(&all, l, "\n");

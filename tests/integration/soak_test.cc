@@ -68,12 +68,12 @@ size_t ResidentBytes() {
 class Errors {
  public:
   void Add(std::string what) {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     if (errors_.size() < 20) errors_.push_back(std::move(what));
     ++count_;
   }
   std::vector<std::string> Take(size_t* count) {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     *count = count_;
     count_ = 0;
     return std::move(errors_);

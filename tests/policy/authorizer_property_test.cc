@@ -294,9 +294,9 @@ Lock Mirror(const RefLock& l) {
     case RefLock::kFree:
       return Lock::NoPermissionRequired();
     case RefLock::kCustomYes:
-      return Lock::Custom("always", [](const LockContext&) { return absl::StatusOr<bool>(true); });
+      return Lock::Custom("always", [](const LockQuery&) { return absl::StatusOr<bool>(true); });
     case RefLock::kCustomNo:
-      return Lock::Custom("never", [](const LockContext&) { return absl::StatusOr<bool>(false); });
+      return Lock::Custom("never", [](const LockQuery&) { return absl::StatusOr<bool>(false); });
   }
   return Lock::Blocked();
 }

@@ -78,7 +78,7 @@ class Gate : public ::testing::Test {
 
 // A custom lock that records how often it ran and answers `answer`.
 Lock Counting(std::string display, int* calls, bool answer) {
-  return Lock::Custom(std::move(display), [calls, answer](const LockContext&) {
+  return Lock::Custom(std::move(display), [calls, answer](const LockQuery&) {
     ++*calls;
     return answer;
   });
@@ -182,12 +182,12 @@ TEST_F(Gate, ThrowingCustomLockFailsClosed) {
       Olp::Builder()
           .Expose(kInst, kGet, "title",
                   Lock::Custom("explodes",
-                               [](const LockContext&) -> absl::StatusOr<bool> {
+                               [](const LockQuery&) -> absl::StatusOr<bool> {
                                  throw std::runtime_error("lock failure");
                                }))
           .Expose(kInst, kGet, "body",
                   Lock::Custom("throws_int",
-                               [](const LockContext&) -> absl::StatusOr<bool> { throw 42; }))
+                               [](const LockQuery&) -> absl::StatusOr<bool> { throw 42; }))
           .Build();
   GateDecision d;
   EXPECT_NO_THROW(d = As(alice_, *olp, "title"));
@@ -201,7 +201,7 @@ TEST_F(Gate, ErroringCustomLockFailsClosed) {
       Olp::Builder()
           .Expose(kInst, kGet, "title",
                   Lock::Custom("unavailable",
-                               [](const LockContext&) -> absl::StatusOr<bool> {
+                               [](const LockQuery&) -> absl::StatusOr<bool> {
                                  return absl::UnavailableError("directory down");
                                }))
           .Expose(kInst, kGet, "body", Lock::Custom("no_predicate", nullptr))
@@ -211,14 +211,14 @@ TEST_F(Gate, ErroringCustomLockFailsClosed) {
 }
 
 TEST_F(Gate, LockSeesPrincipalsAndSession) {
-  LockContext seen;
+  LockQuery seen;
   std::vector<std::string> principals_seen;
   std::string session_seen, name_seen;
   const OlpPtr olp =
       Olp::Builder()
           .Expose(kCls, kSet, "limit",
                   Lock::Custom("record",
-                               [&](const LockContext& c) -> absl::StatusOr<bool> {
+                               [&](const LockQuery& c) -> absl::StatusOr<bool> {
                                  seen = c;
                                  principals_seen = c.principals->as_given();
                                  session_seen = std::string(c.session_id);
@@ -240,7 +240,7 @@ TEST_F(Gate, CustomLockCanDecideByCaller) {
   const SymbolId alice = SymbolTable::Global().Intern("alice");
   const OlpPtr olp =
       Olp::Builder()
-          .Expose(kInst, kGet, "diary", Lock::Custom("is_alice", [alice](const LockContext& c) {
+          .Expose(kInst, kGet, "diary", Lock::Custom("is_alice", [alice](const LockQuery& c) {
                     return c.principals->Contains(alice);
                   }))
           .Build();

@@ -123,14 +123,14 @@ TEST(Lock, AccessorsAnswerPerKind) {
 }
 
 TEST(Lock, CustomHoldsOnlyForCustomLocksThatSayTrue) {
-  LockContext ctx;
-  EXPECT_TRUE(Lock::Custom("yes", [](const LockContext&) { return true; }).CustomHolds(ctx));
-  EXPECT_FALSE(Lock::Custom("no", [](const LockContext&) { return false; }).CustomHolds(ctx));
+  LockQuery ctx;
+  EXPECT_TRUE(Lock::Custom("yes", [](const LockQuery&) { return true; }).CustomHolds(ctx));
+  EXPECT_FALSE(Lock::Custom("no", [](const LockQuery&) { return false; }).CustomHolds(ctx));
   EXPECT_FALSE(Lock::Custom("empty", nullptr).CustomHolds(ctx));
-  EXPECT_FALSE(Lock::Custom("error", [](const LockContext&) -> absl::StatusOr<bool> {
+  EXPECT_FALSE(Lock::Custom("error", [](const LockQuery&) -> absl::StatusOr<bool> {
                  return absl::InternalError("boom");
                }).CustomHolds(ctx));
-  EXPECT_FALSE(Lock::Custom("throws", [](const LockContext&) -> absl::StatusOr<bool> {
+  EXPECT_FALSE(Lock::Custom("throws", [](const LockQuery&) -> absl::StatusOr<bool> {
                  throw std::runtime_error("boom");
                }).CustomHolds(ctx));
   EXPECT_FALSE(Lock::NoPermissionRequired().CustomHolds(ctx));

@@ -26,8 +26,8 @@ fi
 
 if hits=$(grep -nE "$pattern" "${files[@]}"); then
   echo "Plain Abseil locks found. ThreadSanitizer cannot see them (Debian's Abseil is"
-  echo "not built with TSan). Use orb::MutexLock, orb::ReaderMutexLock,"
-  echo "orb::LockVisible/UnlockVisible or orb::AwaitWithTimeout from base/sync.h,"
+  echo "not built with TSan). Use orb::MutexHold, orb::ReaderMutexHold,"
+  echo "orb::HoldVisible/ReleaseVisible or orb::AwaitWithTimeout from base/sync.h,"
   echo "or std::mutex/std::condition_variable in tests:"
   echo "$hits"
   exit 1

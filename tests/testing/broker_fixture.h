@@ -38,11 +38,11 @@ using orb::broker::TypeRegistry;
 class FakeClock {
  public:
   absl::Time Now() const {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     return now_;
   }
   void Advance(absl::Duration d) {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     now_ += d;
   }
 
@@ -97,7 +97,7 @@ class Harness {
     BrokerCore::Options options;
     options.now = [this] { return clock_.Now(); };
     options.debug_log = [this](const std::string& line) {
-      orb::MutexLock lock(&mu_);
+      orb::MutexHold lock(&mu_);
       debug_lines_.push_back(line);
     };
     core_ = std::make_unique<BrokerCore>(registry_, root != nullptr ? root : blog_,
@@ -109,7 +109,7 @@ class Harness {
   const TypeRegistry& registry() const { return *registry_; }
   const std::shared_ptr<demo::Blog>& blog() const { return blog_; }
   std::vector<std::string> debug_lines() const {
-    orb::MutexLock lock(&mu_);
+    orb::MutexHold lock(&mu_);
     return debug_lines_;
   }
 

@@ -62,7 +62,7 @@ inline constexpr absl::string_view kWildcardAnd = "&";
 inline constexpr absl::string_view kWildcardOr = "|";
 
 // What a custom lock is told: who asks, and about what. Never thread-local.
-struct LockContext {
+struct LockQuery {
   const Principals* principals = nullptr;
   absl::string_view session_id;
   absl::string_view name;  // the member name asked for
@@ -86,7 +86,7 @@ class Lock {
     kNoPermissionRequired,  // always holds
     kCustom,                // a C++ predicate; an error fails closed
   };
-  using Predicate = std::function<absl::StatusOr<bool>(const LockContext&)>;
+  using Predicate = std::function<absl::StatusOr<bool>(const LockQuery&)>;
 
   // Interns `permission` in SymbolTable::Global() once, here, so that the
   // gate compares ids and allocates nothing.
@@ -110,7 +110,7 @@ class Lock {
   // (caught here, nothing escapes) or an empty predicate counts as not
   // holding. Returns false for every other kind. Thread-safe as far as the
   // predicate is; predicates must be safe to call concurrently.
-  bool CustomHolds(const LockContext& context) const noexcept;
+  bool CustomHolds(const LockQuery& context) const noexcept;
 
   // rpyc.security's rendering: "view", "[a & b]", "[a | b]", "BLOCKED",
   // "NO_PERMISSION_REQUIRED", or a custom lock's display string. As in
