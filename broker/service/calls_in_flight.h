@@ -60,6 +60,11 @@ class CallsInFlight {
     return Token(calls);
   }
 
+  // Marks the start of a drain: from now on draining() is true. Long-lived
+  // calls (a Stream) take no new work once it is.
+  void BeginDrain() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
+
   // Blocks until no call is in flight, or until `deadline`. Returns whether
   // none is.
   bool AwaitNone(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,6 +75,7 @@ class CallsInFlight {
   std::atomic<int64_t> in_flight_{0};
   // Set by AwaitNone: from then on the last call to leave wakes it.
   std::atomic<bool> awaited_{false};
+  std::atomic<bool> draining_{false};
   absl::Mutex mu_;
 };
 

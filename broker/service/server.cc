@@ -199,6 +199,9 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->stopping = true;
   }
   const absl::Time deadline = absl::Now() + grace;
+  // Before the health status changes: whoever sees NOT_SERVING knows that
+  // open streams take no new operations.
+  impl_->calls.BeginDrain();
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
   // gRPC's Server::Shutdown(deadline) alone waits for every connection to
   // go away (see calls_in_flight.h): an idle one closes only when its

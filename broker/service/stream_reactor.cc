@@ -140,11 +140,22 @@ void StreamReactor::OnReadDone(bool ok) {
     CancelOperation(frame->request.id());
     frame.reset();
   }
+  bool draining = false;
+  if (frame != nullptr && runner_->calls() != nullptr && runner_->calls()->draining()) {
+    // The broker is shutting down: this frame and every later one is not
+    // run; the stream ends UNAVAILABLE once what runs has been answered.
+    frame.reset();
+    draining = true;
+  }
   const uint32_t limit = runner_->core()->policy()->limits().max_stream_operations_in_flight;
   bool start_now = false;
   {
     MutexHold lock(&mu_);
     limit_ = limit;
+    if (draining) {
+      draining_ = true;
+      reads_done_ = true;
+    }
     if (frame != nullptr && unanswered_ < limit_) {
       // reading_ stays set while this thread starts the frame: no read and
       // no held frame starts meanwhile.
@@ -338,6 +349,12 @@ StreamReactor::Next StreamReactor::Advance() {
   Next next;
   if (finished_) return next;
   const bool cancelled = stream_cancelled_.load();
+  if (held_ != nullptr && runner_->calls() != nullptr && runner_->calls()->draining()) {
+    // Not started once the drain began (see OnReadDone).
+    held_.reset();
+    draining_ = true;
+    reads_done_ = true;
+  }
   if (cancelled || broken_) {
     // Never to be written, never to be started: the stream is gone.
     held_.reset();
@@ -364,9 +381,16 @@ StreamReactor::Next StreamReactor::Advance() {
   if (no_more_frames && held_ == nullptr && !reading_ && !writing_ && unanswered_ == 0) {
     finished_ = true;
     next.finish = true;
-    next.status = cancelled || broken_
-                      ? grpc::Status(grpc::StatusCode::CANCELLED, "the stream was cancelled")
-                      : grpc::Status::OK;
+    if (cancelled || broken_) {
+      next.status = grpc::Status(grpc::StatusCode::CANCELLED, "the stream was cancelled");
+    } else if (draining_) {
+      next.status = grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "the broker is shutting down: every operation answered on this stream ran; those "
+          "not answered did not run. Send them again on a new stream");
+    } else {
+      next.status = grpc::Status::OK;
+    }
   }
   return next;
 }

@@ -20,11 +20,14 @@
 // metadata, `orb-max-operations-in-flight`.
 //
 // End: when the client half-closes, operations in flight run to the end
-// and are answered, then the stream ends OK. When the stream is cancelled
-// (client gone, deadline, the server shutting down), every operation in
-// flight is told (RequestContext::is_cancelled) and its answer is dropped;
-// the stream ends once the last has returned. Answers already written stay
-// written.
+// and are answered, then the stream ends OK. A frame that arrives (or is
+// still held) after the server began to drain (Server::Shutdown) is not
+// run, nothing more is read, and the stream ends UNAVAILABLE once what
+// runs has been answered: every operation not answered did not run. When
+// the stream is cancelled (client gone, deadline, the end of the drain's
+// grace), every operation in flight is told (RequestContext::is_cancelled)
+// and its answer is dropped; the stream ends once the last has returned.
+// Answers already written stay written.
 //
 // Thread safety: gRPC calls the On* methods; operation answers arrive from
 // gRPC's and the member threads. All shared state is guarded by mu_, and
@@ -149,6 +152,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;   // half-closed, or a read failed
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;     // a frame came after the drain began
   bool broken_ ABSL_GUARDED_BY(mu_) = false;       // a write failed: answers are dropped
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

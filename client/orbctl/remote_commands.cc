@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
+#include <sstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +20,9 @@
 #include "absl/strings/str_split.h"
 #include "client/orbctl/commands.h"
 #include "client/orbctl/json.h"
+#include "client/orbctl/read_file.h"
+#include "google/protobuf/util/json_util.h"
+#include "orb/v1/broker.pb.h"
 #include "grpc/support/log.h"
 #include "orb/client/client.h"
 #include "base/json_escape.h"
@@ -91,6 +96,14 @@ constexpr CommandHelp kCommands[] = {
      "orbctl --token=bob-demo-token describe"},
     {"whoami", "whoami", "print who the broker says you are, and your principals", "",
      "orbctl --token=bob-demo-token whoami"},
+    {"batch", "batch FILE.json", "run several operations in one round trip, print the answers",
+     "FILE.json ('-' reads standard input) is an orb.v1.BatchRequest in JSON, as in\n"
+     "docs/protocol.md, without its session: an operation with neither \"handle\" nor\n"
+     "\"target\" acts on the root, and \"target\": {\"result\": N} on what operation N\n"
+     "returned. Prints the orb.v1.BatchResponse as JSON (one result per operation,\n"
+     "each its answer or its error). Exits 0 when every operation succeeded, else\n"
+     "with the code of the first that failed (see below).",
+     "orbctl --token=bob-demo-token batch examples/client/add-and-read.batch.json"},
 };
 
 const CommandHelp* FindCommand(absl::string_view name) {
@@ -242,6 +255,39 @@ void PrintDescription(const Globals& g, const Description& d) {
     std::printf("  %-8s %-20s %-20s %s\n", m.op.c_str(), m.name.c_str(), m.lock.c_str(),
                 m.allowed ? "allowed" : "denied");
   }
+}
+
+// orbctl batch FILE: prints the answer and returns the exit code: 0 when
+// every operation succeeded, else the first failed operation's (its
+// error is in the answer; plain output also names it on stderr).
+int RunBatchFile(const Globals& g, Session& session, const std::string& file) {
+  std::string text, error;
+  if (file == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else if (!ReadFile(file, &text, &error)) {
+    return Usage(error);
+  }
+  absl::StatusOr<std::string> answer = session.RunBatchJson(text);
+  if (!answer.ok()) return Fail(g, answer.status());
+  std::printf("%s\n", answer->c_str());
+  v1::BatchResponse response;
+  if (!google::protobuf::util::JsonStringToMessage(*answer, &response).ok()) {
+    return Fail(g, absl::InternalError("the batch answer does not read back"));
+  }
+  for (int i = 0; i < response.results_size(); ++i) {
+    const v1::BatchResult& r = response.results(i);
+    if (!r.has_error()) continue;
+    const absl::Status failed(static_cast<absl::StatusCode>(r.error().code()),
+                              r.error().message());
+    if (!g.json) {
+      std::fprintf(stderr, "orbctl: operation %d failed: %s: %s\n", i,
+                   r.error().code_name().c_str(), r.error().message().c_str());
+    }
+    return ExitCode(failed);
+  }
+  return 0;
 }
 
 // Runs one remote command once the session is open. Returns the status of
@@ -419,13 +465,14 @@ int RemoteMain(int argc, char** argv) {
   if (command == "set") min_args = max_args = 2;
   if (command == "call") min_args = 1, max_args = SIZE_MAX;
   if (command == "describe") max_args = 1;
+  if (command == "batch") min_args = max_args = 1;
   if (args.size() < min_args || args.size() > max_args) {
     return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
   }
-  if (!args.empty() && command != "describe" && args[0].empty()) {
+  if (!args.empty() && command != "describe" && command != "batch" && args[0].empty()) {
     return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
   }
-  if (!args.empty() && !SplitPath(args[0]).ok()) {
+  if (!args.empty() && command != "batch" && !SplitPath(args[0]).ok()) {
     return Usage(absl::StrCat("bad path '", args[0], "': use dotted names, e.g. title or a.b"));
   }
 
@@ -433,6 +480,7 @@ int RemoteMain(int argc, char** argv) {
   if (!client.ok()) return Usage(std::string(client.status().message()));
   absl::StatusOr<Session> session = client->OpenSession();
   if (!session.ok()) return Fail(g, session.status());
+  if (command == "batch") return RunBatchFile(g, *session, args[0]);
   absl::Status status = Run(g, *session, command, args);
   if (!status.ok()) return Fail(g, status);
   return 0;

@@ -141,6 +141,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   absl::StatusOr<Ref> Restrict(const Target& target, const Restriction& keep);
   void RestrictAsync(const Target& target, const Restriction& keep, Callback<Ref> done);
 
+  // One Batch RPC (the request's session is filled in).
+  absl::Status RunBatch(v1::BatchRequest* request, v1::BatchResponse* response);
+
   absl::StatusOr<std::vector<HandleInfo>> ListHandles();
   absl::Status KeepAlive();
   absl::Status Flush() ABSL_LOCKS_EXCLUDED(mu_);

@@ -41,6 +41,7 @@ ORB_CLIENT_RPC(Release)
 ORB_CLIENT_RPC(ListHandles)
 ORB_CLIENT_RPC(KeepAlive)
 ORB_CLIENT_RPC(CloseSession)
+ORB_CLIENT_RPC(Batch)
 #undef ORB_CLIENT_RPC
 
 absl::Status Closed() { return absl::FailedPreconditionError("orb: the session is closed"); }
@@ -457,6 +458,10 @@ void SessionCore::CallAsync(const Target& target, absl::string_view name,
         return self.FromProto(r.result());
       },
       std::move(done));
+}
+
+absl::Status SessionCore::RunBatch(v1::BatchRequest* request, v1::BatchResponse* response) {
+  return Invoke<BatchRpc>(request, response);
 }
 
 absl::StatusOr<Description> SessionCore::Describe(const Target& target) {

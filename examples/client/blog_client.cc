@@ -42,6 +42,20 @@ int main(int argc, char** argv) {
   std::cout << "retitle the blog: " << absl::StatusCodeToString(retitled.code()) << " (gate "
             << (why ? why->gate : "?") << ")\n";
 
+  // Several operations in one round trip: the entry a call makes is the
+  // target of the next operations (orb::client::Result{0}).
+  auto batch = session->Batch()
+                   .Call(blog, "add_entry", {"Batched", "in one round trip"})
+                   .Get(orb::client::Result{0}, "owner")
+                   .Get(orb::client::Result{0}, "title")
+                   .Run();
+  if (batch.ok()) {
+    const orb::client::Value none;
+    std::cout << "batch: " << (*batch)[1].value_or(none).As<std::string>().value_or("?")
+              << " added '" << (*batch)[2].value_or(none).As<std::string>().value_or("?")
+              << "'\n";
+  }
+
   absl::StatusOr<int64_t> count = blog.GetAs<int64_t>("entry_count");
   std::cout << "entries: " << count.value_or(-1) << "\n";
   return 0;  // the Session closes itself, releasing every handle

@@ -418,5 +418,103 @@ TEST_F(ClientTest, TypedGetOfTheWrongKindSaysSo) {
               StatusIs(absl::StatusCode::kInvalidArgument, "expected int, got string"));
 }
 
+// ---- Batch ----
+
+TEST_F(ClientTest, ABatchChainIsOneRoundTripAndItsHandlesAreRefs) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  auto outcomes = session.Batch()
+                      .Call(session.root(), "add_entry", {"a", "b"})
+                      .Get(orb::client::Result{0}, "owner")
+                      .Set(orb::client::Result{0}, "title", "renamed")
+                      .Get(orb::client::Result{0}, "title")
+                      .Run();
+  ASSERT_THAT(outcomes, IsOk());
+  ASSERT_THAT(*outcomes, SizeIs(4));
+  ASSERT_THAT((*outcomes)[0], IsOk());
+  absl::StatusOr<orb::client::Ref> entry = (*outcomes)[0]->AsRef();
+  ASSERT_THAT(entry, IsOk());
+  EXPECT_EQ(entry->type_name(), "demo.Entry");
+  EXPECT_EQ((*outcomes)[1]->As<std::string>().value_or(""), "bob");
+  EXPECT_TRUE((*outcomes)[2]->is_null());
+  EXPECT_EQ((*outcomes)[3]->As<std::string>().value_or(""), "renamed");
+  // The entry's handle is a Ref like any other: it still works after the
+  // batch, and dropping it releases the one reference the batch made.
+  EXPECT_EQ(entry->GetAs<std::string>("title").value_or(""), "renamed");
+  const int with_entry = BrokerHandleCount(session, kBobToken);
+  outcomes = absl::StatusOr<std::vector<absl::StatusOr<Value>>>();
+  entry = orb::client::Ref();
+  ASSERT_THAT(session.Flush(), IsOk());
+  EXPECT_EQ(BrokerHandleCount(session, kBobToken), with_entry - 1);
+}
+
+TEST_F(ClientTest, ABatchResultCanBeAnArgument) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  auto outcomes = session.Batch()
+                      .Get(session.root(), "title")
+                      .Call(session.root(), "add_entry", {orb::client::Result{0}, "body"})
+                      .Get(orb::client::Result{1}, "title")
+                      .Run();
+  ASSERT_THAT(outcomes, IsOk());
+  ASSERT_THAT(*outcomes, SizeIs(3));
+  EXPECT_EQ((*outcomes)[2]->As<std::string>().value_or(""), "orb demo blog");
+}
+
+TEST_F(ClientTest, ABatchOperationsErrorIsItsRefMethodsError) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  absl::Status unary = session.root().Get("_secret").status();
+  auto outcomes = session.Batch()
+                      .Get(session.root(), "_secret")
+                      .Get(orb::client::Result{0}, "title")
+                      .Get(session.root(), "title")
+                      .Run();
+  ASSERT_THAT(outcomes, IsOk());
+  ASSERT_THAT(*outcomes, SizeIs(3));
+  EXPECT_EQ((*outcomes)[0].status(), unary);
+  EXPECT_EQ(orb::client::ErrorInfoOf((*outcomes)[0].status())->reason, "NAME_NOT_FOUND");
+  EXPECT_THAT((*outcomes)[1], StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(orb::client::ErrorInfoOf((*outcomes)[1].status())->reason, "RESULT_UNAVAILABLE");
+  EXPECT_EQ((*outcomes)[2]->As<std::string>().value_or(""), "orb demo blog");
+
+  auto stopped = session.Batch()
+                     .StopOnError()
+                     .Get(session.root(), "_secret")
+                     .Get(session.root(), "title")
+                     .Run();
+  ASSERT_THAT(stopped, IsOk());
+  EXPECT_THAT((*stopped)[1], StatusIs(absl::StatusCode::kAborted));
+}
+
+TEST_F(ClientTest, ABadBatchIsRefusedWholeAndNothingRuns) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  auto forward = session.Batch()
+                     .Call(orb::client::Result{1}, "add_entry", {"a", "b"})
+                     .Get(session.root(), "title")
+                     .Run();
+  EXPECT_THAT(forward, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(session.root().GetAs<int64_t>("entry_count").value_or(-1), 0);
+  // A Ref of another session is refused before anything is sent.
+  auto other = Open(client);
+  auto foreign = session.Batch().Get(other.root(), "title").Run();
+  EXPECT_THAT(foreign, StatusIs(absl::StatusCode::kInvalidArgument));
+  auto empty_ref = session.Batch().Get(orb::client::Ref(), "title").Run();
+  EXPECT_THAT(empty_ref, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ClientTest, RunBatchJsonTakesTheProtocolsJsonAndActsOnTheRoot) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  absl::StatusOr<std::string> answer = session.RunBatchJson(R"({"operations": [
+      {"call": {"name": "add_entry", "args": [{"stringValue": "j"}, {"stringValue": "b"}]}},
+      {"target": {"result": 0}, "getAttr": {"name": "owner"}}]})");
+  ASSERT_THAT(answer, IsOk());
+  EXPECT_THAT(*answer, HasSubstr(R"({"string_value":"bob"})"));
+  EXPECT_THAT(session.RunBatchJson("{\"operations\": 7}"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace orb::testing

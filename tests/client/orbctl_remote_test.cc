@@ -2,6 +2,7 @@
 // orbd, asserting output and exit codes, human and --json.
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/orbd_process.h"
@@ -171,6 +172,29 @@ TEST_F(OrbctlRemoteTest, TicketAuthenticates) {
   CommandResult who = Orbctl("--ticket '" + ticket + "' whoami");
   EXPECT_EQ(who.exit_code, 0) << who.output;
   EXPECT_THAT(who.output, StartsWith("bob "));
+}
+
+TEST_F(OrbctlRemoteTest, BatchRunsAFileInOneRoundTrip) {
+  CommandResult ran = Orbctl(absl::StrCat("--token bob-demo-token batch ", ORB_SOURCE_DIR,
+                                          "/examples/client/add-and-read.batch.json"));
+  EXPECT_EQ(ran.exit_code, 0) << ran.output;
+  EXPECT_THAT(ran.output, HasSubstr(R"("get_attr":{"value":{"string_value":"bob"}})"));
+  EXPECT_THAT(ran.output, HasSubstr(R"({"string_value":"Batched"})"));
+  EXPECT_EQ(Orbctl("get entry_count").output, "1\n");
+}
+
+TEST_F(OrbctlRemoteTest, BatchExitsWithTheFirstFailedOperationsCode) {
+  // Anonymous may not add an entry: operation 0 is denied, operation 1
+  // depends on it.
+  CommandResult denied = Orbctl(absl::StrCat("batch ", ORB_SOURCE_DIR,
+                                             "/examples/client/add-and-read.batch.json"));
+  EXPECT_EQ(denied.exit_code, 7) << denied.output;
+  EXPECT_THAT(denied.output, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(denied.output, HasSubstr("RESULT_UNAVAILABLE"));
+  CommandResult bad = Orbctl("batch /no/such/file.json");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  CommandResult not_a_batch = Orbctl(absl::StrCat("batch ", ORB_SOURCE_DIR, "/README.md"));
+  EXPECT_EQ(not_a_batch.exit_code, 3) << not_a_batch.output;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/caller.h"
 #include "tests/integration/gadget.h"
+#include "tests/testing/joining_thread.h"
 #include "tests/testing/raw_stream.h"
 
 namespace orb::testing {
@@ -349,6 +350,30 @@ TEST_F(StreamTest, OneStreamsBadFramesLeaveAnotherAlone) {
   }
   EXPECT_TRUE(bad->Finish().ok());
   EXPECT_TRUE(good->Finish().ok());
+}
+
+TEST_F(StreamTest, ADrainAnswersWhatRunsAndRunsNothingNew) {
+  auto stream = NewStream();
+  OpenWithGadgets(*stream, 2);
+  ASSERT_TRUE(stream->Write(CallFrame(10, session_, gadgets_[0], "wait")));
+  ASSERT_TRUE(board_->AwaitStarted(1));
+  JoiningThread drain([this] { broker_->server().Shutdown(absl::Seconds(60)); },
+                      [board = board_] { board->Release(); });
+  // The health status turns NOT_SERVING only once the drain has begun.
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (IsServing(broker_->address()) && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(stream->Write(CallFrame(11, session_, gadgets_[1], "ping")));
+  board_->Release();
+  v1::StreamResponse answered = Next(*stream);
+  EXPECT_EQ(answered.id(), 10u);
+  EXPECT_EQ(Outcome(answered), "released");
+  v1::StreamResponse more;
+  EXPECT_FALSE(stream->Read(&more)) << "ran during the drain: " << more.DebugString();
+  const grpc::Status ended = stream->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE) << ended.error_message();
+  EXPECT_THAT(ended.error_message(), HasSubstr("did not run"));
 }
 
 }  // namespace

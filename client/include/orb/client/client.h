@@ -65,7 +65,10 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -245,6 +248,95 @@ class Ref {
   std::shared_ptr<const client_internal::RefState> state_;
 };
 
+// orb::client::Result: what operation `index` (0-based) of the same Batch
+// returned, standing for a target (the handle a Get, Call or Restrict
+// returned) or for an argument or value (any value).
+struct Result {
+  uint32_t index = 0;
+};
+
+// orb::client::BatchTarget: where a Batch operation acts: a Ref of the
+// batch's session, or an earlier operation's Result.
+class BatchTarget {
+ public:
+  BatchTarget(Ref ref) : ref_(std::move(ref)) {}          // NOLINT: implicit on purpose
+  BatchTarget(Result result) : result_(result.index) {}  // NOLINT
+ private:
+  friend class BatchBuilder;
+  Ref ref_;
+  std::optional<uint32_t> result_;
+};
+
+// orb::client::BatchValue: an argument or value in a Batch: any Value, or
+// an earlier operation's Result.
+class BatchValue {
+ public:
+  BatchValue(Result result) : result_(result.index) {}  // NOLINT: implicit on purpose
+  template <typename T, std::enable_if_t<std::is_constructible_v<Value, T&&> &&
+                                             !std::is_same_v<std::decay_t<T>, Result> &&
+                                             !std::is_same_v<std::decay_t<T>, BatchValue>,
+                                         int> = 0>
+  BatchValue(T&& value) : value_(std::forward<T>(value)) {}  // NOLINT
+ private:
+  friend class BatchBuilder;
+  Value value_;
+  std::optional<uint32_t> result_;
+};
+
+// orb::client::BatchBuilder
+//
+// Several operations of one session in one round trip (orb.v1 Batch), in
+// order; an operation may act on, or take as an argument, what an earlier
+// one returned:
+//
+//   auto outcomes = session.Batch()
+//                       .Call(session.root(), "add_entry", {"a", "b"})
+//                       .Get(orb::client::Result{0}, "owner")
+//                       .Run();
+//   // (*outcomes)[1] is the new entry's owner
+//
+// Not atomic: what ran stays done when a later operation fails. After a
+// failure the rest still run, unless StopOnError() (then they fail with
+// ABORTED). An operation using a failed one's result fails with
+// FAILED_PRECONDITION naming it. Each operation passes the broker's gates
+// and answers exactly as the Ref method of the same name. A builder is a
+// value; Run() may be called more than once (each run is a new batch).
+class BatchBuilder {
+ public:
+  BatchBuilder& Get(BatchTarget target, std::string name);
+  BatchBuilder& Set(BatchTarget target, std::string name, BatchValue value);
+  BatchBuilder& Del(BatchTarget target, std::string name);
+  BatchBuilder& Call(BatchTarget target, std::string name, std::vector<BatchValue> args = {},
+                     std::map<std::string, BatchValue> kwargs = {});
+  BatchBuilder& StopOnError(bool stop = true);
+  size_t size() const { return operations_.size(); }
+
+  // Sends the batch and waits. The outer status is the batch's as a whole:
+  // INVALID_ARGUMENT before anything is sent for a Ref of another session
+  // or a value that cannot be sent, the broker's refusal of the whole
+  // batch (a reference to the same, a later or a missing operation, more
+  // operations than its limit: nothing ran), or the transport's error. Else
+  // one outcome per operation, in order: Get's value, Call's result, null
+  // for Set and Del, or that operation's error (code, message, ErrorInfo
+  // as its Ref method would return). Handles come back as Refs.
+  absl::StatusOr<std::vector<absl::StatusOr<Value>>> Run() const;
+
+ private:
+  friend class Session;
+  struct Operation {
+    enum class Kind { kGet, kSet, kDel, kCall } kind;
+    BatchTarget target;
+    std::string name;
+    std::vector<BatchValue> args;  // Set: the value
+    std::map<std::string, BatchValue> kwargs;
+  };
+  explicit BatchBuilder(std::shared_ptr<client_internal::SessionCore> core)
+      : core_(std::move(core)) {}
+  std::shared_ptr<client_internal::SessionCore> core_;
+  std::vector<Operation> operations_;
+  bool stop_on_error_ = false;
+};
+
 // orb::client::Session
 //
 // One session on the broker, owned by the identity that opened it. Closing
@@ -276,6 +368,15 @@ class Session {
   absl::StatusOr<std::vector<HandleInfo>> ListHandles() const;
   // Renews the lease (every operation renews it too).
   absl::Status KeepAlive() const;
+  // A new, empty batch of this session's operations (see BatchBuilder).
+  BatchBuilder Batch() const;
+  // Runs a batch written as orb.v1.BatchRequest's JSON (docs/protocol.md):
+  // `session` may be left out, and an operation with neither `handle` nor
+  // `target` acts on the root. Returns the orb.v1.BatchResponse as JSON
+  // (proto field names). Handles in it are not Refs: they stay in the
+  // session until they are released or it closes. Errors:
+  // INVALID_ARGUMENT for text that is not a BatchRequest, else as Run().
+  absl::StatusOr<std::string> RunBatchJson(absl::string_view request_json) const;
   // Closes the session: new operations on its Refs fail with
   // FAILED_PRECONDITION at once, operations already started finish, then
   // CloseSession releases every handle of the session on the broker in one
