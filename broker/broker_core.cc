@@ -167,8 +167,8 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
   resp->set_lease_seconds(limits.session_ttl_seconds);
   resp->set_protocol(kProtocol);
   resp->set_protocol_revision(kProtocolRevision);
-  for (const char* feature :
-       {"describe", "restrict", "kwargs", "class-handles", "release-many", "batch", "stream"}) {
+  for (const char* feature : {"describe", "restrict", "kwargs", "class-handles", "release-many",
+                              "batch", "stream", "get-attrs"}) {
     resp->add_features(feature);
   }
   resp->set_userid(ctx.identity.userid);
@@ -268,6 +268,9 @@ absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& 
       [&](const MemberBinding& m, Object* self, Invocation& inv) {
         return m.call(self, inv, args, &result);
       });
+  if (s.ok() && !Impl::Deferred(ctx) && req.by_value() && result.has_handle()) {
+    s = ResultByValue(ctx, req.session(), &result);
+  }
   if (s.ok() && !Impl::Deferred(ctx)) *resp->mutable_result() = std::move(result);
   return s;
 }

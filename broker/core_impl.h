@@ -61,7 +61,9 @@ using BoundMember = absl::FunctionRef<absl::Status(Object*, Invocation&)>;
 // A decision whose member has not run yet (see DeferredCall).
 struct DeferredCall::State {
   OpTarget op;
-  const MemberBinding* member = nullptr;  // lives in the immutable registry
+  // Lives in the immutable registry. Null: the whole operation (a
+  // GetAttrs) runs again on the thread that may block, nothing decided yet.
+  const MemberBinding* member = nullptr;
 };
 
 struct BrokerCore::Impl {

@@ -23,6 +23,12 @@
 //                 object as a new handle (a handle-table insert), then
 //                 Release of that handle; two RPCs per iteration
 //   open_close    OpenSession + CloseSession; two RPCs per iteration
+//   getattrs3     GetAttrs of an entry's title, body and owner (a snapshot),
+//                 against one unary echo of the same size; its p50 is also
+//                 compared with the getattr row's orb p50
+//   batch5        one Batch of 5 dependent steps: entry(<own entry>), then
+//                 owner, title and body of that result, then its release;
+//                 its p50 is also compared with the getattr row's orb p50
 //   stream_getattr     GetAttr 'title' as a frame on the client's Stream,
 //                      one in flight; the baseline is a plain gRPC bidi
 //                      echo (orb.bench.Echo/EchoStream) with the same bytes
@@ -75,7 +81,8 @@ ABSL_FLAG(int, rounds, 3, "rounds per row; each round measures echo and orb once
 ABSL_FLAG(double, warmup_seconds, 0.2, "unrecorded warm-up per side before each row");
 ABSL_FLAG(std::string, clients, "1,8,32", "client counts; 1 also gives the latency figures");
 ABSL_FLAG(std::string, ops,
-          "getattr,setattr,call_value,call_handle,open_close,stream_getattr,stream_getattr_x8",
+          "getattr,setattr,call_value,call_handle,open_close,getattrs3,batch5,stream_getattr,"
+          "stream_getattr_x8",
           "rows to run, in this order");
 ABSL_FLAG(bool, compare_models, true,
           "also compare the echo service under gRPC's callback and sync server models");
@@ -131,6 +138,10 @@ struct Client {
   v1::SetAttrResponse was_set;
   v1::CallRequest call_value;
   v1::CallRequest call_handle;
+  v1::GetAttrsRequest snapshot;  // getattrs3: on a handle to the client's entry
+  v1::GetAttrsResponse snapshotted;
+  v1::BatchRequest chain;  // batch5
+  v1::BatchResponse chained;
   v1::CallResponse called;
   v1::ReleaseRequest release;
   v1::ReleaseResponse released;
@@ -251,6 +262,38 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
                                   done(s);
                                 });
       }
+    };
+  } else if (op == "getattrs3") {
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      c.request_bytes[0] = c.snapshot.ByteSizeLong();
+      c.orb->async()->GetAttrs(c.context.get(), &c.snapshot, &c.snapshotted,
+                               [&c, done = std::move(done)](grpc::Status s) {
+                                 c.response_bytes[0] = c.snapshotted.ByteSizeLong();
+                                 if (s.ok() && c.snapshotted.values_size() != 3) {
+                                   s = grpc::Status(grpc::StatusCode::INTERNAL,
+                                                    "the snapshot lacks a name");
+                                 }
+                                 done(s);
+                               });
+    };
+  } else if (op == "batch5") {
+    w.start = [all](size_t i, int, Done done) {
+      Client& c = *(*all)[i];
+      c.context = NewContext();
+      c.request_bytes[0] = c.chain.ByteSizeLong();
+      c.orb->async()->Batch(c.context.get(), &c.chain, &c.chained,
+                            [&c, done = std::move(done)](grpc::Status s) {
+                              c.response_bytes[0] = c.chained.ByteSizeLong();
+                              for (const v1::BatchResult& r : c.chained.results()) {
+                                if (s.ok() && r.has_error()) {
+                                  s = grpc::Status(grpc::StatusCode::INTERNAL,
+                                                   r.error().message());
+                                }
+                              }
+                              done(s);
+                            });
     };
   } else if (IsStreamRow(op)) {
     const int n = OpsPerIteration(op);
@@ -525,7 +568,8 @@ int Run() {
   const std::vector<std::string> ops = absl::StrSplit(absl::GetFlag(FLAGS_ops), ',');
   for (const std::string& op : ops) {
     if (op != "getattr" && op != "setattr" && op != "call_value" && op != "call_handle" &&
-        op != "open_close" && op != "stream_getattr" && op != "stream_getattr_x8") {
+        op != "open_close" && op != "getattrs3" && op != "batch5" && op != "stream_getattr" &&
+        op != "stream_getattr_x8") {
       std::fprintf(stderr, "--ops: unknown row '%s'\n", op.c_str());
       return 1;
     }
@@ -639,7 +683,8 @@ int Run() {
   std::vector<Row> rows;
   int entries_made = 0;
   for (const std::string& op : ops) {
-    if (op == "call_handle" && entries_made == 0) {
+    const bool needs_entries = op == "call_handle" || op == "getattrs3" || op == "batch5";
+    if (needs_entries && entries_made == 0) {
       // Each client adds an entry of its own and releases the handle
       // add_entry gave it, so that every entry() call makes a new handle.
       // Entries are named entry-1, entry-2, ... in the order they are made.
@@ -678,6 +723,36 @@ int Run() {
           std::fprintf(stderr, "Release failed: %s\n", s.error_message().c_str());
           return 1;
         }
+      }
+    }
+    if (op == "getattrs3" && clients.front()->snapshot.handle().empty()) {
+      // A handle to the client's own entry, held for the row.
+      for (auto& c : clients) {
+        v1::CallResponse found;
+        grpc::Status s =
+            SyncCall(&v1::ObjectBroker::Stub::Call, c->orb.get(), c->call_handle, &found);
+        if (!s.ok()) {
+          std::fprintf(stderr, "entry() failed: %s\n", s.error_message().c_str());
+          return 1;
+        }
+        c->snapshot.set_session(c->session);
+        c->snapshot.set_handle(found.result().handle().id());
+        for (const char* name : {"title", "body", "owner"}) c->snapshot.add_names(name);
+      }
+    }
+    if (op == "batch5") {
+      for (auto& c : clients) {
+        c->chain.Clear();
+        c->chain.set_session(c->session);
+        *c->chain.add_operations()->mutable_call() = c->call_handle;
+        for (const char* name : {"owner", "title", "body"}) {
+          v1::BatchOperation* get = c->chain.add_operations();
+          get->mutable_target()->set_result(0);
+          get->mutable_get_attr()->set_name(name);
+        }
+        v1::BatchOperation* release = c->chain.add_operations();
+        release->mutable_target()->set_result(0);
+        release->mutable_release();
       }
     }
     Workload orb = OrbWorkload(op, clients);
@@ -826,6 +901,18 @@ int Run() {
       if (r.clients == 8 || r.clients == 32) {
         targets.push_back({absl::StrCat(r.op, " throughput at ", r.clients, " >= 0.90 x echo"),
                            r.orb.median_throughput / r.echo.median_throughput, 0.90, false});
+      }
+    }
+    if ((r.op == "getattrs3" || r.op == "batch5") && r.clients == 1) {
+      for (const Row& u : rows) {
+        if (u.op != "getattr" || u.clients != 1) continue;
+        if (r.op == "getattrs3") {
+          targets.push_back({"snapshot of 3 attributes p50 <= 1.2 x orb getattr p50",
+                             r.orb.p50_us / u.orb.p50_us, 1.2, true});
+        } else {
+          targets.push_back({"batch of a 5-step chain p50 <= 1.5 x orb getattr p50",
+                             r.orb.p50_us / u.orb.p50_us, 1.5, true});
+        }
       }
     }
     if (IsStreamRow(r.op)) {

@@ -33,7 +33,8 @@ using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
                                         v1::ObjectBroker::WithRawCallbackMethod_Restrict<
                                             v1::ObjectBroker::WithRawCallbackMethod_Batch<
                                                 v1::ObjectBroker::WithRawCallbackMethod_Stream<
-                                                    v1::ObjectBroker::Service>>>>>>>>>>>>>;
+                                                    v1::ObjectBroker::WithRawCallbackMethod_GetAttrs<
+                                                        v1::ObjectBroker::Service>>>>>>>>>>>>>>;
 
 // Thread safety: all methods may run concurrently; the service's only
 // mutable state is its OperationRunner's (itself thread-safe).
@@ -65,6 +66,8 @@ class ObjectBrokerService final : public RawBrokerService {
   Reactor* SetAttr(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* DelAttr(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* Call(Context* c, const Bytes* in, Bytes* out) override;
+  // A snapshot; as GetAttr, on a member thread when a named member may block.
+  Reactor* GetAttrs(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* Release(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* ListHandles(Context* c, const Bytes* in, Bytes* out) override;
   Reactor* Describe(Context* c, const Bytes* in, Bytes* out) override;

@@ -54,7 +54,8 @@ enum class MemberThreads {
   X(ListHandles, list_handles, kNever)     \
   X(Describe, describe, kNever)            \
   X(Restrict, restrict, kNever)            \
-  X(Batch, batch, kAlways)
+  X(Batch, batch, kAlways)                 \
+  X(GetAttrs, get_attrs, kWhenBlocking)
 
 class OperationRunner {
  public:

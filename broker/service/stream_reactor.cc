@@ -65,7 +65,7 @@ absl::Status NoOperation(uint64_t id) {
           "stream frame ", id,
           " names no operation: set exactly one of open_session, close_session, keep_alive, "
           "get_attr, set_attr, del_attr, call, release, list_handles, describe, restrict, "
-          "batch or cancel")),
+          "batch, get_attrs or cancel")),
       v1::MALFORMED_REQUEST, v1::GATE_ARGUMENTS);
 }
 

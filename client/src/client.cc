@@ -332,6 +332,11 @@ absl::StatusOr<Value> Ref::Get(absl::string_view name) const {
   if (!state_) return client_internal::EmptyRef();
   return state_->session->Get(state_, name);
 }
+absl::StatusOr<std::map<std::string, Value>> Ref::GetMany(
+    const std::vector<std::string>& names) const {
+  if (!state_) return client_internal::EmptyRef();
+  return state_->session->GetMany(state_, names);
+}
 void Ref::GetAsync(absl::string_view name, Callback<Value> done) const {
   if (!state_) return done(client_internal::EmptyRef());
   state_->session->GetAsync(state_, name, std::move(done));

@@ -127,6 +127,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   using Target = std::shared_ptr<const RefState>;
   absl::StatusOr<Value> Get(const Target& target, absl::string_view name);
   void GetAsync(const Target& target, absl::string_view name, Callback<Value> done);
+  absl::StatusOr<std::map<std::string, Value>> GetMany(const Target& target,
+                                                       const std::vector<std::string>& names);
   absl::Status Set(const Target& target, absl::string_view name, const Value& value);
   void SetAsync(const Target& target, absl::string_view name, Value value, StatusCallback done);
   absl::Status Del(const Target& target, absl::string_view name);

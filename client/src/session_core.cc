@@ -42,6 +42,7 @@ ORB_CLIENT_RPC(ListHandles)
 ORB_CLIENT_RPC(KeepAlive)
 ORB_CLIENT_RPC(CloseSession)
 ORB_CLIENT_RPC(Batch)
+ORB_CLIENT_RPC(GetAttrs)
 #undef ORB_CLIENT_RPC
 
 absl::Status Closed() { return absl::FailedPreconditionError("orb: the session is closed"); }
@@ -458,6 +459,19 @@ void SessionCore::CallAsync(const Target& target, absl::string_view name,
         return self.FromProto(r.result());
       },
       std::move(done));
+}
+
+absl::StatusOr<std::map<std::string, Value>> SessionCore::GetMany(
+    const Target& target, const std::vector<std::string>& names) {
+  v1::GetAttrsRequest request;
+  request.set_handle(target->id);
+  for (const std::string& name : names) request.add_names(name);
+  v1::GetAttrsResponse response;
+  absl::Status status = Invoke<GetAttrsRpc>(&request, &response);
+  if (!status.ok()) return status;
+  std::map<std::string, Value> values;
+  for (const auto& [name, value] : response.values()) values.emplace(name, FromProto(value));
+  return values;
 }
 
 absl::Status SessionCore::RunBatch(v1::BatchRequest* request, v1::BatchResponse* response) {

@@ -516,5 +516,18 @@ TEST_F(ClientTest, RunBatchJsonTakesTheProtocolsJsonAndActsOnTheRoot) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(ClientTest, GetManyReadsASnapshotAndLeavesOutWhatItMayNotRead) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  auto values = session.root().GetMany({"title", "_secret", "entry_count", "title"});
+  ASSERT_THAT(values, IsOk());
+  ASSERT_THAT(*values, SizeIs(2));
+  EXPECT_EQ(values->at("title").As<std::string>().value_or(""), "orb demo blog");
+  EXPECT_EQ(values->at("entry_count").As<int64_t>().value_or(-1), 0);
+  auto none = session.root().GetMany({"_secret"});
+  EXPECT_THAT(none, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(orb::client::ErrorInfoOf(none.status())->reason, "NAME_NOT_FOUND");
+}
+
 }  // namespace
 }  // namespace orb::testing

@@ -137,7 +137,7 @@ def value_seeds():
 
 def service_seeds():
     rpcs = ["OpenSession", "CloseSession", "KeepAlive", "GetAttr", "SetAttr", "DelAttr", "Call",
-            "Release", "ListHandles", "Describe", "Restrict", "Batch"]
+            "Release", "ListHandles", "Describe", "Restrict", "Batch", "GetAttrs"]
     idx = {n: i for i, n in enumerate(rpcs)}
     S, H = ld(1, "s"), ld(2, "h")  # replaced by live ids with flag 1
     seeds = {
@@ -176,6 +176,10 @@ def service_seeds():
         "batch-foreign": (idx["Batch"], 1, 3, S + ld(2, ld(1, ld(3, "title")))),
         "batch-release": (idx["Batch"], 1, 1, S + ld(2, ld(1, ld(3, "title")))
                           + ld(2, ld(7, b"") + ld(8, b""))),
+        # GetAttrs (names = 3).
+        "get-attrs": (idx["GetAttrs"], 1, 1, S + H + ld(3, "title") + ld(3, "entry_count")),
+        "get-attrs-hidden": (idx["GetAttrs"], 0, 1, S + H + ld(3, "_secret") + ld(3, "nope")),
+        "get-attrs-foreign": (idx["GetAttrs"], 2, 3, S + H + ld(3, "title")),
     }
     for name, (rpc, cred, flags, body) in sorted(seeds.items()):
         write("service", name, bytes([rpc, cred, flags]) + body)
@@ -206,6 +210,7 @@ def service_seeds():
                                      + ld(2, ld(1, ld(3, "owner")) + ld(8, b"")))),
         "stream-bad-token": (3, 1, frame(1, 5, S)),
         "stream-close": (2, 1, frame(1, 5, S) + frame(2, 4, S) + frame(3, 5, S)),
+        "stream-get-attrs": (1, 1, frame(1, 15, S + H + ld(3, "title") + ld(3, "_secret"))),
     }
     for name, (cred, flags, frames) in sorted(stream_seeds.items()):
         write("service", name, bytes([stream, cred, flags]) + frames)

@@ -94,6 +94,8 @@ const std::vector<Rpc>& Rpcs() {
       {"Restrict", &v1::RestrictRequest::default_instance(),
        &v1::RestrictResponse::default_instance()},
       {"Batch", &v1::BatchRequest::default_instance(), &v1::BatchResponse::default_instance()},
+      {"GetAttrs", &v1::GetAttrsRequest::default_instance(),
+       &v1::GetAttrsResponse::default_instance()},
   };
   return *rpcs;
 }

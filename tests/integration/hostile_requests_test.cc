@@ -619,6 +619,43 @@ std::vector<Row> Rows() {
         return w.attacker.Call(w.blog.id(), "add_entry", {ref, Str("b")}, nullptr);
       });
 
+  // --- GetAttrs: each name gated; the whole call fails only as documented.
+  const auto snapshot = [](World& w, std::vector<std::string> names) {
+    v1::GetAttrsRequest r;
+    r.set_session(w.attacker.session());
+    r.set_handle(w.blog.id());
+    for (std::string& n : names) r.add_names(std::move(n));
+    return r;
+  };
+  add("get_attrs_of_hidden_names_only", C::NOT_FOUND, "has no attribute '_secret'",
+      [snapshot](World& w) {
+        return SendRaw(w, "GetAttrs", snapshot(w, {"_secret", "nope"}), w.AttackerMetadata());
+      });
+  add("get_attrs_with_no_names", C::INVALID_ARGUMENT, "at least one", [snapshot](World& w) {
+    return SendRaw(w, "GetAttrs", snapshot(w, {}), w.AttackerMetadata());
+  });
+  add("get_attrs_over_the_limit", C::INVALID_ARGUMENT, "max_batch_operations",
+      [snapshot](World& w) {
+        return SendRaw(w, "GetAttrs", snapshot(w, std::vector<std::string>(65, "title")),
+                       w.AttackerMetadata());
+      });
+  add("get_attrs_on_another_identitys_session", C::NOT_FOUND, "session not found",
+      [](World& w) {
+        v1::GetAttrsRequest r;
+        r.set_session(w.bystander.session());
+        r.set_handle(w.bystander_entry.id());
+        r.add_names("title");
+        r.add_names("body");
+        return SendRaw(w, "GetAttrs", r, w.AttackerMetadata());
+      });
+  add("get_attrs_name_not_utf8", C::INVALID_ARGUMENT, "orb.v1.GetAttrsRequest", [](World& w) {
+    std::string raw = LengthDelimited(1, w.attacker.session()) + LengthDelimited(2, w.blog.id()) +
+                      LengthDelimited(3, "title") + LengthDelimited(3, kNotUtf8);
+    std::string ignored;
+    return RawCall(w.server.address(), "/orb.v1.ObjectBroker/GetAttrs", raw, &ignored,
+                   w.AttackerMetadata());
+  });
+
   // --- Stream frames: each a clear error on that operation.
   add("stream_frame_that_does_not_parse", C::INVALID_ARGUMENT, "orb.v1.StreamRequest",
       [](World& w) {

@@ -187,6 +187,17 @@ class BrokerCore {
                         v1::DescribeResponse* resp);
   absl::Status Restrict(const RequestContext& ctx, const v1::RestrictRequest& req,
                         v1::RestrictResponse* resp);
+  // The values of req.names on one object, each name through GetAttr
+  // (same gates and audit records). A name whose GetAttr is refused as
+  // NOT_FOUND, PERMISSION_DENIED or WRONG_MEMBER_KIND is left out; when
+  // every name is, the call fails with the first name's error. Any other
+  // error (session, handle, deadline, a member's own) fails the call.
+  // INVALID_ARGUMENT for no names or more than limits.max_batch_operations.
+  // With ctx.defer set and a named member that may block, the whole call is
+  // handed back (DeferredCall) before any gate and runs again, entire, on
+  // the thread that may block.
+  absl::Status GetAttrs(const RequestContext& ctx, const v1::GetAttrsRequest& req,
+                        v1::GetAttrsResponse* resp);
   // Runs req.operations in order, each through its unary method above (same
   // gates, audit records and answers), replacing result references first.
   // The batch as a whole is refused, with nothing run, when it is longer
@@ -221,6 +232,11 @@ class BrokerCore {
   // (the answers so far) replaced.
   absl::Status RunBatchOperation(const RequestContext& ctx, const v1::BatchRequest& req,
                                  const v1::BatchResponse& done, int i, v1::BatchResult* out);
+  // Call's by_value: replaces the handle in *result (one reference of the
+  // session's, just made) with a map of the attributes the caller may read
+  // on it, and releases that reference (broker/get_attrs.cc).
+  absl::Status ResultByValue(const RequestContext& ctx, const std::string& session,
+                             v1::Value* result);
   absl::Status OpenSessionUnaudited(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                                     v1::OpenSessionResponse* resp);
 

@@ -195,6 +195,14 @@ class Ref {
     return v->As<T>();
   }
 
+  // A snapshot of several attributes in one call (GetAttrs): the value of
+  // each name the caller may read. A name it may not read (hidden, not
+  // there, denied, a method) is absent, as if the object had no such
+  // attribute; only when every name is does it fail, with the first name's
+  // error. Repeated names are read once.
+  absl::StatusOr<std::map<std::string, Value>> GetMany(
+      const std::vector<std::string>& names) const;
+
   // setattr.
   absl::Status Set(absl::string_view name, Value value) const;
   std::future<absl::Status> SetAsync(absl::string_view name, Value value) const;
