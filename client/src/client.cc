@@ -134,12 +134,23 @@ absl::Status ClientCore::ToStatus(const grpc::Status& status) const {
   return WithTransportHint(FromGrpcStatus(status), options_);
 }
 
-void ClientCore::Prepare(grpc::ClientContext* context) const {
+void ClientCore::AddCredentials(grpc::ClientContext* context) const {
   if (!options_.token.empty()) {
     context->AddMetadata("authorization", "Bearer " + options_.token);
   } else if (!options_.ticket.empty()) {
     context->AddMetadata("authorization", "Ticket " + options_.ticket);
   }
+}
+
+void ClientCore::NoteFeatures(const v1::OpenSessionResponse& opened) const {
+  if (!options_.use_stream) return;
+  for (const std::string& feature : opened.features()) {
+    if (feature == "stream") uses_stream_.store(true, std::memory_order_release);
+  }
+}
+
+void ClientCore::Prepare(grpc::ClientContext* context) const {
+  AddCredentials(context);
   context->set_deadline(std::chrono::system_clock::now() +
                         absl::ToChronoMilliseconds(options_.timeout));
 }
@@ -217,6 +228,10 @@ Client::~Client() {
   if (core_ != nullptr) core_->flusher()->Stop();
 }
 
+std::string Client::transport() const {
+  return core_ != nullptr && core_->stream() != nullptr ? "stream" : "unary";
+}
+
 const ClientOptions& Client::options() const { return core_->options(); }
 
 namespace {
@@ -236,6 +251,7 @@ absl::StatusOr<Session> Client::OpenSession() const {
   core_->Prepare(&context);
   absl::Status status = core_->ToStatus(core_->stub()->OpenSession(&context, request, &response));
   if (!status.ok()) return status;
+  core_->NoteFeatures(response);
   auto session = std::make_shared<SessionCore>(core_, response);
   Ref root = session->MakeRef(response.root());
   return Session(std::move(session), std::move(root));
@@ -258,6 +274,7 @@ void Client::OpenSessionAsync(Callback<Session> done) const {
           done(core->ToStatus(status));
           return;
         }
+        core->NoteFeatures(pending->response);
         auto session = std::make_shared<SessionCore>(core, pending->response);
         Ref root = session->MakeRef(pending->response.root());
         done(Session(std::move(session), std::move(root)));

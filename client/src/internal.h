@@ -8,6 +8,7 @@
 #ifndef ORB_CLIENT_SRC_INTERNAL_H_
 #define ORB_CLIENT_SRC_INTERNAL_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "orb/v1/type_urls.h"
+#include "client/src/stream_channel.h"
 #include "orb/client/client.h"
 #include "orb/v1/broker.grpc.pb.h"
 
@@ -61,20 +63,31 @@ class Flusher {
 };
 
 // The channel, stub and credentials of one Client. Constant after
-// construction; the stub is thread-safe.
+// construction but for whether the broker offers the Stream (learnt at the
+// first OpenSession); the stub and the stream channel are thread-safe.
 class ClientCore {
  public:
   ClientCore(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
       : options_(std::move(options)),
         channel_(std::move(channel)),
         stub_(v1::ObjectBroker::NewStub(channel_)),
-        flusher_(std::make_shared<Flusher>(options_.release_delay)) {}
+        flusher_(std::make_shared<Flusher>(options_.release_delay)),
+        stream_(stub_.get(), [this](grpc::ClientContext* c) { AddCredentials(c); }) {}
 
   const ClientOptions& options() const { return options_; }
   v1::ObjectBroker::Stub* stub() const { return stub_.get(); }
+  // Records an OpenSession answer's features: with "stream" (and
+  // ClientOptions::use_stream), operations go over the stream from now on.
+  void NoteFeatures(const v1::OpenSessionResponse& opened) const;
+  // The stream to send operations on, or null for unary calls.
+  StreamChannel* stream() const {
+    return uses_stream_.load(std::memory_order_acquire) ? &stream_ : nullptr;
+  }
   const std::shared_ptr<Flusher>& flusher() const { return flusher_; }
   // Credentials metadata and the deadline of one call.
   void Prepare(grpc::ClientContext* context) const;
+  // Credentials metadata only (the stream has no deadline of its own).
+  void AddCredentials(grpc::ClientContext* context) const;
   // A failed call's status: FromGrpcStatus, plus a transport hint when a
   // TLS or plaintext mismatch is the likely cause (transport_hint.h).
   absl::Status ToStatus(const grpc::Status& status) const;
@@ -84,6 +97,8 @@ class ClientCore {
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::ObjectBroker::Stub> stub_;
   const std::shared_ptr<Flusher> flusher_;
+  mutable std::atomic<bool> uses_stream_{false};
+  mutable StreamChannel stream_;
 };
 
 // One reference the session holds on the broker. Shared by every copy of a

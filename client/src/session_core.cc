@@ -1,9 +1,13 @@
 // SessionCore: every RPC of a session, in a blocking and a callback form,
 // and the release queue.
+#include <algorithm>
+#include <cstdint>
+#include <future>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/sync.h"
 #include "client/src/internal.h"
 
@@ -16,11 +20,18 @@ namespace {
 // keeps a runaway recursion from building the request at all.
 constexpr int kMaxDepth = 64;
 
-// One RPC of orb.v1.ObjectBroker, in both forms.
-#define ORB_CLIENT_RPC(Name)                                                             \
+// One RPC of orb.v1.ObjectBroker, in both forms, and its field of a
+// Stream frame and answer.
+#define ORB_CLIENT_RPC(Name, field)                                                      \
   struct Name##Rpc {                                                                     \
     using Request = v1::Name##Request;                                                   \
     using Response = v1::Name##Response;                                                 \
+    static Request* Frame(v1::StreamRequest* frame) { return frame->mutable_##field(); } \
+    static bool Answer(v1::StreamResponse* answer, Response* out) {                      \
+      if (!answer->has_##field()) return false;                                          \
+      out->Swap(answer->mutable_##field());                                              \
+      return true;                                                                       \
+    }                                                                                    \
     static grpc::Status Sync(v1::ObjectBroker::Stub* stub, grpc::ClientContext* context, \
                              const Request& request, Response* response) {               \
       return stub->Name(context, request, response);                                     \
@@ -31,19 +42,52 @@ constexpr int kMaxDepth = 64;
       stub->async()->Name(context, request, response, std::move(done));                 \
     }                                                                                    \
   };
-ORB_CLIENT_RPC(GetAttr)
-ORB_CLIENT_RPC(SetAttr)
-ORB_CLIENT_RPC(DelAttr)
-ORB_CLIENT_RPC(Call)
-ORB_CLIENT_RPC(Describe)
-ORB_CLIENT_RPC(Restrict)
-ORB_CLIENT_RPC(Release)
-ORB_CLIENT_RPC(ListHandles)
-ORB_CLIENT_RPC(KeepAlive)
-ORB_CLIENT_RPC(CloseSession)
-ORB_CLIENT_RPC(Batch)
-ORB_CLIENT_RPC(GetAttrs)
+ORB_CLIENT_RPC(GetAttr, get_attr)
+ORB_CLIENT_RPC(SetAttr, set_attr)
+ORB_CLIENT_RPC(DelAttr, del_attr)
+ORB_CLIENT_RPC(Call, call)
+ORB_CLIENT_RPC(Describe, describe)
+ORB_CLIENT_RPC(Restrict, restrict)
+ORB_CLIENT_RPC(Release, release)
+ORB_CLIENT_RPC(ListHandles, list_handles)
+ORB_CLIENT_RPC(KeepAlive, keep_alive)
+ORB_CLIENT_RPC(CloseSession, close_session)
+ORB_CLIENT_RPC(Batch, batch)
+ORB_CLIENT_RPC(GetAttrs, get_attrs)
 #undef ORB_CLIENT_RPC
+
+// An error answer on the stream as the status the unary call returns.
+absl::Status StatusOfAnswer(const v1::OperationError& error) {
+  absl::Status status(static_cast<absl::StatusCode>(error.code()), error.message());
+  if (error.has_info()) {
+    status.SetPayload(kErrorInfoTypeUrl, absl::Cord(error.info().SerializeAsString()));
+  }
+  return status;
+}
+
+// Sends `request` as a Stream frame with the client's timeout and calls
+// done(status) once `response` holds the answer (or failed).
+template <typename Rpc>
+void SendOnStream(StreamChannel& stream, const ClientOptions& options,
+                  const typename Rpc::Request& request, typename Rpc::Response* response,
+                  std::function<void(absl::Status)> done) {
+  v1::StreamRequest frame;
+  *Rpc::Frame(&frame) = request;
+  const int64_t ms = absl::ToInt64Milliseconds(options.timeout);
+  frame.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX)));
+  // The broker answers the frame's own timeout; a little longer bounds a
+  // broker that no longer answers at all.
+  const absl::Time give_up = absl::Now() + options.timeout + absl::Seconds(5);
+  stream.Send(std::move(frame), give_up, [response, done = std::move(done)](
+                                              absl::StatusOr<v1::StreamResponse> answer) {
+    if (!answer.ok()) return done(answer.status());
+    if (answer->has_error()) return done(StatusOfAnswer(answer->error()));
+    if (!Rpc::Answer(&*answer, response)) {
+      return done(absl::InternalError("orb: the broker answered with another operation"));
+    }
+    done(absl::OkStatus());
+  });
+}
 
 absl::Status Closed() { return absl::FailedPreconditionError("orb: the session is closed"); }
 
@@ -301,6 +345,15 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
   absl::StatusOr<OperationScope> scope = Begin();
   if (!scope.ok()) return scope.status();
   request->set_session(id_);
+  if (StreamChannel* stream = client_->stream()) {
+    // Every path of Send calls back exactly once (answer, end of stream or
+    // its own timer), so waiting here always ends.
+    std::promise<absl::Status> answered;
+    std::future<absl::Status> answer = answered.get_future();
+    SendOnStream<Rpc>(*stream, client_->options(), *request, response,
+                      [&answered](absl::Status s) { answered.set_value(std::move(s)); });
+    return answer.get();
+  }
   grpc::ClientContext context;
   client_->Prepare(&context);
   return client_->ToStatus(Rpc::Sync(client_->stub(), &context, *request, response));
@@ -320,8 +373,20 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
   call->request.set_session(id_);
   call->scope.emplace(*std::move(scope));
   call->keep_alive = std::move(keep_alive);
-  client_->Prepare(&call->context);
   std::shared_ptr<SessionCore> self = shared_from_this();
+  if (StreamChannel* stream = client_->stream()) {
+    SendOnStream<Rpc>(*stream, client_->options(), call->request, &call->response,
+                      [self, call, map = std::move(map), done = std::move(done)](
+                          absl::Status status) mutable {
+                        absl::StatusOr<R> result =
+                            status.ok() ? map(*self, call->response) : absl::StatusOr<R>(status);
+                        call->scope.reset();
+                        call->keep_alive.reset();
+                        done(std::move(result));
+                      });
+    return;
+  }
+  client_->Prepare(&call->context);
   Rpc::Async(client_->stub(), &call->context, &call->request, &call->response,
              [self, call, map = std::move(map), done = std::move(done)](grpc::Status status) {
                absl::StatusOr<R> result =

@@ -25,10 +25,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-class ClientTest : public ::testing::Test {
+// Every test runs twice: operations over the Stream (the default) and as
+// unary calls (ClientOptions::use_stream = false).
+class ClientTest : public ::testing::TestWithParam<bool> {
  protected:
   orb::client::Client Connect(const std::string& token, absl::Duration release_delay = absl::ZeroDuration()) {
     orb::client::ClientOptions options;
+    options.use_stream = GetParam();
     options.target = server_.address();
     options.token = token;
     options.release_delay = release_delay;
@@ -61,7 +64,7 @@ class ClientTest : public ::testing::Test {
   BrokerServer server_;
 };
 
-TEST_F(ClientTest, AnonymousReadsTheBlog) {
+TEST_P(ClientTest, AnonymousReadsTheBlog) {
   orb::client::Client client = Connect("");
   auto session = Open(client);
   EXPECT_EQ(session.userid(), "");
@@ -76,7 +79,7 @@ TEST_F(ClientTest, AnonymousReadsTheBlog) {
   EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
-TEST_F(ClientTest, BobAddsAndEditsHisOwnEntry) {
+TEST_P(ClientTest, BobAddsAndEditsHisOwnEntry) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   EXPECT_EQ(session.userid(), "bob");
@@ -97,7 +100,7 @@ TEST_F(ClientTest, BobAddsAndEditsHisOwnEntry) {
   EXPECT_EQ(session.root().GetAs<int64_t>("entry_count").value_or(-1), 1);
 }
 
-TEST_F(ClientTest, BobIsDeniedOnAlicesEntryWithStructuredDetail) {
+TEST_P(ClientTest, BobIsDeniedOnAlicesEntryWithStructuredDetail) {
   orb::client::Client alice = Connect(kAliceToken);
   auto alice_session = Open(alice);
   ASSERT_THAT(alice_session.root().Call("add_entry", {"alice writes", "text"}), IsOk());
@@ -121,7 +124,7 @@ TEST_F(ClientTest, BobIsDeniedOnAlicesEntryWithStructuredDetail) {
   EXPECT_THAT(alice_session.root().Set("title", "Alice's blog"), IsOk());
 }
 
-TEST_F(ClientTest, SecretIsNotFoundLikeAMissingName) {
+TEST_P(ClientTest, SecretIsNotFoundLikeAMissingName) {
   orb::client::Client client = Connect(kAliceToken);
   auto session = Open(client);
   absl::Status secret = session.root().Get("_secret").status();
@@ -137,7 +140,7 @@ TEST_F(ClientTest, SecretIsNotFoundLikeAMissingName) {
   EXPECT_EQ(a->gate, b->gate);
 }
 
-TEST_F(ClientTest, ClassHandleIsARefWithTheClassView) {
+TEST_P(ClientTest, ClassHandleIsARefWithTheClassView) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   absl::StatusOr<orb::client::Ref> cls = session.root().GetAs<orb::client::Ref>("Entry");
@@ -152,7 +155,7 @@ TEST_F(ClientTest, ClassHandleIsARefWithTheClassView) {
   EXPECT_EQ(d->view, "class");
 }
 
-TEST_F(ClientTest, MethodErrorsAndBadArgumentsCarryTheirDetail) {
+TEST_P(ClientTest, MethodErrorsAndBadArgumentsCarryTheirDetail) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   absl::Status arity = session.root().Call("add_entry", {"only a title"}).status();
@@ -170,13 +173,13 @@ TEST_F(ClientTest, MethodErrorsAndBadArgumentsCarryTheirDetail) {
   EXPECT_FALSE(orb::client::ErrorInfoOf(absl::OkStatus()).has_value());
 }
 
-TEST_F(ClientTest, WrongTokenIsUnauthenticated) {
+TEST_P(ClientTest, WrongTokenIsUnauthenticated) {
   orb::client::Client client = Connect("mallory-guess");
   absl::StatusOr<orb::client::Session> session = client.OpenSession();
   EXPECT_THAT(session, StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
-TEST_F(ClientTest, ConnectRefusesContradictoryOptions) {
+TEST_P(ClientTest, ConnectRefusesContradictoryOptions) {
   orb::client::ClientOptions both;
   both.token = "a";
   both.ticket = "b";
@@ -190,7 +193,7 @@ TEST_F(ClientTest, ConnectRefusesContradictoryOptions) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("/nonexistent/ca.pem")));
 }
 
-TEST_F(ClientTest, DestroyedRefsAreQueuedNotReleasedOneByOne) {
+TEST_P(ClientTest, DestroyedRefsAreQueuedNotReleasedOneByOne) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   {
@@ -210,7 +213,7 @@ TEST_F(ClientTest, DestroyedRefsAreQueuedNotReleasedOneByOne) {
   EXPECT_THAT(session.Flush(), IsOk());
 }
 
-TEST_F(ClientTest, QueuedReleasesGoOutWithTheNextOperation) {
+TEST_P(ClientTest, QueuedReleasesGoOutWithTheNextOperation) {
   orb::client::Client client = Connect(kBobToken);  // no background flushing
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
@@ -225,7 +228,7 @@ TEST_F(ClientTest, QueuedReleasesGoOutWithTheNextOperation) {
   EXPECT_EQ(count, 1);
 }
 
-TEST_F(ClientTest, BackgroundFlushReleasesAfterTheDelay) {
+TEST_P(ClientTest, BackgroundFlushReleasesAfterTheDelay) {
   orb::client::Client client = Connect(kBobToken, absl::Milliseconds(20));
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
@@ -237,7 +240,7 @@ TEST_F(ClientTest, BackgroundFlushReleasesAfterTheDelay) {
   EXPECT_EQ(count, 1);
 }
 
-TEST_F(ClientTest, CopiesShareOneReferenceAndTwoResultsAreTwo) {
+TEST_P(ClientTest, CopiesShareOneReferenceAndTwoResultsAreTwo) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   ASSERT_THAT(session.root().Call("add_entry", {"t", "b"}), IsOk());
@@ -258,7 +261,7 @@ TEST_F(ClientTest, CopiesShareOneReferenceAndTwoResultsAreTwo) {
   EXPECT_EQ(second->GetAs<std::string>("title").value_or(""), "t");
 }
 
-TEST_F(ClientTest, AsyncFormsWithFuturesAndCallbacks) {
+TEST_P(ClientTest, AsyncFormsWithFuturesAndCallbacks) {
   orb::client::Client client = Connect(kBobToken);
   std::future<absl::StatusOr<orb::client::Session>> opening = client.OpenSessionAsync();
   absl::StatusOr<orb::client::Session> session = opening.get();
@@ -300,7 +303,7 @@ TEST_F(ClientTest, AsyncFormsWithFuturesAndCallbacks) {
   EXPECT_THAT(pending.get(), IsOk());
 }
 
-TEST_F(ClientTest, ManyThreadsShareOneSession) {
+TEST_P(ClientTest, ManyThreadsShareOneSession) {
   orb::client::Client client = Connect(kAliceToken, absl::Milliseconds(5));
   auto session = Open(client);
   constexpr int kThreads = 8;
@@ -333,7 +336,7 @@ TEST_F(ClientTest, ManyThreadsShareOneSession) {
   EXPECT_EQ(session.root().GetAs<int64_t>("entry_count").value_or(0), kThreads * kOps);
 }
 
-TEST_F(ClientTest, ClosedSessionFailsFastAndForeignRefsAreRefused) {
+TEST_P(ClientTest, ClosedSessionFailsFastAndForeignRefsAreRefused) {
   orb::client::Client client = Connect(kBobToken);
   auto first = Open(client);
   auto second = Open(client);
@@ -355,7 +358,7 @@ TEST_F(ClientTest, ClosedSessionFailsFastAndForeignRefsAreRefused) {
   EXPECT_THAT(orb::client::Ref().Get("x"), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-TEST_F(ClientTest, SessionMayOutliveItsClientAndMovesClose) {
+TEST_P(ClientTest, SessionMayOutliveItsClientAndMovesClose) {
   std::optional<orb::client::Session> kept;
   {
     orb::client::Client client = Connect(kBobToken, absl::Milliseconds(10));
@@ -411,7 +414,7 @@ TEST(Value, WrongKindsAreClearErrors) {
               StatusIs(absl::StatusCode::kInvalidArgument, "expected null, got int"));
 }
 
-TEST_F(ClientTest, TypedGetOfTheWrongKindSaysSo) {
+TEST_P(ClientTest, TypedGetOfTheWrongKindSaysSo) {
   orb::client::Client client = Connect("");
   auto session = Open(client);
   EXPECT_THAT(session.root().GetAs<int64_t>("title"),
@@ -420,7 +423,7 @@ TEST_F(ClientTest, TypedGetOfTheWrongKindSaysSo) {
 
 // ---- Batch ----
 
-TEST_F(ClientTest, ABatchChainIsOneRoundTripAndItsHandlesAreRefs) {
+TEST_P(ClientTest, ABatchChainIsOneRoundTripAndItsHandlesAreRefs) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   auto outcomes = session.Batch()
@@ -448,7 +451,7 @@ TEST_F(ClientTest, ABatchChainIsOneRoundTripAndItsHandlesAreRefs) {
   EXPECT_EQ(BrokerHandleCount(session, kBobToken), with_entry - 1);
 }
 
-TEST_F(ClientTest, ABatchResultCanBeAnArgument) {
+TEST_P(ClientTest, ABatchResultCanBeAnArgument) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   auto outcomes = session.Batch()
@@ -461,7 +464,7 @@ TEST_F(ClientTest, ABatchResultCanBeAnArgument) {
   EXPECT_EQ((*outcomes)[2]->As<std::string>().value_or(""), "orb demo blog");
 }
 
-TEST_F(ClientTest, ABatchOperationsErrorIsItsRefMethodsError) {
+TEST_P(ClientTest, ABatchOperationsErrorIsItsRefMethodsError) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   absl::Status unary = session.root().Get("_secret").status();
@@ -487,7 +490,7 @@ TEST_F(ClientTest, ABatchOperationsErrorIsItsRefMethodsError) {
   EXPECT_THAT((*stopped)[1], StatusIs(absl::StatusCode::kAborted));
 }
 
-TEST_F(ClientTest, ABadBatchIsRefusedWholeAndNothingRuns) {
+TEST_P(ClientTest, ABadBatchIsRefusedWholeAndNothingRuns) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   auto forward = session.Batch()
@@ -504,7 +507,7 @@ TEST_F(ClientTest, ABadBatchIsRefusedWholeAndNothingRuns) {
   EXPECT_THAT(empty_ref, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ClientTest, RunBatchJsonTakesTheProtocolsJsonAndActsOnTheRoot) {
+TEST_P(ClientTest, RunBatchJsonTakesTheProtocolsJsonAndActsOnTheRoot) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   absl::StatusOr<std::string> answer = session.RunBatchJson(R"({"operations": [
@@ -516,7 +519,7 @@ TEST_F(ClientTest, RunBatchJsonTakesTheProtocolsJsonAndActsOnTheRoot) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ClientTest, GetManyReadsASnapshotAndLeavesOutWhatItMayNotRead) {
+TEST_P(ClientTest, GetManyReadsASnapshotAndLeavesOutWhatItMayNotRead) {
   orb::client::Client client = Connect(kBobToken);
   auto session = Open(client);
   auto values = session.root().GetMany({"title", "_secret", "entry_count", "title"});
@@ -528,6 +531,30 @@ TEST_F(ClientTest, GetManyReadsASnapshotAndLeavesOutWhatItMayNotRead) {
   EXPECT_THAT(none, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(orb::client::ErrorInfoOf(none.status())->reason, "NAME_NOT_FOUND");
 }
+
+TEST_P(ClientTest, OperationsGoOverTheStreamUnlessTurnedOff) {
+  orb::client::Client client = Connect(kBobToken);
+  EXPECT_EQ(client.transport(), "unary") << "nothing is known before the first session";
+  auto session = Open(client);
+  EXPECT_EQ(client.transport(), GetParam() ? "stream" : "unary");
+  EXPECT_EQ(session.root().GetAs<std::string>("title").value_or(""), "orb demo blog");
+}
+
+TEST_P(ClientTest, ABrokerThatStopsFailsTheNextOperationClearlyAndNothingHangs) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  ASSERT_THAT(session.root().Get("title"), IsOk());
+  server_.server().Shutdown(absl::ZeroDuration());
+  absl::StatusOr<Value> after = session.root().Get("title");
+  EXPECT_THAT(after, StatusIs(absl::StatusCode::kUnavailable));
+  std::future<absl::StatusOr<Value>> later = session.root().GetAsync("title");
+  EXPECT_THAT(later.get(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+INSTANTIATE_TEST_SUITE_P(Transport, ClientTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Stream" : "Unary";
+                         });
 
 }  // namespace
 }  // namespace orb::testing

@@ -48,6 +48,11 @@
 //   run on a gRPC thread: they must not block for long; calling the
 //   blocking forms from a callback is allowed but ties up that thread.
 //
+// Transport
+//   Against a broker that offers it, the operations of every session of a
+//   Client go over one orb.v1 Stream (ClientOptions::use_stream); else, and
+//   for OpenSession, CloseSession and releases, one unary call each.
+//
 // Errors
 //   Operations return absl::Status / absl::StatusOr with the broker's gRPC
 //   code and message (NOT_FOUND for an unknown or unexposed name,
@@ -115,8 +120,15 @@ struct ClientOptions {
 
   // Shown in the broker's logs. Default: "orb-cpp".
   std::string client_name = "orb-cpp";
-  // Deadline of every RPC. Default: 30 s.
+  // Deadline of every operation. Default: 30 s.
   absl::Duration timeout = absl::Seconds(30);
+  // Carry every session's operations over one Stream per Client (one
+  // long-lived call, operations multiplexed, answered as each finishes)
+  // once the broker's OpenSession lists the "stream" feature; a stream
+  // that breaks is reopened by the next operation. False, or a broker
+  // without the feature: one unary call per operation. OpenSession,
+  // CloseSession and releases are always unary calls.
+  bool use_stream = true;
   // How long a released handle may wait in the queue before a background
   // flush sends it. Default: 200 ms. Zero or less turns background flushing
   // off (releases then go out with the next operation, Flush() or Close()).
@@ -427,6 +439,9 @@ class Client {
   void OpenSessionAsync(Callback<Session> done) const;
 
   const ClientOptions& options() const;
+  // "stream" when operations go over the Stream, else "unary" (before the
+  // first OpenSession, always "unary").
+  std::string transport() const;
 
  private:
   explicit Client(std::shared_ptr<client_internal::ClientCore> core);

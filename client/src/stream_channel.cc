@@ -1,0 +1,176 @@
+#include "client/src/stream_channel.h"
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "base/sync.h"
+#include "grpcpp/alarm.h"
+
+namespace orb {
+namespace client {
+namespace client_internal {
+
+// One open stream: a gRPC bidi reactor. It holds itself (self_) from
+// StartCall until OnDone, so gRPC never calls into a destroyed object.
+class StreamChannel::Connection final
+    : public grpc::ClientBidiReactor<v1::StreamRequest, v1::StreamResponse>,
+      public std::enable_shared_from_this<Connection> {
+ public:
+  explicit Connection(const Prepare& prepare) { prepare(&context_); }
+
+  void Start(v1::ObjectBroker::Stub* stub) {
+    self_ = shared_from_this();
+    stub->async()->Stream(&context_, this);
+    StartRead(&answer_);
+    StartCall();
+  }
+
+  // False when this stream has ended (the caller then opens another).
+  bool Send(v1::StreamRequest frame, absl::Time give_up, Done done) {
+    bool write_now = false;
+    uint64_t id = 0;
+    auto alarm = std::make_unique<grpc::Alarm>();
+    grpc::Alarm* timer = alarm.get();
+    {
+      MutexHold lock(&mu_);
+      if (ended_) return false;
+      id = ++last_id_;
+      frame.set_id(id);
+      waiting_.emplace(id, Waiting{std::move(done), std::move(alarm)});
+      writes_.push_back(std::move(frame));
+      if (!writing_) {
+        writing_ = true;
+        write_now = true;
+      }
+      // Set under the lock: the entry (and so the alarm) cannot be taken
+      // by an answer before it is set.
+      std::weak_ptr<Connection> weak = weak_from_this();
+      timer->Set(absl::ToChronoTime(give_up), [weak, id](bool fired) {
+        std::shared_ptr<Connection> self = weak.lock();
+        if (fired && self != nullptr) self->GiveUp(id);
+      });
+    }
+    if (write_now) StartWrite(&writes_.front());
+    return true;
+  }
+
+  // Ends the stream (the channel is going away); what waits fails.
+  void Stop() { context_.TryCancel(); }
+
+  void OnWriteDone(bool ok) override {
+    const v1::StreamRequest* next = nullptr;
+    {
+      MutexHold lock(&mu_);
+      writes_.pop_front();
+      if (ok && !writes_.empty()) {
+        next = &writes_.front();
+      } else {
+        writing_ = false;
+      }
+    }
+    if (next != nullptr) StartWrite(next);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream is ending: OnDone fails what waits
+    Waiting waiting = Take(answer_.id());
+    v1::StreamResponse answer = std::move(answer_);
+    answer_.Clear();
+    StartRead(&answer_);
+    if (waiting.done) waiting.done(std::move(answer));
+  }
+
+  // No answer by its time: the operation fails; a late answer is dropped.
+  void GiveUp(uint64_t id) {
+    Waiting waiting = Take(id);
+    if (waiting.done) {
+      waiting.done(absl::DeadlineExceededError(
+          "orb: no answer from the broker within the client's timeout"));
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    std::vector<Waiting> orphans;
+    {
+      MutexHold lock(&mu_);
+      ended_ = true;
+      for (auto& [id, waiting] : waiting_) orphans.push_back(std::move(waiting));
+      waiting_.clear();
+    }
+    const absl::Status lost = absl::UnavailableError(absl::StrCat(
+        "orb: the stream to the broker ended before the answer came (",
+        status.ok() ? std::string("closed") : status.error_message(),
+        "); the operation may or may not have run"));
+    for (Waiting& waiting : orphans) waiting.done(lost);
+    std::shared_ptr<Connection> keep = std::move(self_);  // last: may delete this
+  }
+
+  bool ended() {
+    MutexHold lock(&mu_);
+    return ended_;
+  }
+
+ private:
+  struct Waiting {
+    Done done;
+    // Cancelled when destroyed (its callback then runs with fired=false).
+    std::unique_ptr<grpc::Alarm> alarm;
+  };
+  // The entry of `id`, taken out (empty when there is none).
+  Waiting Take(uint64_t id) {
+    MutexHold lock(&mu_);
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) return Waiting{};
+    Waiting waiting = std::move(it->second);
+    waiting_.erase(it);
+    return waiting;
+  }
+
+  grpc::ClientContext context_;
+  v1::StreamResponse answer_;
+  std::shared_ptr<Connection> self_;
+
+  absl::Mutex mu_;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // A deque keeps the front in place while frames are added at the back.
+  std::deque<v1::StreamRequest> writes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, Waiting> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+StreamChannel::~StreamChannel() {
+  std::shared_ptr<Connection> open;
+  {
+    MutexHold lock(&mu_);
+    open = std::move(open_);
+  }
+  if (open != nullptr) open->Stop();
+}
+
+void StreamChannel::Send(v1::StreamRequest frame, absl::Time give_up, Done done) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::shared_ptr<Connection> connection;
+    {
+      MutexHold lock(&mu_);
+      if (open_ == nullptr || open_->ended()) {
+        // Started under the lock: no other thread may write to it before
+        // gRPC knows the reactor.
+        open_ = std::make_shared<Connection>(prepare_);
+        open_->Start(stub_);
+      }
+      connection = open_;
+    }
+    // A stream that ended between the check and the send: once more, on a
+    // new one.
+    if (connection->Send(frame, give_up, done)) return;
+  }
+  done(absl::UnavailableError("orb: cannot open a stream to the broker"));
+}
+
+}  // namespace client_internal
+}  // namespace client
+}  // namespace orb
