@@ -30,10 +30,26 @@ DeferredCall::~DeferredCall() = default;
 DeferredCall::DeferredCall(DeferredCall&&) noexcept = default;
 DeferredCall& DeferredCall::operator=(DeferredCall&&) noexcept = default;
 
+namespace {
+
+bool AnyMemberMayBlock(const TypeRegistry& registry) {
+  for (const TypeInfo* type : registry.types()) {
+    for (policy::View view : {policy::View::kInstance, policy::View::kClass}) {
+      for (const auto& [name, member] : type->members(view)) {
+        if (member.may_block) return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 BrokerCore::Impl::Impl(std::shared_ptr<const TypeRegistry> registry_in,
                        std::shared_ptr<Object> root_in, policy::PolicyPtr policy_in,
                        Options options_in)
     : registry(std::move(registry_in)),
+      any_member_may_block(AnyMemberMayBlock(*registry)),
       root(std::move(root_in)),
       root_type(root != nullptr ? registry->FindFor(*root) : nullptr),
       options(std::move(options_in)),
@@ -367,6 +383,8 @@ absl::Status BrokerCore::Restrict(const RequestContext& ctx, const v1::RestrictR
 size_t BrokerCore::ExpireSessions() { return impl_->sessions.Expire(impl_->Now()); }
 
 size_t BrokerCore::session_count() const { return impl_->sessions.size(); }
+
+bool BrokerCore::any_member_may_block() const { return impl_->any_member_may_block; }
 
 size_t BrokerCore::handle_count() const {
   return static_cast<size_t>(impl_->live_handles.load(std::memory_order_relaxed));

@@ -154,6 +154,8 @@ struct BrokerCore::Impl {
 
   // Constant after construction.
   const std::shared_ptr<const TypeRegistry> registry;
+  // Computed once from the (immutable) registry.
+  const bool any_member_may_block;
   const std::shared_ptr<Object> root;
   const TypeInfo* const root_type;
   const Options options;

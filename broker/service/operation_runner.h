@@ -35,7 +35,8 @@ namespace orb::broker {
 enum class MemberThreads {
   kNever,         // no bound member runs: on the calling (gRPC) thread
   kWhenBlocking,  // decided on the calling thread; a member that may block runs on `members`
-  kAlways,        // wholly on `members` (a Batch: many members, any may block)
+  kAlways,        // wholly on `members` (a Batch: many members, any may block),
+                  // unless no registered member may block at all
 };
 
 // Every operation of orb.v1.ObjectBroker, once: X(Name, field, threads),
@@ -107,6 +108,9 @@ void OperationRunner::Run(
   // answered at once and never takes a member thread. Only an allowed
   // member that may block is handed back by the core (DeferredCall) and
   // runs on a member thread.
+  if (threads == MemberThreads::kAlways && !core_->any_member_may_block()) {
+    threads = MemberThreads::kNever;  // nothing could block: no thread hop
+  }
   DeferredCall deferred;
   if (threads == MemberThreads::kWhenBlocking && members_ != nullptr) {
     context.defer = &deferred;

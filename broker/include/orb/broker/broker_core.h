@@ -226,6 +226,10 @@ class BrokerCore {
   // Introspection for tests and metrics.
   size_t session_count() const;
   size_t handle_count() const;
+  // Whether any member of any registered type may block
+  // (MemberBinding::may_block). When none may, an adapter need not move a
+  // Batch to another thread.
+  bool any_member_may_block() const;
 
  private:
   // One operation of a Batch (broker/batch.cc), its references into `done`
