@@ -197,5 +197,16 @@ TEST_F(OrbctlRemoteTest, BatchExitsWithTheFirstFailedOperationsCode) {
   EXPECT_EQ(not_a_batch.exit_code, 3) << not_a_batch.output;
 }
 
+TEST_F(OrbctlRemoteTest, SnapshotPrintsTheReadableNamesInOneCall) {
+  CommandResult plain = OrbctlStdout("snapshot . title _secret entry_count");
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_EQ(plain.output, "entry_count: 0\ntitle: orb demo blog\n");
+  CommandResult json = OrbctlStdout("--json snapshot . title entry_count");
+  EXPECT_EQ(json.output, "{\"entry_count\":0,\"title\":\"orb demo blog\"}\n");
+  CommandResult hidden = Orbctl("snapshot . _secret");
+  EXPECT_EQ(hidden.exit_code, 5) << hidden.output;
+  EXPECT_EQ(Orbctl("snapshot .").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace orb::testing
