@@ -43,6 +43,7 @@ DEFAULT_IN_FLIGHT = 32
 # (DEADLINE_EXCEEDED) before it gives up locally: the broker counts the
 # deadline from when it reads the frame, a little after it was sent.
 _DEADLINE_GRACE = 0.05
+_WAIT_SLICE = 0.05
 
 # unary method → the StreamRequest / StreamResponse field that carries it
 FIELDS = {
@@ -230,12 +231,13 @@ class StreamTransport(SyncTransport):
         try:
             stream.frames.put(frame)
             sent = True
-            if deadline is None:
-                w.lock.acquire()
-            elif not w.lock.acquire(timeout=max(0.0, deadline - time.monotonic())
-                                    + _DEADLINE_GRACE):
-                raise DeadlineExceeded("Deadline Exceeded", code=grpc.StatusCode.DEADLINE_EXCEEDED,
-                                       step=step)
+            # Waits in slices, so that a KeyboardInterrupt that reaches
+            # another thread (or _thread.interrupt_main) is raised here soon.
+            acquire = w.lock.acquire
+            while not acquire(timeout=_WAIT_SLICE):
+                if deadline is not None and time.monotonic() > deadline + _DEADLINE_GRACE:
+                    raise DeadlineExceeded("Deadline Exceeded",
+                                           code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
         except BaseException:
             if w.response is None and w.error is None and (sent or op_id in stream.waiting):
                 # Interrupted or past the deadline: cancel it on the broker.
