@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import grpc
 
-from ._errors import Cancelled, FailedPrecondition, OrbError
+from ._errors import Cancelled, OrbError
 from ._transport import Op, Ref
 from .v1 import value_pb2
 
@@ -269,9 +269,7 @@ def _bind(op: Op, index: Dict[Pending, int]) -> Op:
     if t in index:
         return dataclasses.replace(op, target=Ref(index[t]))
     if t.state == FAILED:
-        raise FailedPrecondition(f"not run: {t.op.step()} failed before it ({t.error})",
-                                 code=grpc.StatusCode.FAILED_PRECONDITION,
-                                 reason="RESULT_UNAVAILABLE", gate="arguments", step=op.step())
+        raise t.error  # the step that failed, named as it was
     return dataclasses.replace(op, target=t.resolve().id)
 
 

@@ -226,7 +226,7 @@ class StreamTransport(SyncTransport):
         if stream.broken is not None and stream.waiting.pop(op_id, None) is not None:
             # The stream broke between _current() and registering: fail now.
             self._limit.release()
-            raise stream.broken
+            raise _with_step(stream.broken, step)
         sent = False
         try:
             stream.frames.put(frame)
