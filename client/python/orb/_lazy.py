@@ -46,7 +46,7 @@ class Pending:
     the call first if needed."""
 
     __slots__ = ("pipeline", "op", "key", "expected", "seq", "owner", "born", "state", "handle",
-                 "value", "error", "lock", "orphaned", "reported")
+                 "value", "error", "lock", "orphaned", "reported", "claim")
 
     def __init__(self, pipeline: "Pipeline", op: Op, key: Any, expected: Tuple[str, bool],
                  seq: int) -> None:
@@ -64,6 +64,7 @@ class Pending:
         self.lock = _thread.allocate_lock()  # held while the call is in flight
         self.orphaned = False  # its proxy was collected
         self.reported = False  # its error was raised once
+        self.claim = [True]  # popped by whoever releases its handle
 
     def resolve(self) -> value_pb2.HandleRef:
         """The handle the call returned (sends and waits as needed)."""
@@ -117,12 +118,13 @@ class Pipeline:
 
     def orphan(self, p: Pending) -> Optional[str]:
         """p's proxy was collected: returns the handle to release now, or
-        None (released when the answer comes, if it is an object)."""
-        with self._lock:
-            if p.state == DONE:
-                return p.handle.id if p.handle is not None else None
-            p.orphaned = True
-            return None
+        None (released when the answer comes, if it is an object). Runs
+        from __del__, so it takes no lock (a collection may run while this
+        thread holds one); `claim` makes sure one side releases."""
+        p.orphaned = True
+        if p.state == DONE and p.handle is not None:
+            return p.handle.id if _claim(p) else None
+        return None
 
     def run(self, ops: Sequence[Op], need: Sequence[Pending] = ()) -> List[Any]:
         """Runs `ops` (whose targets may be Pendings) after this thread's
@@ -252,13 +254,23 @@ class Pipeline:
             else:
                 if isinstance(value, value_pb2.Value) and value.WhichOneof("kind") == "handle":
                     p.handle = value.handle
-                    if p.orphaned:
-                        release = p.handle.id
                 else:
                     p.value = value
                 p.state = DONE
+                if p.orphaned and p.handle is not None and _claim(p):
+                    release = p.handle.id
         p.lock.release()
         self._settled(p, release)
+
+
+def _claim(p: Pending) -> bool:
+    """True for the one caller that gets to release p's handle (list.pop
+    is atomic)."""
+    try:
+        p.claim.pop()
+        return True
+    except IndexError:
+        return False
 
 
 def _bind(op: Op, index: Dict[Pending, int]) -> Op:
