@@ -130,6 +130,13 @@ class Pipeline:
         """Runs `ops` (whose targets may be Pendings) after this thread's
         unsent calls and every unsent call they need, as one plan; returns
         the ops' results or raises the first failure."""
+        if not self._unsent and not need and not any(type(op.target) is Pending for op in ops):
+            # Nothing lazy anywhere: the plan is just `ops` (the common case).
+            results = self._outcomes(ops)
+            for r in results:
+                if isinstance(r, OrbError):
+                    raise r
+            return results
         plan, waits, deferred = self._take(ops, need, _thread.get_ident())
         if deferred is not None:
             raise deferred
