@@ -7,9 +7,14 @@ starts the call from Cython that runs a little Python (a lock's
 call has started and before grpcio holds it, so the call runs on the broker
 until its deadline.
 
+The same holds for a thread reading a Stream's answers (_segregated.py):
+an interrupt raised inside grpcio's read could lose an answer.
+
 `install()` replaces Python's default SIGINT handler with one that behaves
-the same except inside that window: there it re-delivers the interrupt a
-millisecond later, when grpcio waits and cancels the call as it unwinds.
+the same except inside those windows: in a unary call's start it
+re-delivers the interrupt a millisecond later, when grpcio waits and
+cancels the call as it unwinds; in a stream's read it asks the stream to
+raise it between two answers.
 It is installed once, from the main thread, and only over Python's own
 default handler (a program's own SIGINT handler is left alone).
 """
@@ -34,10 +39,24 @@ def _in_call_start(frame) -> bool:
     return False
 
 
+def _leading_stream(frame):
+    """The SegregatedStream whose answers this thread is reading, if any."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_lead" and code.co_filename.endswith("_segregated.py"):
+            return frame.f_locals.get("self")
+        frame = frame.f_back
+    return None
+
+
 def _handler(signum, frame) -> None:
     if _in_call_start(frame):
         # Once grpcio waits for the answer it raises the interrupt itself.
         threading.Timer(0.001, _thread.interrupt_main).start()
+        return
+    stream = _leading_stream(frame)
+    if stream is not None:
+        stream.interrupt()  # raised by the reading thread between two answers
         return
     raise KeyboardInterrupt
 

@@ -1,11 +1,16 @@
 """The Stream transport: every operation of a connection as a frame of one
 long-lived orb.v1.ObjectBroker/Stream call.
 
-One grpcio bidi call per stream. Callers put frames on a queue that
-grpcio's own sender thread drains; one reader thread takes the answers as
-they come (in any order) and hands each to the caller waiting for its id.
-A caller never writes and reads itself, so a broker that stops reading at
-its in-flight limit never blocks the answers.
+Two ways to drive the call, the same to the rest of the package:
+- `SegregatedStream` (_segregated.py, used where grpcio has the internals
+  it needs): the waiting threads read the call's answers themselves, one at
+  a time, and hand the others' answers over: no thread hop for a lone
+  caller, the fastest measured (docs/performance.md);
+- `_Stream` (public grpcio API): callers put frames on a queue that
+  grpcio's own sender thread drains; one reader thread takes the answers as
+  they come (in any order) and hands each to the caller waiting for its id.
+Either way a caller never blocks on a write while answers wait, so a broker
+that stops reading at its in-flight limit never blocks the answers.
 
 - Ids rise and are never reused, so a late answer (of an operation given
   up on) finds no one waiting and is dropped.
@@ -34,6 +39,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import grpc
 
 from ._errors import ConnectionClosed, DeadlineExceeded, Unavailable, from_rpc_error
+from ._segregated import SegregatedStream, available as segregated_available
 from ._transport import SyncTransport, operation_error
 from .v1 import broker_pb2
 
@@ -58,13 +64,15 @@ class _Waiter:
     """One operation waiting for its answer: `lock` is held until the
     reader (or a broken stream) sets `response` or `error`."""
 
-    __slots__ = ("lock", "response", "error")
+    __slots__ = ("lock", "response", "error", "op_id", "signalled")
 
-    def __init__(self) -> None:
+    def __init__(self, op_id: int) -> None:
         self.lock = _thread.allocate_lock()
         self.lock.acquire()
         self.response: Any = None
         self.error: Optional[BaseException] = None
+        self.op_id = op_id
+        self.signalled = False  # the lock was released (segregated streams)
 
 
 class _Stream:
@@ -91,7 +99,6 @@ class _Stream:
                     limit.learn(self.call.initial_metadata())
                 w = waiting.pop(answer.id, None)
                 if w is not None:
-                    limit.release()
                     w.response = answer
                     w.lock.release()
             error: BaseException = Unavailable(
@@ -112,9 +119,22 @@ class _Stream:
                 _, w = self.waiting.popitem()
             except KeyError:
                 break
-            self._limit.release()
             w.error = error
             w.lock.release()
+
+    def send(self, frame: broker_pb2.StreamRequest) -> None:
+        self.frames.put(frame)
+
+    def wait(self, w: _Waiter, deadline: Optional[float], step: str) -> None:
+        """Returns when `w` is answered (or failed); raises DeadlineExceeded
+        past the deadline."""
+        # Waits in slices, so that a KeyboardInterrupt that reaches another
+        # thread (or _thread.interrupt_main) is raised here soon.
+        acquire = w.lock.acquire
+        while not acquire(timeout=_WAIT_SLICE):
+            if deadline is not None and time.monotonic() > deadline + _DEADLINE_GRACE:
+                raise DeadlineExceeded("Deadline Exceeded",
+                                       code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
 
     def close(self) -> None:
         self.frames.put(None)  # half-close: the broker answers what is in flight, then ends
@@ -134,28 +154,23 @@ def _lost(e: grpc.RpcError) -> BaseException:
 
 
 class _Limit:
-    """Operations in flight on the connection's current stream, at most the
-    broker's announced limit."""
+    """The broker's limit of operations in flight on one stream (32 until
+    its header says). The operations in flight are the stream's `waiting`
+    entries, so counting needs no lock of its own; threads racing past the
+    check can exceed the limit by a few, which the broker absorbs (it
+    stops reading for a moment)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
         self.limit = DEFAULT_IN_FLIGHT
-        self.in_flight = 0
 
-    def acquire(self, deadline: Optional[float]) -> bool:
-        with self._cond:
-            while self.in_flight >= self.limit:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-            self.in_flight += 1
-            return True
-
-    def release(self) -> None:
-        with self._cond:
-            self.in_flight -= 1
-            self._cond.notify()
+    def wait_below(self, waiting: dict, deadline: Optional[float]) -> bool:
+        """Waits until fewer than `limit` operations are in flight; False
+        when the deadline passes first."""
+        while len(waiting) >= self.limit:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
+        return True
 
     def learn(self, metadata) -> None:
         for key, value in metadata or ():
@@ -165,9 +180,7 @@ class _Limit:
                 except ValueError:
                     return
                 if announced > 0:
-                    with self._cond:
-                        self.limit = announced
-                        self._cond.notify_all()
+                    self.limit = announced
 
 
 class StreamTransport(SyncTransport):
@@ -187,6 +200,9 @@ class StreamTransport(SyncTransport):
         self._stream: Optional[_Stream] = None
         self._limit = _Limit()
         self._closed = False
+        # Read by the waiting threads themselves where this grpcio allows
+        # it (_segregated.py, the faster); else a queue and a reader thread.
+        self.segregated = segregated_available(channel)
 
     @property
     def max_in_flight(self) -> int:
@@ -202,55 +218,53 @@ class StreamTransport(SyncTransport):
                 raise ConnectionClosed("the connection is closed")
             stream = self._stream
             if stream is None or stream.broken is not None:
-                stream = self._stream = _Stream(self._multicallable, self._metadata,
-                                                self._limit)
+                if self.segregated:
+                    stream = SegregatedStream(self._channel, self._metadata, self._limit)
+                else:
+                    stream = _Stream(self._multicallable, self._metadata, self._limit)
+                self._stream = stream
             return stream
 
     def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         deadline = None if timeout is None else time.monotonic() + timeout
-        if not self._limit.acquire(deadline):
+        stream = self._current()
+        if len(stream.waiting) >= self._limit.limit and \
+                not self._limit.wait_below(stream.waiting, deadline):
             raise DeadlineExceeded("the deadline passed while waiting for a free slot on the "
                                    "stream", code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
-        try:
-            stream = self._current()
-        except BaseException:
-            self._limit.release()
-            raise
         field = FIELDS[method]
         op_id = next(self._ids)
         frame = broker_pb2.StreamRequest(id=op_id, **{field: request})
         if timeout is not None:
             frame.timeout_ms = max(1, math.ceil(timeout * 1000))
-        w = _Waiter()
+        w = _Waiter(op_id)
         stream.waiting[op_id] = w
         if stream.broken is not None and stream.waiting.pop(op_id, None) is not None:
             # The stream broke between _current() and registering: fail now.
-            self._limit.release()
             raise _with_step(stream.broken, step)
         sent = False
         try:
-            stream.frames.put(frame)
+            stream.send(frame)
             sent = True
-            # Waits in slices, so that a KeyboardInterrupt that reaches
-            # another thread (or _thread.interrupt_main) is raised here soon.
-            acquire = w.lock.acquire
-            while not acquire(timeout=_WAIT_SLICE):
-                if deadline is not None and time.monotonic() > deadline + _DEADLINE_GRACE:
-                    raise DeadlineExceeded("Deadline Exceeded",
-                                           code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
+            stream.wait(w, deadline, step)
         except BaseException:
             if w.response is None and w.error is None and (sent or op_id in stream.waiting):
                 # Interrupted or past the deadline: cancel it on the broker.
                 # Its answer (CANCELLED) still comes and frees its slot; the
                 # id is never used again.
-                stream.frames.put(broker_pb2.StreamRequest(
-                    id=op_id, cancel=broker_pb2.CancelOperation()))
+                stream.send(broker_pb2.StreamRequest(id=op_id,
+                                                     cancel=broker_pb2.CancelOperation()))
             raise
         if w.error is not None:
             raise _with_step(w.error, step)
         answer = w.response
         which = answer.WhichOneof("outcome")
         if which == "error":
+            if answer.error.code == grpc.StatusCode.CANCELLED.value[0] and \
+                    deadline is not None and time.monotonic() >= deadline:
+                # Cancelled because its deadline passed with no answer.
+                raise DeadlineExceeded("Deadline Exceeded",
+                                       code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
             raise operation_error(answer.error, step)
         return getattr(answer, which)
 

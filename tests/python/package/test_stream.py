@@ -169,3 +169,25 @@ def test_nothing_leaks_after_churn(bob):
     assert handle_count(bob) == base
     names = {h.ref.type_name for h in bob.list_handles()}
     assert names == {"demo.Blog"}
+
+
+def test_the_reader_thread_stream_serves_where_grpcio_internals_differ(address, fake):
+    """The stream driven by grpcio's public API (a sender queue and a reader
+    thread), used when grpcio lacks what the default one needs."""
+    with connect(address, "stream", token=BOB) as conn:
+        conn._transport.segregated = False
+        blog = conn.root
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            titles = list(pool.map(lambda i: blog.add_entry(f"reader {i}", "x").title,
+                                   range(40)))
+        assert titles == [f"reader {i}" for i in range(40)]
+        with pytest.raises(orb.NameNotFound):
+            blog._secret
+        assert type(conn._transport._stream).__name__ == "_Stream"
+    servicer, fake_address = fake
+    with connect(fake_address, "stream", timeout=30) as conn:
+        conn._transport.segregated = False
+        with pytest.raises(orb.Unavailable):
+            conn.root.break_stream
+        assert conn.root.echo(3) == 3
+        assert servicer.streams_opened == 2
