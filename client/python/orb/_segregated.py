@@ -16,8 +16,8 @@ The rules grpc core sets, and how they are kept:
 - one ReceiveMessage at a time: the reader starts the next one as soon as
   one completes;
 - the queue is read by one thread at a time (the `_leading` lock); the
-  leader keeps reading until its own answer came and no frame is being
-  sent, then wakes a waiting thread to lead in its place.
+  leader reads until its own answer came, then wakes a waiting thread to
+  lead in its place.
 A watchdog thread sends a cancel frame for a leader whose deadline passed
 with no answer; writing it wakes the leader, which raises DeadlineExceeded.
 """
@@ -125,13 +125,15 @@ class SegregatedStream:
         self._leader_deadline, self._leader_id = deadline, w.op_id
         try:
             call = self._call
-            while (w.response is None and w.error is None) or self._sending:
+            # Reads until its own answer came. A frame still being sent is
+            # finished by whoever reads next (every frame's sender waits
+            # for its answer, so someone will; a cancel frame of a thread
+            # that left goes out with the next operation at the latest).
+            while w.response is None and w.error is None:
                 if self._interrupted:
                     self._interrupted = False
                     raise KeyboardInterrupt
-                if self.broken is not None and not self._sending:
-                    break
-                if deadline is not None and w.response is None and w.error is None and \
+                if deadline is not None and \
                         time.monotonic() > deadline + _DEADLINE_GRACE:
                     raise DeadlineExceeded("Deadline Exceeded",
                                            code=grpc.StatusCode.DEADLINE_EXCEEDED, step=step)
