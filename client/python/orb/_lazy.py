@@ -29,6 +29,7 @@ import grpc
 
 from ._errors import Cancelled, OrbError
 from ._transport import Op, Ref
+from ._values import decode
 from .v1 import value_pb2
 
 UNSENT, SENDING, DONE, FAILED = range(4)
@@ -74,7 +75,9 @@ class Pending:
                 self.reported = True
                 raise self.error
         if self.handle is None:
-            raise NotAnObject(f"{self.op.step()} returned {self.value!r}, not an object; "
+            shown = decode(self.value, lambda ref: ref) \
+                if isinstance(self.value, value_pb2.Value) else self.value
+            raise NotAnObject(f"{self.op.step()} returned {shown!r}, not an object; "
                               "its result was taken for an object because it was one before "
                               "(docs/python.md, lazy calls)")
         return self.handle

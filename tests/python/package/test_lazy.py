@@ -136,3 +136,16 @@ def test_lazy_false_sends_every_call_at_once(address, transport):
         sent = count_round_trips(conn)
         assert conn.root.add_entry("a", "b").owner == "bob"
         assert sent == ["Call", "GetAttr"]
+
+
+def test_a_lazy_result_that_is_not_an_object_says_so_and_the_method_turns_eager(fake,
+                                                                                transport):
+    _, address = fake
+    with connect(address, transport, timeout=10) as conn:
+        root = conn.root
+        assert root.echo(root) == root  # echo returned an object: its next call is lazy
+        lazy = root.echo("a plain value")
+        with pytest.raises(orb.NotAnObject, match="call 'echo' returned 'a plain value', not an object"):
+            orb.type_name(lazy)
+        assert isinstance(lazy, orb.Proxy) and isinstance(orb.NotAnObject(), TypeError)
+        assert root.echo("sent at once") == "sent at once"  # eager again
