@@ -132,7 +132,9 @@ class Pipeline:
         """Runs `ops` (whose targets may be Pendings) after this thread's
         unsent calls and every unsent call they need, as one plan; returns
         the ops' results or raises the first failure."""
-        if not self._unsent and not need and not any(type(op.target) is Pending for op in ops):
+        if not self._unsent and not need and (
+                type(ops[0].target) is not Pending if len(ops) == 1
+                else not any(type(op.target) is Pending for op in ops)):
             # Nothing lazy anywhere: the plan is just `ops` (the common case).
             results = self._outcomes(ops)
             for r in results:

@@ -145,7 +145,7 @@ class SegregatedStream:
                     # been taken and lost, so this stream is given up.
                     self._abandon(e)
                     raise
-                self._dispatch(event)
+                self._dispatch(event, w)
         finally:
             self._leader_deadline = None
             self._leading.release()
@@ -166,7 +166,9 @@ class SegregatedStream:
                 w.signalled = True
                 w.lock.release()
 
-    def _dispatch(self, event) -> None:
+    def _dispatch(self, event, own=None) -> None:
+        """Handles one event of the call; `own` is the reading thread's own
+        waiter (not signalled: it is not waiting on its lock)."""
         tag = event.tag
         if tag == _RECV:
             data = event.batch_operations[0].message() if event.success else None
@@ -177,7 +179,8 @@ class SegregatedStream:
             w = self.waiting.pop(answer.id, None)
             if w is not None:
                 w.response = answer
-                self._signal(w)
+                if w is not own:
+                    self._signal(w)
         elif tag == _SEND:
             with self._mutex:
                 data = self._sendq.popleft() if self._sendq and event.success else None
