@@ -156,7 +156,7 @@ class SegregatedStream:
         if not self.waiting:
             return
         for other in list(self.waiting.values()):
-            if other.response is None and other.error is None:
+            if other.response is None and other.error is None and not other.gone:
                 self._signal(other)
                 return
 

@@ -64,7 +64,7 @@ class _Waiter:
     """One operation waiting for its answer: `lock` is held until the
     reader (or a broken stream) sets `response` or `error`."""
 
-    __slots__ = ("lock", "response", "error", "op_id", "signalled")
+    __slots__ = ("lock", "response", "error", "op_id", "signalled", "gone")
 
     def __init__(self, op_id: int) -> None:
         self.lock = _thread.allocate_lock()
@@ -73,6 +73,7 @@ class _Waiter:
         self.error: Optional[BaseException] = None
         self.op_id = op_id
         self.signalled = False  # the lock was released (segregated streams)
+        self.gone = False  # its caller stopped waiting (interrupted, deadline)
 
 
 class _Stream:
@@ -248,6 +249,7 @@ class StreamTransport(SyncTransport):
             sent = True
             stream.wait(w, deadline, step)
         except BaseException:
+            w.gone = True
             if w.response is None and w.error is None and (sent or op_id in stream.waiting):
                 # Interrupted or past the deadline: cancel it on the broker.
                 # Its answer (CANCELLED) still comes and frees its slot; the
