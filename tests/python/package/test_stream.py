@@ -191,3 +191,28 @@ def test_the_reader_thread_stream_serves_where_grpcio_internals_differ(address, 
             conn.root.break_stream
         assert conn.root.echo(3) == 3
         assert servicer.streams_opened == 2
+
+
+def test_a_deadline_on_one_thread_holds_up_no_other(fake):
+    """One thread waits past its deadline for a member that never answers
+    (the fake ignores timeout_ms, so only the client's own deadline ends
+    it) while other threads keep using the same stream."""
+    servicer, address = fake
+    with connect(address, "stream", timeout=30) as conn:
+        root = conn.root
+        echo = root.echo
+        errors = []
+
+        def slow():
+            with orb.deadline(0.5):
+                errors.append(_raised(lambda: root.slow))
+        waiting = threading.Thread(target=slow)
+        waiting.start()
+        assert servicer.slow_started.wait(30)
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(echo, range(200))) == list(range(200))
+        waiting.join(30)
+        assert not waiting.is_alive()
+        assert isinstance(errors[0], orb.DeadlineExceeded), errors
+        assert servicer.cancelled.wait(10), "the broker never saw the operation cancelled"
+        assert echo("still") == "still"
