@@ -1,20 +1,24 @@
-"""orb's Python proxies next to RPyC 5.3 and a raw grpcio unary call, in one
-run, for the operations as users write them:
+"""orb's Python proxies over each transport next to RPyC 5.3 and raw grpcio,
+in one run, for the operations as users write them:
 
     p.title            p.title = x          p.add_entry("a", "b")
-    p.entry("x").title (a new object, then a read)
+    p.entry("x").title (a new object, then a read: one Batch)
 
 orb runs against orbd's demo blog, RPyC against the same blog in Python
 (rpyc_blog.py); each server is its own process, the client is this one.
-"raw" is the same RPC(s) as orb sends, made with a grpcio multicallable
-and hand-built messages: what orb's proxy layer costs on top is the
-difference. Prints p50 and p90 per row and the ratios; figures are in
-docs/performance.md. Not a test: the smoke test only checks that it runs.
+"raw" is the same RPC as orb sends (a unary call, or a frame on one Stream
+call), made with grpcio and hand-built messages: what orb's proxy layer
+costs on top is the difference. `p.add_entry` is measured on a connection
+with lazy=False, so that the call is sent when it is made (a lazy call is
+sent with its first use; the chain row measures that). Prints p50 and p90
+per row and the ratios; figures are in docs/performance.md. Not a test:
+the smoke test only checks that it runs.
 
     PYTHONPATH=build/python python3 bench/python/bench.py build/bin/orbd [-n 2000] [--runs 3]
 """
 import argparse
 import gc
+import itertools
 import os
 import re
 import signal
@@ -81,6 +85,7 @@ class Raw:
                                 ("GetAttr", broker_pb2.GetAttrRequest, broker_pb2.GetAttrResponse),
                                 ("SetAttr", broker_pb2.SetAttrRequest, broker_pb2.SetAttrResponse),
                                 ("Call", broker_pb2.CallRequest, broker_pb2.CallResponse),
+                                ("Batch", broker_pb2.BatchRequest, broker_pb2.BatchResponse),
                                 ("Release", broker_pb2.ReleaseRequest,
                                  broker_pb2.ReleaseResponse)):
             rpc[name] = self.channel.unary_unary(f"/orb.v1.ObjectBroker/{name}",
@@ -105,14 +110,125 @@ class Raw:
             args=[value_pb2.Value(string_value=t) for t in texts]), metadata=BOB,
             timeout=10).result
 
+    def batch(self, request):
+        return self.rpc["Batch"](request, metadata=BOB, timeout=10)
+
+    def close(self):
+        self.channel.close()
+
+
+class RawStream(Raw):
+    """The same operations as frames of one Stream call, by hand, the way
+    orb's stream transport drives it for a lone caller (grpcio's segregated
+    call, read by the calling thread): send the frame, read the call's
+    completion queue until the answer (and the send's completion) came."""
+
+    def __init__(self, address):
+        super().__init__(address)
+        from grpc._cython import cygrpc
+        self.cygrpc = cygrpc
+        md = tuple(BOB)
+        self.stream = self.channel._channel.segregated_call(
+            cygrpc.PropagationConstants.GRPC_PROPAGATE_DEFAULTS, b"/orb.v1.ObjectBroker/Stream",
+            None, None, md, None,
+            (((cygrpc.SendInitialMetadataOperation(md, 0),), None),
+             ((cygrpc.ReceiveInitialMetadataOperation(0),), None),
+             ((cygrpc.ReceiveStatusOnClientOperation(0),), "status")), None)
+        self.stream.operate((cygrpc.ReceiveMessageOperation(0),), "recv")
+        self.ids = itertools.count(1)
+
+    def _op(self, **operation):
+        cygrpc = self.cygrpc
+        frame = broker_pb2.StreamRequest(id=next(self.ids), timeout_ms=10000, **operation)
+        self.stream.operate((cygrpc.SendMessageOperation(frame.SerializeToString(), 0),), "send")
+        answer, sent = None, False
+        while answer is None or not sent:
+            event = self.stream.next_event()
+            if event.tag == "recv":
+                answer = broker_pb2.StreamResponse.FromString(event.batch_operations[0].message())
+                self.stream.operate((cygrpc.ReceiveMessageOperation(0),), "recv")
+            elif event.tag == "send":
+                sent = True
+        return getattr(answer, answer.WhichOneof("outcome"))
+
+    def getattr(self, handle, name):
+        return self._op(get_attr=broker_pb2.GetAttrRequest(
+            session=self.session, handle=handle, name=name)).value
+
+    def setattr(self, handle, name, text):
+        self._op(set_attr=broker_pb2.SetAttrRequest(
+            session=self.session, handle=handle, name=name,
+            value=value_pb2.Value(string_value=text)))
+
+    def call(self, handle, name, *texts):
+        return self._op(call=broker_pb2.CallRequest(
+            session=self.session, handle=handle, name=name,
+            args=[value_pb2.Value(string_value=t) for t in texts])).result
+
+    def batch(self, request):
+        return self._op(batch=request)
+
+    def close(self):
+        self.stream.cancel(1, "done")
+        self.channel.close()
+
+
+def chain_batch(session, root, name):
+    """p.entry(name).title as orb sends it: one Batch, the read targeting
+    the call's result."""
+    batch = broker_pb2.BatchRequest(session=session, stop_on_error=True)
+    op = batch.operations.add()
+    op.call.handle = root
+    op.call.name = "entry"
+    op.call.args.add(string_value=name)
+    op = batch.operations.add()
+    op.target.result = 0
+    op.get_attr.name = "title"
+    return batch
+
+
+COLUMNS = ("raw unary", "orb unary", "raw stream", "orb stream", "RPyC 5.3")
+
+
+def orb_fns(address, transport, first_name):
+    """(p.title, p.title = x, p.add_entry, chain, close) on an orb
+    connection over `transport`."""
+    conn = orb.connect(address, token="bob-demo-token", timeout=10, transport=transport)
+    eager = orb.connect(address, token="bob-demo-token", timeout=10, transport=transport,
+                        lazy=False)
+    assert conn.transport == transport, f"orbd does not offer {transport}"
+    blog, eager_blog = conn.root, eager.root
+    first = blog.entry(first_name)
+    dir(blog)  # the connection learns demo.Blog's methods (one Describe)
+    dir(eager_blog)
+    blog.entry(first_name).title  # entry() returned an object: from now on it is lazy
+
+    def close():
+        conn.close()
+        eager.close()
+    return (lambda: blog.title, lambda: setattr(first, "title", "x"),
+            lambda: eager_blog.add_entry("a", "b"), lambda: blog.entry(first_name).title, close)
+
+
+def raw_fns(raw, first_name):
+    entry_handle = raw.call(raw.root, "entry", first_name).handle.id
+    added = []
+    chain = chain_batch(raw.session, raw.root, first_name)
+
+    def add():  # the Call only; its handles are released after timing
+        added.append(raw.call(raw.root, "add_entry", "a", "b").handle.id)
+
+    def chained():
+        added.append(raw.batch(chain).results[0].call.result.handle.id)
+    return (lambda: raw.getattr(raw.root, "title"),
+            lambda: raw.setattr(entry_handle, "title", "x"), add, chained, added)
+
 
 def rows(address, rpyc_port, n):
-    raw = Raw(address)
-    conn = orb.connect(address, token="bob-demo-token", timeout=10)
-    blog = conn.root
-    first = blog.add_entry("first", "x")  # entry-1 in a fresh orbd is bob's
-    first_name = "entry-1"
-    dir(blog)  # the connection learns demo.Blog's methods (one Describe)
+    first_name = "entry-1"  # in a fresh orbd, bob's first entry
+    setup = orb.connect(address, token="bob-demo-token", timeout=10, transport="unary")
+    keep = setup.root.add_entry("first", "x")
+    raw_unary, raw_stream = Raw(address), RawStream(address)
     # TCP_NODELAY on RPyC's client socket (rpyc.connect leaves Nagle on, and
     # then a call that returns a new object waits ~40 ms for a delayed ACK).
     rconn = rpyc.utils.factory.connect_stream(
@@ -120,39 +236,32 @@ def rows(address, rpyc_port, n):
         config={"allow_public_attrs": True, "allow_setattr": True})
     rblog = rconn.root.blog
     rfirst = rblog.add_entry("first", "x")
-    # Each side writes the title of bob's own entry (bob may not retitle
-    # the blog); the raw client holds its own handle to it.
-    entry_handle = raw.call(raw.root, "entry", first_name).handle.id
+    rpyc_ops = (lambda: rblog.title, lambda: setattr(rfirst, "title", "x"),
+                lambda: rblog.add_entry("a", "b"), lambda: rblog.entry(first_name).title)
+    columns = [raw_fns(raw_unary, first_name), orb_fns(address, "unary", first_name),
+               raw_fns(raw_stream, first_name), orb_fns(address, "stream", first_name),
+               rpyc_ops]
+    labels = ["p.title", "p.title = x", 'p.add_entry("a", "b")', 'p.entry("x").title']
     table = []
-
-    added = []
-
-    def raw_add():  # the Call only; its handles are released after timing
-        added.append(raw.call(raw.root, "add_entry", "a", "b").handle.id)
-
-    def raw_chain():
-        h = raw.call(raw.root, "entry", first_name).handle.id
-        raw.getattr(h, "title")
-
-    ops = [
-        ("p.title", lambda: raw.getattr(raw.root, "title"), lambda: blog.title,
-         lambda: rblog.title),
-        ("p.title = x", lambda: raw.setattr(entry_handle, "title", "x"),
-         lambda: setattr(first, "title", "x"), lambda: setattr(rfirst, "title", "x")),
-        ('p.add_entry("a", "b")', raw_add, lambda: blog.add_entry("a", "b"),
-         lambda: rblog.add_entry("a", "b")),
-        ('p.entry("x").title', raw_chain, lambda: blog.entry(first_name).title,
-         lambda: rblog.entry(first_name).title),
-    ]
-    for label, raw_fn, orb_fn, rpyc_fn in ops:
-        table.append((label, measure(raw_fn, n), measure(orb_fn, n), measure(rpyc_fn, n)))
-        if added:
-            raw.rpc["Release"](broker_pb2.ReleaseRequest(session=raw.session, handles=added),
-                               metadata=BOB, timeout=30)
-            added.clear()
+    for row, label in enumerate(labels):
+        samples = []
+        for fns in columns:
+            samples.append(measure(fns[row], n))
+        for raw, fns in ((raw_unary, columns[0]), (raw_stream, columns[2])):
+            added = fns[4]  # the handles the raw calls made, released after timing
+            if added:
+                raw_unary.rpc["Release"](broker_pb2.ReleaseRequest(session=raw.session,
+                                                                   handles=added),
+                                         metadata=BOB, timeout=30)
+                added.clear()
+        table.append((label, samples))
     rconn.close()
-    conn.close()
-    raw.channel.close()
+    columns[1][4]()
+    columns[3][4]()
+    raw_unary.close()
+    raw_stream.close()
+    del keep
+    setup.close()
     return table
 
 
@@ -171,28 +280,29 @@ def main():
         orbd, address = start_orbd(args.orbd)
         rproc, rport = start_rpyc()
         try:
-            for label, raw, orbs, rp in rows(address, rport, args.iterations):
+            for label, samples in rows(address, rport, args.iterations):
                 results.setdefault(label, []).append(
-                    (pct(raw, .5), pct(orbs, .5), pct(rp, .5), pct(raw, .9), pct(orbs, .9),
-                     pct(rp, .9)))
+                    [pct(x, .5) for x in samples] + [pct(x, .9) for x in samples])
         finally:
             orbd.send_signal(signal.SIGTERM)
             rproc.kill()
             orbd.wait()
             rproc.wait()
-    print(f"p50 / p90 in µs, {args.iterations} calls per row, {args.runs} run(s); "
+    k = len(COLUMNS)
+    print(f"p50/p90 in µs, {args.iterations} calls per row, {args.runs} run(s); "
           "median over runs (min–max of the p50s)")
-    print(f"{'operation':24} {'raw grpcio':>16} {'orb proxy':>16} {'RPyC 5.3':>16} "
-          f"{'orb/raw':>8} {'orb/RPyC':>9}")
+    print(f"{'operation':22}" + "".join(f"{c:>19}" for c in COLUMNS) +
+          f"{'unary/raw':>10}{'stream/raw':>11}{'stream/RPyC':>12}{'unary/RPyC':>11}")
     for label, runs in results.items():
-        med = [statistics.median(r[i] for r in runs) for i in range(6)]
+        med = [statistics.median(r[i] for r in runs) for i in range(2 * k)]
 
         def cell(i):
             lo, hi = min(r[i] for r in runs), max(r[i] for r in runs)
             spread = f" ({lo:.0f}–{hi:.0f})" if len(runs) > 1 else ""
-            return f"{med[i]:.0f}/{med[i + 3]:.0f}{spread}"
-        print(f"{label:24} {cell(0):>16} {cell(1):>16} {cell(2):>16} "
-              f"{med[1] / med[0]:8.2f} {med[1] / med[2]:9.2f}")
+            return f"{med[i]:.0f}/{med[i + k]:.0f}{spread}"
+        print(f"{label:22}" + "".join(f"{cell(i):>19}" for i in range(k)) +
+              f"{med[1] / med[0]:10.2f}{med[3] / med[2]:11.2f}{med[3] / med[4]:12.2f}"
+              f"{med[1] / med[4]:11.2f}")
 
 
 if __name__ == "__main__":

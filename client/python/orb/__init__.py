@@ -10,7 +10,11 @@ serves, every operation gated by the broker's Object Lock Profiles and ACLs.
         entry.title = "Hello again"                # SetAttr
         del entry.body                             # DelAttr
 
-The tutorial is docs/python.md; ``orb.aio`` is the asyncio client.
+Operations travel as frames of one gRPC Stream where the broker offers it
+(``orb.connect(..., transport="unary")`` for unary calls), and a call to a
+method that returned an object before is lazy: ``blog.entry("x").title`` is
+one round trip. The tutorial is docs/python.md; ``orb.aio`` is the asyncio
+client.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from ._errors import (Cancelled, ConnectionClosed, DeadlineExceeded, EncodeError
                       FailedPrecondition, InvalidArgument, NameNotFound, NotFound, OrbError,
                       PermissionDenied, RemoteError, ResourceExhausted, Unauthenticated,
                       Unavailable)
+from ._lazy import NotAnObject
 from . import _common
 
 __version__ = "0.1.0"
@@ -31,7 +36,7 @@ __all__ = [
     "Description", "MemberInfo", "OrbError", "NameNotFound", "NotFound", "PermissionDenied",
     "Unauthenticated", "InvalidArgument", "DeadlineExceeded", "ResourceExhausted",
     "FailedPrecondition", "RemoteError", "Unavailable", "Cancelled", "ConnectionClosed",
-    "EncodeError",
+    "EncodeError", "NotAnObject",
 ]
 
 

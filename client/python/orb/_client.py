@@ -1,11 +1,12 @@
 """The blocking client: Connection, Proxy and Method.
 
 Thread-safe: one Connection may be used from many threads at once (gRPC's
-channel is; the release queue is a deque; the method cache is replaced, not
-mutated). Handles are released when their proxy is garbage-collected: the
-proxy's id goes into a queue that a background thread sends in one Release
-every RELEASE_INTERVAL (or at once when it grows long); the same thread
-renews the session's lease while the connection is idle.
+channel and the Stream transport are; the release queue is a deque; the
+caches are dicts updated by single assignments). Handles are released when
+their proxy is garbage-collected: the proxy's id goes into a queue that a
+background thread sends in one Release every RELEASE_INTERVAL (or at once
+when it grows long); the same thread renews the session's lease while the
+connection is idle and sends lazy calls that waited too long (_lazy.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import grpc
 
 from . import _common
 from ._errors import ConnectionClosed, NameNotFound
-from ._transport import Op, UnaryTransport
+from ._lazy import Pending, Pipeline
+from ._stream import StreamTransport
+from ._transport import Op, SyncTransport, UnaryTransport
 from ._values import decode
 from .v1 import broker_pb2, value_pb2
 
@@ -48,6 +51,15 @@ class Proxy(_common.ProxyBase):
     def __dir__(self) -> List[str]:
         return self._orb_conn._describe(self).allowed()
 
+    def __repr__(self) -> str:
+        ref = self._orb_ref
+        if type(ref) is Pending and ref.handle is None:
+            # Not answered yet (or not an object): no I/O in a repr.
+            type_name, is_class = ref.expected
+            kind = "class " if is_class else ""
+            return f"<orb.Proxy {kind}{type_name} (lazy: {ref.op.step()})>"
+        return super().__repr__()
+
 
 class Method:
     """A bound remote method; calling it is one Call."""
@@ -71,15 +83,23 @@ class Connection(_common.ConnectionBase):
 
     Attributes: ``root`` (the root object's proxy), ``userid`` (empty when
     anonymous), ``principals``, ``features``, ``lease_seconds``, ``timeout``
-    (the default deadline of every operation, seconds or None)."""
+    (the default deadline of every operation, seconds or None),
+    ``transport`` (``"stream"`` or ``"unary"``: what carries the operations)
+    and ``lazy`` (whether calls that return objects are lazy)."""
 
     _proxy_type = Proxy
 
-    def __init__(self, transport: UnaryTransport, opened: broker_pb2.OpenSessionResponse,
-                 timeout: Optional[float]) -> None:
+    def __init__(self, transport: SyncTransport, opened: broker_pb2.OpenSessionResponse,
+                 timeout: Optional[float], lazy: bool = True) -> None:
         self._init_session(transport, opened, timeout)
+        self.transport: str = transport.name
+        self.lazy = lazy
         self._close_lock = threading.Lock()
         self._methods: Dict[Any, FrozenSet[str]] = {}  # method names per (type, view)
+        # (type, view, method) → (type name, is_class) of the object it
+        # returned last; such a method's next call is lazy.
+        self._returns: Dict[Any, Tuple[str, bool]] = {}
+        self._pipeline = Pipeline(self._outcomes, self._settled)
         self._stop = threading.Event()
         self.root: Proxy = Proxy(self, opened.root)
         self._housekeeper = threading.Thread(target=_housekeeping, args=(weakref.ref(self),
@@ -94,6 +114,10 @@ class Connection(_common.ConnectionBase):
         with self._close_lock:
             if self._closed:
                 return
+            try:
+                self._pipeline.flush()  # lazy calls not sent yet still run
+            except Exception:
+                pass
             self._closed = True
         self._stop.set()
         if self._housekeeper is not threading.current_thread():
@@ -115,7 +139,11 @@ class Connection(_common.ConnectionBase):
         self.close()
 
     def flush(self) -> int:
-        """Sends the queued releases now; returns how many were released."""
+        """Sends the lazy calls not sent yet (of every thread) and the queued
+        releases now; returns how many handles were released."""
+        if self._closed:
+            return 0
+        self._pipeline.flush()
         ids = []
         while self._releases:
             try:
@@ -131,6 +159,7 @@ class Connection(_common.ConnectionBase):
     def list_handles(self) -> List[broker_pb2.HandleInfo]:
         """The session's handles as the broker counts them (orb.v1.HandleInfo)."""
         self._check_open()
+        self._pipeline.run(())  # this thread's lazy calls first: they may make handles
         return list(self._transport.unary("ListHandles", broker_pb2.ListHandlesRequest(
             session=self._session), timeout=self.timeout).handles)
 
@@ -154,14 +183,50 @@ class Connection(_common.ConnectionBase):
             raise ConnectionClosed("the connection is closed")
 
     def _run(self, ops: Sequence[Op]) -> List[Any]:
+        """Runs `ops` (targets: handle ids, Refs or Pendings) behind this
+        thread's lazy calls; returns their results or raises."""
+        if self._closed:
+            raise ConnectionClosed("the connection is closed", step=ops[-1].step())
+        return self._pipeline.run(ops)
+
+    def _outcomes(self, ops: Sequence[Op]) -> List[Any]:
         if self._closed:
             raise ConnectionClosed("the connection is closed", step=ops[-1].step())
         self._last_call = time.monotonic()
-        return self._transport.run(self._session, ops,
-                                   _common.absolute_deadline(self.timeout))
+        return self._transport.outcomes(self._session, ops,
+                                        _common.absolute_deadline(self.timeout))
+
+    def _settled(self, pending: Pending, release: Optional[str]) -> None:
+        if pending.handle is None and pending.error is None:
+            self._returns.pop(pending.key, None)  # a value this time: eager from now on
+        if release is not None:
+            self._drop(release)
+
+    def _drop_ref(self, ref: Any) -> None:
+        if type(ref) is Pending:
+            handle_id = self._pipeline.orphan(ref)
+            if handle_id is not None:
+                self._drop(handle_id)
+        else:
+            self._drop(ref.id)
+
+    def _handle_of(self, obj: Any) -> Any:
+        ref = super()._handle_of(obj)
+        return ref.resolve() if type(ref) is Pending else ref
+
+    @staticmethod
+    def _target(proxy: Proxy) -> Any:
+        """What an Op on `proxy` targets: its handle id, or its Pending."""
+        ref = proxy._orb_ref
+        if type(ref) is Pending:
+            return ref.handle.id if ref.handle is not None else ref
+        return ref.id
 
     def _method_key(self, proxy: Proxy) -> Any:
         ref = proxy._orb_ref
+        if type(ref) is Pending:
+            return ref.expected if ref.handle is None else (ref.handle.type_name,
+                                                           ref.handle.is_class)
         return ref.id if proxy._orb_restricted else (ref.type_name, ref.is_class)
 
     def _getattr(self, proxy: Proxy, name: str) -> Any:
@@ -169,38 +234,48 @@ class Connection(_common.ConnectionBase):
         if methods is not None and name in methods:
             return Method(proxy, name)
         try:
-            (value,) = self._run((Op("getattr", proxy._orb_ref.id, name),))
+            (value,) = self._run((Op("getattr", self._target(proxy), name),))
         except NameNotFound:
-            # Not an attribute: a method? Describe once per type and view.
-            if methods is None and name in self._describe(proxy).methods():
+            # Not an attribute: a method? The cache only ever says yes; a
+            # name it lacks is asked of the broker again, since a policy
+            # reload may have exposed it since the type was described.
+            if name in self._describe(proxy).methods():
                 return Method(proxy, name)
             raise
         return decode(value, self._make_proxy)
 
     def _setattr(self, proxy: Proxy, name: str, value: Any) -> None:
-        self._run((Op("setattr", proxy._orb_ref.id, name,
-                      value=self._encode(value, name)),))
+        encoded = self._encode(value, name)
+        self._run((Op("setattr", self._target(proxy), name, value=encoded),))
 
     def _delattr(self, proxy: Proxy, name: str) -> None:
-        self._run((Op("delattr", proxy._orb_ref.id, name),))
+        self._run((Op("delattr", self._target(proxy), name),))
 
     def _call(self, proxy: Proxy, name: str, args: tuple, kwargs: dict) -> Any:
-        op = Op("call", proxy._orb_ref.id, name,
+        op = Op("call", None, name,
                 args=[self._encode(a, f"{name}() argument {i + 1}") for i, a in enumerate(args)],
                 kwargs={k: self._encode(v, f"{name}() argument {k!r}")
                         for k, v in kwargs.items()} if kwargs else None,
                 label=f"call {name!r}")
+        op.target = self._target(proxy)  # after encoding: an argument may send lazy calls
+        key = (self._method_key(proxy), name)
+        expected = self._returns.get(key) if self.lazy else None
+        if expected is not None:
+            # It returned an object last time: send it with the next use.
+            return Proxy(self, self._pipeline.add(op, key, expected))
         (result,) = self._run((op,))
+        if result.WhichOneof("kind") == "handle":
+            self._returns[key] = (result.handle.type_name, result.handle.is_class)
         return decode(result, self._make_proxy)
 
     def _describe(self, proxy: Proxy) -> _common.Description:
-        (r,) = self._run((Op("describe", proxy._orb_ref.id),))
+        (r,) = self._run((Op("describe", self._target(proxy)),))
         d = _common.Description.from_response(r)
         self._methods[self._method_key(proxy)] = d.methods()
         return d
 
     def _restrict(self, proxy: Proxy, keep: dict) -> Proxy:
-        (ref,) = self._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
+        (ref,) = self._run((Op("restrict", self._target(proxy), keep=keep),))
         return Proxy(self, ref, restricted=True)
 
 
@@ -212,6 +287,8 @@ def _housekeeping(conn_ref: "weakref.ref[Connection]", stop: threading.Event) ->
         if conn is None:
             return
         try:
+            if conn._pipeline.has_unsent():
+                conn._pipeline.flush(min_age=_common.RELEASE_INTERVAL)
             if conn._releases:
                 conn.flush()
             idle = time.monotonic() - conn._last_call
@@ -224,9 +301,13 @@ def _housekeeping(conn_ref: "weakref.ref[Connection]", stop: threading.Event) ->
         del conn
 
 
+TRANSPORTS = ("stream", "unary")
+
+
 def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] = None,
             tls: _common.TlsArg = None, timeout: Optional[float] = 30.0,
-            client_name: str = "orb-python") -> Connection:
+            client_name: str = "orb-python", transport: str = "stream",
+            lazy: bool = True) -> Connection:
     """Opens a session with the broker at `target` ("host:port").
 
     Args:
@@ -238,23 +319,36 @@ def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] =
         timeout: the default deadline of every operation in seconds (None:
             none); ``with orb.deadline(s):`` narrows it.
         client_name: shown in the broker's logs.
+        transport: ``"stream"`` (the default) carries every operation as a
+            frame of one long-lived Stream call where the broker offers it
+            (feature ``stream``), else unary calls; ``"unary"`` always sends
+            one unary call per operation (docs/python.md says why stream is
+            the default).
+        lazy: a call to a method that returned an object before returns a
+            lazy proxy, sent with the first use of it (docs/python.md).
 
     Raises orb.Unauthenticated for bad credentials and orb.Unavailable when
     the broker cannot be reached.
     """
+    if transport not in TRANSPORTS:
+        raise ValueError(f"orb.connect: transport must be one of {TRANSPORTS}, "
+                         f"not {transport!r}")
     metadata = _common.credentials_metadata(token, ticket)
     creds, options = _common.channel_setup(tls)
     channel = (grpc.secure_channel(target, creds, options) if creds is not None
                else grpc.insecure_channel(target, options))
-    transport = UnaryTransport(channel, metadata)
+    unary = UnaryTransport(channel, metadata)
     try:
-        opened = transport.unary("OpenSession",
-                                 broker_pb2.OpenSessionRequest(client_name=client_name),
-                                 timeout=_timeout_now(timeout), step="open session")
+        opened = unary.unary("OpenSession",
+                             broker_pb2.OpenSessionRequest(client_name=client_name),
+                             timeout=_timeout_now(timeout), step="open session")
     except BaseException:
-        transport.close()
+        unary.close()
         raise
-    return Connection(transport, opened, timeout)
+    chosen: SyncTransport = unary
+    if transport == "stream" and "stream" in opened.features:
+        chosen = StreamTransport(channel, metadata)  # the same channel; opened at first use
+    return Connection(chosen, opened, timeout, lazy)
 
 
 def _timeout_now(default: Optional[float]) -> Optional[float]:

@@ -208,7 +208,7 @@ class ProxyBase:
 
     def __del__(self) -> None:
         try:
-            self._orb_conn._drop(self._orb_ref.id)
+            self._orb_conn._drop_ref(self._orb_ref)
         except Exception:  # interpreter shutdown, half-built proxy
             pass
 
@@ -240,6 +240,10 @@ class ConnectionBase:
     def _drop(self, handle_id: str) -> None:
         if not self._closed:
             self._releases.append(handle_id)
+
+    def _drop_ref(self, ref) -> None:
+        """A proxy naming `ref` was collected."""
+        self._drop(ref.id)
 
     # The proxy class of this connection (set by each subclass).
     _proxy_type: type = ProxyBase

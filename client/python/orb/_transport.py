@@ -23,7 +23,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
-from ._errors import DeadlineExceeded, InvalidArgument, from_info, from_rpc_error
+from . import _interrupts as interrupts
+from ._errors import (ConnectionClosed, DeadlineExceeded, InvalidArgument, OrbError,
+                      Unavailable, from_info, from_rpc_error)
 from .v1 import broker_pb2, value_pb2
 
 _SERVICE = "/orb.v1.ObjectBroker/"
@@ -147,18 +149,33 @@ def _batch_request(session: str, ops: Sequence[Op]) -> broker_pb2.BatchRequest:
     return batch
 
 
-def _batch_results(ops: Sequence[Op], response: broker_pb2.BatchResponse) -> List[Any]:
-    """One result per op, or the first failed op's error (the later ones
-    were not run)."""
+def _batch_outcomes(ops: Sequence[Op], response: broker_pb2.BatchResponse) -> List[Any]:
+    """One outcome per op: its result or its error (after a failure the
+    broker answers the rest ABORTED, BATCH_STOPPED)."""
     results: List[Any] = []
     for op, answer in zip(ops, response.results):
         which = answer.WhichOneof("outcome")
         if which == "error":
-            e = answer.error
-            raise from_info(_CODES.get(e.code, grpc.StatusCode.UNKNOWN), e.message, e.info.reason,
-                            e.info.gate, e.info.method_error_type, op.step())
-        results.append(_result(op, getattr(answer, which)))
+            results.append(operation_error(answer.error, op.step()))
+        else:
+            results.append(_result(op, getattr(answer, which)))
     return results
+
+
+def _batch_results(ops: Sequence[Op], response: broker_pb2.BatchResponse) -> List[Any]:
+    """One result per op, or the first failed op's error."""
+    results = _batch_outcomes(ops, response)
+    for r in results:
+        if isinstance(r, OrbError):
+            raise r
+    return results
+
+
+def operation_error(e: Any, step: str) -> OrbError:
+    """The exception for an orb.v1.OperationError (a Batch result or a
+    Stream answer): the same as for the unary call's status."""
+    return from_info(_CODES.get(e.code, grpc.StatusCode.UNKNOWN), e.message, e.info.reason,
+                     e.info.gate, e.info.method_error_type, step)
 
 
 def _remaining(deadline: Optional[float], op: Op) -> Optional[float]:
@@ -172,9 +189,16 @@ def _remaining(deadline: Optional[float], op: Op) -> Optional[float]:
     return left
 
 
-class UnaryTransport:
-    """Runs plans over the unary RPCs: one round trip per plan with Batch,
-    per op without (thread-safe: gRPC channels and multicallables are)."""
+def _not_run(op: Op, failed: Op) -> OrbError:
+    return from_info(grpc.StatusCode.ABORTED, f"not run: {failed.step()} failed before it",
+                     "BATCH_STOPPED", "arguments", "", op.step())
+
+
+class SyncTransport:
+    """What the blocking transports share: a plan runs as one Batch where
+    the broker offers it (``use_batch``), else op by op, each `Ref` resolved
+    from the answers before it. Subclasses define `_send` (one operation by
+    its unary method name) and `close`."""
 
     use_batch = False
 
@@ -182,35 +206,83 @@ class UnaryTransport:
     def one_round_trip(self) -> bool:
         return self.use_batch
 
+    def unary(self, method: str, request: Any, timeout: Optional[float], step: str = "") -> Any:
+        """One operation by its RPC name (session management, Release,
+        ListHandles)."""
+        return self._send(method, request, timeout, step or method)
+
+    def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
+        """Runs `ops` in order and returns one result per op, or raises the
+        first failure; `deadline` is absolute (time.monotonic())."""
+        results = self.outcomes(session, ops, deadline)
+        for r in results:
+            if isinstance(r, OrbError):
+                raise r
+        return results
+
+    def outcomes(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
+        """Runs `ops` in order, stopping at the first failure, and returns
+        one outcome per op: its result, or the OrbError it failed with (the
+        ops after a failure: an error saying they did not run). Errors of
+        the transport itself (the broker unreachable) are raised."""
+        if len(ops) == 1 and isinstance(ops[0].target, str):  # the common case, kept short
+            op = ops[0]
+            method, request = _request(op, session, op.target)
+            try:
+                return [_result(op, self._send(method, request, _remaining(deadline, op),
+                                               op.step()))]
+            except (Unavailable, ConnectionClosed):
+                raise
+            except OrbError as e:
+                return [e]
+        if self.use_batch and len(ops) > 1:
+            response = self._send("Batch", _batch_request(session, ops),
+                                  _remaining(deadline, ops[0]), ops[-1].step())
+            return _batch_outcomes(ops, response)
+        results: List[Any] = []
+        failed: Optional[Op] = None
+        for op in ops:
+            if failed is not None:
+                results.append(_not_run(op, failed))
+                continue
+            try:
+                method, request = _request(op, session, _resolve(op, results))
+                results.append(_result(op, self._send(method, request,
+                                                      _remaining(deadline, op), op.step())))
+            except (Unavailable, ConnectionClosed):
+                raise  # the transport failed: nothing later can run either
+            except OrbError as e:
+                failed = op
+                results.append(e)
+        return results
+
+    def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class UnaryTransport(SyncTransport):
+    """Runs plans over the unary RPCs: one round trip per plan with Batch,
+    per op without (thread-safe: gRPC channels and multicallables are)."""
+
+    name = "unary"
+
     def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]]) -> None:
         self._channel = channel
         self._metadata = tuple(metadata)
         self._rpc = _multicallables(channel)
-
-    def unary(self, method: str, request: Any, timeout: Optional[float], step: str = "") -> Any:
-        """One RPC by name (session management, Release, ListHandles)."""
-        return self._send(method, request, timeout, step or method)
-
-    def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
-        """Runs `ops` in order; `deadline` is absolute (time.monotonic())."""
-        if self.use_batch and len(ops) > 1:
-            response = self._send("Batch", _batch_request(session, ops),
-                                  _remaining(deadline, ops[0]), ops[-1].step())
-            return _batch_results(ops, response)
-        results: List[Any] = []
-        for op in ops:
-            method, request = _request(op, session, _resolve(op, results))
-            results.append(_result(op, self._send(method, request,
-                                                  _remaining(deadline, op), op.step())))
-        return results
+        interrupts.install()
 
     def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         # grpc's blocking call (2-3x faster than .future()) raises
-        # KeyboardInterrupt from inside and cancels the call when its call
-        # object is freed; the interrupt is re-raised outside the except
-        # block, after a collection, so that the traceback and any cycle
-        # holding that object are gone and the broker sees the
-        # cancellation at once.
+        # KeyboardInterrupt from inside its wait and cancels the call when
+        # its call object is freed; the interrupt is re-raised outside the
+        # except block, after a collection, so that the traceback and any
+        # cycle holding that object are gone and the broker sees the
+        # cancellation at once. An interrupt that comes while grpc starts
+        # the call is held back until grpc waits (_interrupts.py).
         interrupted = False
         try:
             return self._rpc[method](request, timeout=timeout, metadata=self._metadata)

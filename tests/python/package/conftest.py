@@ -1,11 +1,14 @@
 """Fixtures for the `orb` package's tests: a real orbd serving the demo blog
 on an ephemeral loopback port (stopped by PID with SIGTERM), connections as
-the demo users, and a small in-process fake broker for what the blog cannot
-show (an echo of every value kind, a call that blocks until cancelled).
+the demo users over each transport (`transport`: "stream" and "unary"), and
+a small in-process fake broker for what the blog cannot show (an echo of
+every value kind, a call that blocks until cancelled), over unary calls and
+over its own Stream.
 
 Run by ctest (label python) with PYTHONPATH=<build>/python, ORB_SOURCE_DIR
 and ORB_BINARY_DIR set."""
 import os
+import queue
 import sys
 import threading
 import time
@@ -48,38 +51,161 @@ def address(orbd):
     return orbd[0]
 
 
+TRANSPORTS = ["stream", "unary"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request):
+    """Each test that uses a connection fixture runs over both transports."""
+    return request.param
+
+
+def connect(address, transport, **kwargs):
+    """orb.connect over `transport`, checking that it is the one in use."""
+    conn = orb.connect(address, transport=transport, **kwargs)
+    assert conn.transport == transport
+    return conn
+
+
 @pytest.fixture
-def bob(address):
-    with orb.connect(address, token=BOB, timeout=20) as conn:
+def bob(address, transport):
+    with connect(address, transport, token=BOB, timeout=20) as conn:
         yield conn
 
 
 @pytest.fixture
-def alice(address):
-    with orb.connect(address, token=ALICE, timeout=20) as conn:
+def alice(address, transport):
+    with connect(address, transport, token=ALICE, timeout=20) as conn:
         yield conn
 
 
 @pytest.fixture
-def anonymous(address):
-    with orb.connect(address, timeout=20) as conn:
+def anonymous(address, transport):
+    with connect(address, transport, timeout=20) as conn:
         yield conn
+
+
+class _Aborted(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class _FrameContext:
+    """What the fake's unary handlers use of a grpc context, for one frame
+    of its Stream: cancelled by a cancel frame or the stream's end."""
+
+    def __init__(self, stream_context):
+        self._stream = stream_context
+        self._cancelled = threading.Event()
+        self._callbacks = []
+        self.trailers = ()
+
+    def cancel(self):
+        self._cancelled.set()
+        for cb in self._callbacks:
+            cb()
+
+    def is_active(self):
+        return not self._cancelled.is_set() and self._stream.is_active()
+
+    def add_callback(self, cb):
+        self._callbacks.append(cb)  # a cancel frame only (is_active sees the stream end)
+
+    def set_trailing_metadata(self, trailers):
+        self.trailers = trailers
+
+    def abort(self, code, message):
+        raise _Aborted(code, message)
 
 
 class FakeBroker(broker_pb2_grpc.ObjectBrokerServicer):
-    """Speaks orb.v1 for two members of its root: call `echo(*args)` answers
-    its arguments as a list (or the only one), getattr `slow` blocks until
-    the caller cancels (recorded in `cancelled`)."""
+    """Speaks orb.v1 for a few members of its root: call `echo(*args)`
+    answers its arguments as a list (or the only one), getattr `slow` blocks
+    until the caller cancels (recorded in `cancelled`), and over the Stream
+    getattr `break_stream` ends the stream with UNAVAILABLE. With
+    `stream=True` it offers the Stream (feature "stream"), each frame run by
+    the unary handler on a thread of its own."""
 
-    def __init__(self):
+    def __init__(self, stream=True):
+        self.stream = stream
         self.cancelled = threading.Event()
         self.slow_started = threading.Event()
         self.released = []
+        self.streams_opened = 0
 
     def OpenSession(self, request, context):
         return broker_pb2.OpenSessionResponse(
             session="fake-session", lease_seconds=60, protocol="orb.v1",
+            features=["stream"] if self.stream else [],
             root=value_pb2.HandleRef(id="root-handle", type_name="fake.Root"))
+
+    _HANDLERS = {"get_attr": "GetAttr", "call": "Call", "describe": "Describe",
+                 "release": "Release", "close_session": "CloseSession",
+                 "keep_alive": "KeepAlive", "open_session": "OpenSession"}
+
+    def Stream(self, request_iterator, context):
+        if not self.stream:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "no Stream here")
+        self.streams_opened += 1
+        answers = queue.SimpleQueue()
+        running = {}
+        broken = threading.Event()
+
+        def run(frame, field, frame_context):
+            try:
+                response = getattr(self, self._HANDLERS[field])(getattr(frame, field),
+                                                                frame_context)
+                answer = broker_pb2.StreamResponse(id=frame.id, **{field: response})
+            except _Aborted as e:
+                answer = broker_pb2.StreamResponse(id=frame.id)
+                answer.error.code = e.code.value[0]
+                answer.error.code_name = e.code.name
+                answer.error.message = e.message
+                for key, value in frame_context.trailers:
+                    if key == "grpc-status-details-bin":
+                        status = error_details_pb2.Status.FromString(value)
+                        status.details[0].Unpack(answer.error.info)
+            if frame_context._cancelled.is_set():
+                answer = broker_pb2.StreamResponse(id=frame.id)
+                answer.error.code = grpc.StatusCode.CANCELLED.value[0]
+                answer.error.message = "cancelled"
+            running.pop(frame.id, None)
+            answers.put(answer)
+
+        def read():
+            try:
+                for frame in request_iterator:
+                    if not take(frame):
+                        return
+            except grpc.RpcError:  # the client went away
+                pass
+            answers.put(None)
+
+        def take(frame):
+            if True:
+                field = frame.WhichOneof("operation")
+                if field == "cancel":
+                    if frame.id in running:
+                        running[frame.id].cancel()
+                    return True
+                if field == "get_attr" and frame.get_attr.name == "break_stream":
+                    broken.set()
+                    answers.put(None)
+                    return False
+                running[frame.id] = frame_context = _FrameContext(context)
+                threading.Thread(target=run, args=(frame, field, frame_context),
+                                 daemon=True).start()
+                return True
+
+        threading.Thread(target=read, daemon=True).start()
+        while True:
+            answer = answers.get()
+            if answer is None:
+                break
+            yield answer
+        if broken.is_set():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "the fake broke the stream")
 
     @staticmethod
     def _name_not_found(context, name):
@@ -133,7 +259,7 @@ class FakeBroker(broker_pb2_grpc.ObjectBrokerServicer):
 def fake():
     """(FakeBroker, address) on an ephemeral port."""
     servicer = FakeBroker()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     broker_pb2_grpc.add_ObjectBrokerServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 import orb
-from conftest import ALICE, BOB, handle_count, start_orbd, stop_orbd
+from conftest import ALICE, BOB, connect, handle_count, start_orbd, stop_orbd
 
 
 def test_connect_reports_who_and_a_root_proxy(bob, anonymous):
@@ -55,8 +55,8 @@ def test_fetching_a_method_sends_nothing_once_the_type_is_known(bob):
     assert len(bob.list_handles()) == before
 
 
-def test_a_method_is_found_without_describe_first(address):
-    with orb.connect(address, token=BOB) as conn:
+def test_a_method_is_found_without_describe_first(address, transport):
+    with connect(address, transport, token=BOB) as conn:
         assert isinstance(conn.root.entries, orb.Method)
         assert isinstance(conn.root.entries(), list)
 
@@ -186,9 +186,9 @@ def test_an_unencodable_value_is_refused_before_sending(bob):
         bob.root.add_entry("x", "y").title = {1}
 
 
-def test_bad_credentials_are_unauthenticated(address):
+def test_bad_credentials_are_unauthenticated(address, transport):
     with pytest.raises(orb.Unauthenticated) as raised:
-        orb.connect(address, token="not-a-token")
+        orb.connect(address, token="not-a-token", transport=transport)
     assert raised.value.gate == "authn"
     with pytest.raises(ValueError, match="token or ticket"):
         orb.connect(address, token=BOB, ticket="t")
@@ -202,9 +202,9 @@ def test_a_dead_broker_is_unavailable_a_connection_error(tmp_path):
     assert isinstance(raised.value, orb.Unavailable)
 
 
-def test_a_broker_that_dies_under_a_connection(tmp_path):
+def test_a_broker_that_dies_under_a_connection(tmp_path, transport):
     proc, address = start_orbd(str(tmp_path / "orbd.log"))
-    conn = orb.connect(address, token=BOB, timeout=5)
+    conn = connect(address, transport, token=BOB, timeout=5)
     try:
         assert conn.root.title == "orb demo blog"
         stop_orbd(proc)
@@ -214,8 +214,8 @@ def test_a_broker_that_dies_under_a_connection(tmp_path):
         conn.close()
 
 
-def test_a_proxy_after_close_raises_connection_closed(address):
-    conn = orb.connect(address, token=BOB)
+def test_a_proxy_after_close_raises_connection_closed(address, transport):
+    conn = connect(address, transport, token=BOB)
     blog = conn.root
     conn.close()
     conn.close()  # idempotent
@@ -237,36 +237,74 @@ def test_with_deadline_bounds_every_call_inside(bob):
         assert bob.root.title == "orb demo blog"
 
 
-def test_a_deadline_in_flight_is_deadline_exceeded(fake):
+def test_a_deadline_in_flight_is_deadline_exceeded(fake, transport):
     servicer, address = fake
-    with orb.connect(address, timeout=0.5) as conn:
+    with connect(address, transport, timeout=0.5) as conn:
         with pytest.raises(orb.DeadlineExceeded) as raised:
             conn.root.slow
     assert raised.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert servicer.cancelled.wait(10)
 
 
-def test_keyboard_interrupt_cancels_the_call_in_flight(fake):
+def _waits_for_the_answer(frame, transport):
+    """True when `frame` is where the transport waits for an answer: grpc's
+    poll (unary) or the stream waiter's lock."""
+    code = frame.f_code
+    line = linecache.getline(code.co_filename, frame.f_lineno)
+    if transport == "unary":
+        return code.co_name == "_blocking" and "next_event" in line
+    # a follower waits on its lock, the thread that reads the stream in grpc's poll
+    return "/orb/" in code.co_filename and code.co_name in ("wait", "_lead") and \
+        ("acquire" in line or "next_event" in line)
+
+
+def test_keyboard_interrupt_cancels_the_call_in_flight(fake, transport):
     servicer, address = fake
-    with orb.connect(address, timeout=60) as conn:
+    with connect(address, transport, timeout=60) as conn:
         main = threading.main_thread().ident
 
         def interrupt_when_waiting():
             # Interrupts once the call is started and the main thread waits
-            # in grpc's poll (an interrupt while grpc starts the call leaves
-            # it to run to its deadline: a grpcio limit, docs/python.md).
-            servicer.slow_started.wait(10)
+            # for its answer.
+            assert servicer.slow_started.wait(30)
             while True:
                 frame = sys._current_frames().get(main)
-                if frame is not None and frame.f_code.co_name == "_blocking" and \
-                        "next_event" in linecache.getline(frame.f_code.co_filename,
-                                                          frame.f_lineno):
+                if frame is not None and _waits_for_the_answer(frame, transport):
                     break
                 time.sleep(0.001)
             _thread.interrupt_main()
         threading.Thread(target=interrupt_when_waiting, daemon=True).start()
         with pytest.raises(KeyboardInterrupt):
             conn.root.slow
+        assert servicer.cancelled.wait(10), "the broker never saw the call cancelled"
+
+
+def test_keyboard_interrupt_while_grpc_starts_a_unary_call_cancels_it(fake):
+    """Ctrl-C in the instant grpcio starts the call (the lock it releases
+    once the call is under way, called from Cython): the interrupt still
+    comes, and the broker still sees the call cancelled."""
+    servicer, address = fake
+    with connect(address, "unary", timeout=60) as conn:
+        root = conn.root
+        releases = []
+
+        def interrupt_in_call_start(frame, event, arg):
+            back = frame.f_back
+            if event == "return" and frame.f_code.co_name == "__exit__" and back is not None \
+                    and back.f_code.co_name == "_blocking" and \
+                    "segregated_call" in linecache.getline(back.f_code.co_filename,
+                                                           back.f_lineno):
+                releases.append(frame)
+                if len(releases) == 2:  # grpc's second lock release: the call has started
+                    sys.setprofile(None)
+                    signal.raise_signal(signal.SIGINT)
+        sys.setprofile(interrupt_in_call_start)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                root.slow
+        finally:
+            sys.setprofile(None)
+        assert len(releases) == 2, "grpc starts calls differently: revisit _interrupts.py"
         assert servicer.cancelled.wait(10), "the broker never saw the call cancelled"
 
 
@@ -315,8 +353,8 @@ def test_the_background_thread_sends_releases(bob):
     assert sum(h.references for h in bob.list_handles()) == base
 
 
-def test_closing_releases_every_handle_of_the_session(address, alice):
-    conn = orb.connect(address, token=BOB)
+def test_closing_releases_every_handle_of_the_session(address, alice, transport):
+    conn = connect(address, transport, token=BOB)
     kept = [conn.root.add_entry("closed", "x") for _ in range(3)]
     assert len(conn.list_handles()) == 4
     conn.close()

@@ -1,5 +1,6 @@
 """Value mapping, Python ⇄ orb.v1.Value: every kind both ways through a
-broker that echoes (FakeBroker), and the values that cannot be sent."""
+broker that echoes (FakeBroker), over both transports, and the values that
+cannot be sent."""
 import math
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 import orb
 from orb import _values
 from orb.v1 import value_pb2
+from conftest import connect
 
 ROUND_TRIPS = [
     None, True, False, 0, -1, 2**63 - 1, -(2**63), 1.5, -0.0, math.inf, "", "héllo ✓",
@@ -16,9 +18,9 @@ ROUND_TRIPS = [
 
 
 @pytest.fixture
-def echo(fake):
+def echo(fake, transport):
     _, address = fake
-    with orb.connect(address, timeout=10) as conn:
+    with connect(address, transport, timeout=10) as conn:
         yield conn.root.echo
 
 
@@ -87,9 +89,9 @@ def test_a_cycle_is_refused_at_the_depth_limit(echo):
         echo(cyclic)
 
 
-def test_a_proxy_of_another_connection_is_refused(fake, echo):
+def test_a_proxy_of_another_connection_is_refused(fake, echo, transport):
     _, address = fake
-    with orb.connect(address, timeout=10) as other:
+    with connect(address, transport, timeout=10) as other:
         with pytest.raises(orb.EncodeError, match="another connection"):
             echo(other.root)
 

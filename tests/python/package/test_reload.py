@@ -1,0 +1,51 @@
+"""A policy reload on the broker reaches the client's Describe cache: a
+method the reload exposes is found on a connection that had described the
+type before (the cache only ever answers "it is a method"; a name it lacks
+is asked of the broker)."""
+import os
+import shutil
+import signal
+import time
+
+import pytest
+
+import orb
+from conftest import BINARY_DIR, BOB, SOURCE_DIR, connect, orbd_launcher
+
+
+def _wait_for_reloads(log_path, count):
+    for _ in range(400):
+        if orbd_launcher.read_log(log_path).count("policy reloaded") >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"orbd did not reload:\n{orbd_launcher.read_log(log_path)}")
+
+
+@pytest.fixture
+def narrowed_orbd(tmp_path):
+    """(address, policy path, log path) of an orbd whose policy file starts
+    as the narrowed blog (demo.Blog without add_entry)."""
+    policy = tmp_path / "policy.textproto"
+    shutil.copy(os.path.join(SOURCE_DIR, "examples", "blog", "narrowed-blog.textproto"), policy)
+    log = str(tmp_path / "orbd.log")
+    proc, m, _ = orbd_launcher.start([orbd_launcher.orbd_path(BINARY_DIR),
+                                      "--listen=127.0.0.1:0", "--service=blog",
+                                      f"--policy={policy}"], log)
+    yield proc, m.group(1), policy, log
+    orbd_launcher.stop(proc)
+
+
+def test_a_method_exposed_by_a_reload_is_found_after_describe(narrowed_orbd, transport):
+    proc, address, policy, log = narrowed_orbd
+    with connect(address, transport, token=BOB) as conn:
+        blog = conn.root
+        assert "add_entry" not in dir(blog)  # Describe: demo.Blog's methods are cached
+        assert isinstance(blog.entries, orb.Method)
+        with pytest.raises(orb.NameNotFound):
+            blog.add_entry
+        shutil.copy(os.path.join(SOURCE_DIR, "examples", "blog", "policy.textproto"), policy)
+        proc.send_signal(signal.SIGHUP)
+        _wait_for_reloads(log, 1)
+        assert isinstance(blog.add_entry, orb.Method)
+        assert blog.add_entry("after the reload", "x").owner == "bob"
+        assert "add_entry" in dir(blog)
