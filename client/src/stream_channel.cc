@@ -30,7 +30,7 @@ class StreamChannel::Connection final
 
   // False when this stream has ended (the caller then opens another).
   bool Send(v1::StreamRequest frame, absl::Time give_up, Done done) {
-    bool write_now = false;
+    const v1::StreamRequest* write_now = nullptr;
     uint64_t id = 0;
     auto alarm = std::make_unique<grpc::Alarm>();
     grpc::Alarm* timer = alarm.get();
@@ -43,7 +43,8 @@ class StreamChannel::Connection final
       writes_.push_back(std::move(frame));
       if (!writing_) {
         writing_ = true;
-        write_now = true;
+        // The front stays put (a deque) until OnWriteDone pops it.
+        write_now = &writes_.front();
       }
       // Set under the lock: the entry (and so the alarm) cannot be taken
       // by an answer before it is set.
@@ -53,7 +54,7 @@ class StreamChannel::Connection final
         if (fired && self != nullptr) self->GiveUp(id);
       });
     }
-    if (write_now) StartWrite(&writes_.front());
+    if (write_now != nullptr) StartWrite(write_now);
     return true;
   }
 
