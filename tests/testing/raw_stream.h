@@ -69,7 +69,6 @@ class RawStream {
   bool started_ok_ = false;
   bool writes_done_ = false;
   bool read_pending_ = false;
-  bool metadata_pending_ = false;
   bool metadata_read_ = false;
   bool finished_ = false;
   grpc::Status status_;
