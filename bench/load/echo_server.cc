@@ -28,7 +28,7 @@ class EchoStreamReactor final : public grpc::ServerBidiReactor<EchoRequest, Echo
   EchoStreamReactor() { StartRead(&request_); }
 
   void OnReadDone(bool ok) override {
-    bool write = false;
+    const EchoResponse* write = nullptr;
     bool finish = false;
     {
       MutexHold lock(&mu_);
@@ -38,11 +38,14 @@ class EchoStreamReactor final : public grpc::ServerBidiReactor<EchoRequest, Echo
       } else {
         answers_.emplace_back();
         Answer(request_, &answers_.back());
-        write = !writing_;
-        writing_ = writing_ || write;
+        if (!writing_) {
+          writing_ = true;
+          // The front stays put (a deque) until OnWriteDone pops it.
+          write = &answers_.front();
+        }
       }
     }
-    if (write) StartWrite(&answers_.front());  // the first answer: nothing queued yet
+    if (write != nullptr) StartWrite(write);  // the first answer: nothing queued behind it
     if (ok) StartRead(&request_);
     if (finish) Finish(grpc::Status::OK);
   }
