@@ -75,11 +75,8 @@ void SendOnStream(StreamChannel& stream, const ClientOptions& options,
   *Rpc::Frame(&frame) = request;
   const int64_t ms = absl::ToInt64Milliseconds(options.timeout);
   frame.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX)));
-  // The broker answers the frame's own timeout; a little longer bounds a
-  // broker that no longer answers at all.
-  const absl::Time give_up = absl::Now() + options.timeout + absl::Seconds(5);
-  stream.Send(std::move(frame), give_up, [response, done = std::move(done)](
-                                              absl::StatusOr<v1::StreamResponse> answer) {
+  stream.Send(std::move(frame), [response, done = std::move(done)](
+                                    absl::StatusOr<v1::StreamResponse> answer) {
     if (!answer.ok()) return done(answer.status());
     if (answer->has_error()) return done(StatusOfAnswer(answer->error()));
     if (!Rpc::Answer(&*answer, response)) {
@@ -346,13 +343,26 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
   if (!scope.ok()) return scope.status();
   request->set_session(id_);
   if (StreamChannel* stream = client_->stream()) {
-    // Every path of Send calls back exactly once (answer, end of stream or
-    // its own timer), so waiting here always ends.
-    std::promise<absl::Status> answered;
-    std::future<absl::Status> answer = answered.get_future();
-    SendOnStream<Rpc>(*stream, client_->options(), *request, response,
-                      [&answered](absl::Status s) { answered.set_value(std::move(s)); });
-    return answer.get();
+    // The broker answers the frame's timeout itself; waiting a little
+    // longer bounds a broker that keeps the connection but no longer
+    // answers. The answer may then still come: it lands in `wait`, which
+    // the callback keeps alive.
+    struct Wait {
+      std::promise<absl::Status> answered;
+      typename Rpc::Response response;
+    };
+    auto wait = std::make_shared<Wait>();
+    std::future<absl::Status> answer = wait->answered.get_future();
+    SendOnStream<Rpc>(*stream, client_->options(), *request, &wait->response,
+                      [wait](absl::Status s) { wait->answered.set_value(std::move(s)); });
+    const absl::Duration bound = client_->options().timeout + absl::Seconds(5);
+    if (answer.wait_for(absl::ToChronoMilliseconds(bound)) != std::future_status::ready) {
+      return absl::DeadlineExceededError(
+          "orb: no answer from the broker within the client's timeout");
+    }
+    absl::Status status = answer.get();
+    if (status.ok()) response->Swap(&wait->response);
+    return status;
   }
   grpc::ClientContext context;
   client_->Prepare(&context);

@@ -7,7 +7,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/sync.h"
-#include "grpcpp/alarm.h"
 
 namespace orb {
 namespace client {
@@ -22,37 +21,31 @@ class StreamChannel::Connection final
   explicit Connection(const Prepare& prepare) { prepare(&context_); }
 
   void Start(v1::ObjectBroker::Stub* stub) {
-    self_ = shared_from_this();
+    {
+      // Under mu_: OnDone, on a gRPC thread, takes it back under mu_.
+      MutexHold lock(&mu_);
+      self_ = shared_from_this();
+    }
     stub->async()->Stream(&context_, this);
     StartRead(&answer_);
     StartCall();
   }
 
   // False when this stream has ended (the caller then opens another).
-  bool Send(v1::StreamRequest frame, absl::Time give_up, Done done) {
+  bool Send(v1::StreamRequest frame, Done done) {
     const v1::StreamRequest* write_now = nullptr;
-    uint64_t id = 0;
-    auto alarm = std::make_unique<grpc::Alarm>();
-    grpc::Alarm* timer = alarm.get();
     {
       MutexHold lock(&mu_);
       if (ended_) return false;
-      id = ++last_id_;
+      const uint64_t id = ++last_id_;
       frame.set_id(id);
-      waiting_.emplace(id, Waiting{std::move(done), std::move(alarm)});
+      waiting_.emplace(id, std::move(done));
       writes_.push_back(std::move(frame));
       if (!writing_) {
         writing_ = true;
         // The front stays put (a deque) until OnWriteDone pops it.
         write_now = &writes_.front();
       }
-      // Set under the lock: the entry (and so the alarm) cannot be taken
-      // by an answer before it is set.
-      std::weak_ptr<Connection> weak = weak_from_this();
-      timer->Set(absl::ToChronoTime(give_up), [weak, id](bool fired) {
-        std::shared_ptr<Connection> self = weak.lock();
-        if (fired && self != nullptr) self->GiveUp(id);
-      });
     }
     if (write_now != nullptr) StartWrite(write_now);
     return true;
@@ -77,36 +70,32 @@ class StreamChannel::Connection final
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream is ending: OnDone fails what waits
-    Waiting waiting = Take(answer_.id());
+    Done done = Take(answer_.id());
     v1::StreamResponse answer = std::move(answer_);
     answer_.Clear();
     StartRead(&answer_);
-    if (waiting.done) waiting.done(std::move(answer));
-  }
-
-  // No answer by its time: the operation fails; a late answer is dropped.
-  void GiveUp(uint64_t id) {
-    Waiting waiting = Take(id);
-    if (waiting.done) {
-      waiting.done(absl::DeadlineExceededError(
-          "orb: no answer from the broker within the client's timeout"));
-    }
+    if (done) done(std::move(answer));
   }
 
   void OnDone(const grpc::Status& status) override {
-    std::vector<Waiting> orphans;
+    std::vector<Done> orphans;
     {
       MutexHold lock(&mu_);
       ended_ = true;
-      for (auto& [id, waiting] : waiting_) orphans.push_back(std::move(waiting));
+      for (auto& [id, done] : waiting_) orphans.push_back(std::move(done));
       waiting_.clear();
     }
     const absl::Status lost = absl::UnavailableError(absl::StrCat(
         "orb: the stream to the broker ended before the answer came (",
         status.ok() ? std::string("closed") : status.error_message(),
         "); the operation may or may not have run"));
-    for (Waiting& waiting : orphans) waiting.done(lost);
-    std::shared_ptr<Connection> keep = std::move(self_);  // last: may delete this
+    for (Done& done : orphans) done(lost);
+    std::shared_ptr<Connection> keep;
+    {
+      MutexHold lock(&mu_);
+      keep = std::move(self_);
+    }
+    // `keep` goes last, here: it may delete this.
   }
 
   bool ended() {
@@ -115,24 +104,19 @@ class StreamChannel::Connection final
   }
 
  private:
-  struct Waiting {
-    Done done;
-    // Cancelled when destroyed (its callback then runs with fired=false).
-    std::unique_ptr<grpc::Alarm> alarm;
-  };
-  // The entry of `id`, taken out (empty when there is none).
-  Waiting Take(uint64_t id) {
+  // The callback of `id`, taken out (empty when there is none).
+  Done Take(uint64_t id) {
     MutexHold lock(&mu_);
     auto it = waiting_.find(id);
-    if (it == waiting_.end()) return Waiting{};
-    Waiting waiting = std::move(it->second);
+    if (it == waiting_.end()) return Done();
+    Done done = std::move(it->second);
     waiting_.erase(it);
-    return waiting;
+    return done;
   }
 
   grpc::ClientContext context_;
   v1::StreamResponse answer_;
-  std::shared_ptr<Connection> self_;
+  std::shared_ptr<Connection> self_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex mu_;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
@@ -140,7 +124,7 @@ class StreamChannel::Connection final
   uint64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
   // A deque keeps the front in place while frames are added at the back.
   std::deque<v1::StreamRequest> writes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, Waiting> waiting_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, Done> waiting_ ABSL_GUARDED_BY(mu_);
 };
 
 StreamChannel::~StreamChannel() {
@@ -152,7 +136,7 @@ StreamChannel::~StreamChannel() {
   if (open != nullptr) open->Stop();
 }
 
-void StreamChannel::Send(v1::StreamRequest frame, absl::Time give_up, Done done) {
+void StreamChannel::Send(v1::StreamRequest frame, Done done) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::shared_ptr<Connection> connection;
     {
@@ -167,7 +151,7 @@ void StreamChannel::Send(v1::StreamRequest frame, absl::Time give_up, Done done)
     }
     // A stream that ended between the check and the send: once more, on a
     // new one.
-    if (connection->Send(frame, give_up, done)) return;
+    if (connection->Send(frame, done)) return;
   }
   done(absl::UnavailableError("orb: cannot open a stream to the broker"));
 }

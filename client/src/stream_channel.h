@@ -47,11 +47,11 @@ class StreamChannel {
   StreamChannel& operator=(const StreamChannel&) = delete;
 
   // Sends `frame` (its id is set here) and calls `done` once: with the
-  // answer, with UNAVAILABLE when the stream ends first, or with
-  // DEADLINE_EXCEEDED when no answer has come by `give_up` (the broker
-  // answers a frame's own timeout_ms itself; this bounds a broker that no
-  // longer answers at all).
-  void Send(v1::StreamRequest frame, absl::Time give_up, Done done) ABSL_LOCKS_EXCLUDED(mu_);
+  // answer (the broker answers a frame's own timeout_ms itself), or with
+  // UNAVAILABLE when the stream ends first. A broker that keeps the
+  // connection but never answers leaves `done` waiting; the blocking
+  // operations bound their own wait (session_core.cc).
+  void Send(v1::StreamRequest frame, Done done) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   class Connection;
