@@ -121,6 +121,7 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
 }
 
 void StreamReactor::OnReadDone(bool ok) {
+  SeeHandOver();
   Next next;
   if (!ok) {
     {
@@ -335,10 +336,10 @@ void StreamReactor::OnWriteDone(bool ok) {
 }
 
 void StreamReactor::OnCancel() {
-  stream_cancelled_.store(true);
   Next next;
   {
     MutexHold lock(&mu_);
+    stream_cancelled_.store(true);
     for (auto& [id, flag] : in_flight_) flag->store(true);
     next = Advance();
   }
@@ -416,11 +417,10 @@ void StreamReactor::Do(Next next) {
   if (next.finish) Finish(next.status);
 }
 
+void StreamReactor::SeeHandOver() { MutexHold lock(&mu_); }
+
 void StreamReactor::OnDone() {
-  // gRPC may call this on another thread than the one that built the
-  // reactor, handing it over in code ThreadSanitizer does not see; taking
-  // mu_ once more orders the destruction after every use.
-  { MutexHold lock(&mu_); }
+  SeeHandOver();
   delete this;
 }
 

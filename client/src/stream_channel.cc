@@ -69,6 +69,9 @@ class StreamChannel::Connection final
   }
 
   void OnReadDone(bool ok) override {
+    // gRPC hands the reactor between its threads in code ThreadSanitizer
+    // does not see; taking mu_ orders this after the last use.
+    { MutexHold sync(&mu_); }
     if (!ok) return;  // the stream is ending: OnDone fails what waits
     Done done = Take(answer_.id());
     v1::StreamResponse answer = std::move(answer_);
