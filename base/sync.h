@@ -135,6 +135,31 @@ class ABSL_SCOPED_LOCKABLE ReaderMutexHold {
   absl::Mutex* const mu_;
 };
 
+// A one-shot event, as absl::Notification, through the helpers above so
+// that TSan orders everything before Notify() before everything after the
+// wait. Thread safety: any thread may call any method.
+class VisibleNotification {
+ public:
+  VisibleNotification() = default;
+  VisibleNotification(const VisibleNotification&) = delete;
+  VisibleNotification& operator=(const VisibleNotification&) = delete;
+
+  // Requires: called at most once.
+  void Notify() ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexHold lock(&mu_);
+    notified_ = true;
+  }
+  // Returns once Notify() has been called.
+  void WaitForNotification() ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexHold lock(&mu_);
+    AwaitWithTimeout(&mu_, absl::Condition(&notified_), absl::InfiniteDuration());
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace orb
 
 #endif  // ORB_BASE_SYNC_H_

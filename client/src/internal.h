@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "orb/v1/type_urls.h"
+#include "client/src/callback_threads.h"
 #include "client/src/stream_channel.h"
 #include "orb/client/client.h"
 #include "orb/v1/broker.grpc.pb.h"
@@ -72,7 +73,9 @@ class ClientCore {
         channel_(std::move(channel)),
         stub_(v1::ObjectBroker::NewStub(channel_)),
         flusher_(std::make_shared<Flusher>(options_.release_delay)),
-        stream_(stub_.get(), [this](grpc::ClientContext* c) { AddCredentials(c); }) {}
+        stream_(stub_.get(), [this](grpc::ClientContext* c) { AddCredentials(c); }) {
+    KeepCallbackThreadsAlive();
+  }
 
   const ClientOptions& options() const { return options_; }
   v1::ObjectBroker::Stub* stub() const { return stub_.get(); }

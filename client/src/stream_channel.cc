@@ -14,6 +14,12 @@ namespace client_internal {
 
 // One open stream: a gRPC bidi reactor. It holds itself (self_) from
 // StartCall until OnDone, so gRPC never calls into a destroyed object.
+//
+// Send() starts writes from outside gRPC's reactions, so the reactor keeps
+// a gRPC hold while the stream is open: without it OnDone (after which the
+// call is gone) could run between Send's check and its StartWrite. The
+// hold is let go once the stream has ended (the read failed) and no Send
+// is between its check and its StartWrite.
 class StreamChannel::Connection final
     : public grpc::ClientBidiReactor<v1::StreamRequest, v1::StreamResponse>,
       public std::enable_shared_from_this<Connection> {
@@ -27,6 +33,11 @@ class StreamChannel::Connection final
       self_ = shared_from_this();
     }
     stub->async()->Stream(&context_, this);
+    AddHold();
+    {
+      MutexHold lock(&mu_);
+      holding_ = true;
+    }
     StartRead(&answer_);
     StartCall();
   }
@@ -45,9 +56,19 @@ class StreamChannel::Connection final
         writing_ = true;
         // The front stays put (a deque) until OnWriteDone pops it.
         write_now = &writes_.front();
+        ++starting_;
       }
     }
-    if (write_now != nullptr) StartWrite(write_now);
+    if (write_now != nullptr) {
+      StartWrite(write_now);
+      bool release = false;
+      {
+        MutexHold lock(&mu_);
+        --starting_;
+        release = TakeHoldIfDone();
+      }
+      if (release) RemoveHold();
+    }
     return true;
   }
 
@@ -69,10 +90,21 @@ class StreamChannel::Connection final
   }
 
   void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The stream is ending: no Send starts anything more, and OnDone
+      // fails what waits.
+      bool release = false;
+      {
+        MutexHold lock(&mu_);
+        ended_ = true;
+        release = TakeHoldIfDone();
+      }
+      if (release) RemoveHold();
+      return;
+    }
     // gRPC hands the reactor between its threads in code ThreadSanitizer
     // does not see; taking mu_ orders this after the last use.
     { MutexHold sync(&mu_); }
-    if (!ok) return;  // the stream is ending: OnDone fails what waits
     Done done = Take(answer_.id());
     v1::StreamResponse answer = std::move(answer_);
     answer_.Clear();
@@ -107,6 +139,15 @@ class StreamChannel::Connection final
   }
 
  private:
+  // True (and the hold is marked gone) when the stream has ended and no
+  // Send is about to start a write: the caller then calls RemoveHold()
+  // with mu_ released, as it may run OnDone at once.
+  bool TakeHoldIfDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!holding_ || !ended_ || starting_ != 0) return false;
+    holding_ = false;
+    return true;
+  }
+
   // The callback of `id`, taken out (empty when there is none).
   Done Take(uint64_t id) {
     MutexHold lock(&mu_);
@@ -124,6 +165,9 @@ class StreamChannel::Connection final
   absl::Mutex mu_;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  // Sends between their check of ended_ and the return of their StartWrite.
+  int starting_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_id_ ABSL_GUARDED_BY(mu_) = 0;
   // A deque keeps the front in place while frames are added at the back.
   std::deque<v1::StreamRequest> writes_ ABSL_GUARDED_BY(mu_);

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -337,14 +338,15 @@ void RunStream(Fixture& fixture, const std::string& authorization, int who, uint
     owner = (owner + 1 + (flags >> 7)) % kIdentities;
     foreign_session = true;
   }
-  std::vector<std::string> frames;
+  // Each frame with whether it is answered (every frame but a cancel is).
+  std::vector<std::pair<std::string, bool>> frames;
   size_t answers_due = 0;
   while (!in.empty() && frames.size() < 64) {
     std::string bytes = in.Bytes(in.Byte());
     v1::StreamRequest frame;
     const bool parsed = frame.ParseFromString(bytes);
     if (parsed && frame.operation_case() == v1::StreamRequest::kCancel) {
-      frames.push_back(std::move(bytes));
+      frames.emplace_back(std::move(bytes), false);
       continue;
     }
     ++answers_due;
@@ -355,38 +357,57 @@ void RunStream(Fixture& fixture, const std::string& authorization, int who, uint
       AimAtLiveSession(frame.GetReflection()->MutableMessage(&frame, field), fixture, owner);
       bytes = frame.SerializeAsString();
     }
-    frames.push_back(std::move(bytes));
+    frames.emplace_back(std::move(bytes), true);
   }
   std::vector<std::pair<std::string, std::string>> metadata;
   if (!authorization.empty()) metadata.emplace_back("authorization", authorization);
   orb::testing::RawStream stream(fixture.channel(), metadata, absl::Seconds(10));
-  for (const std::string& frame : frames) {
-    if (!stream.Write(frame)) break;
-  }
-  stream.WritesDone();
   size_t answered = 0;
   v1::StreamResponse answer;
-  while (stream.Read(&answer)) {
+  const auto check = [&](const v1::StreamResponse& got) {
     ++answered;
-    if (answer.has_error()) {
-      const auto code = static_cast<grpc::StatusCode>(answer.error().code());
+    if (got.has_error()) {
+      const auto code = static_cast<grpc::StatusCode>(got.error().code());
       if (!AllowedCode(code) && code != grpc::StatusCode::CANCELLED &&
           code != grpc::StatusCode::DEADLINE_EXCEEDED) {
-        Finding(absl::StrCat("a Stream operation answered code ", answer.error().code(), ": ",
-                             answer.error().message()));
+        Finding(absl::StrCat("a Stream operation answered code ", got.error().code(), ": ",
+                             got.error().message()));
       }
-      if (answer.error().message().empty()) Finding("a Stream operation failed with no message");
-      continue;
+      if (got.error().message().empty()) Finding("a Stream operation failed with no message");
+      return;
     }
     // Every operation that parsed was aimed at the other identity's
     // session: only OpenSession (which names none) and a Batch (whose
     // operations then each fail) may answer OK.
-    if (answer.has_batch()) {
-      CheckBatch(answer.batch(), foreign_session);
-    } else if (foreign_session && !answer.has_open_session()) {
+    if (got.has_batch()) {
+      CheckBatch(got.batch(), foreign_session);
+    } else if (foreign_session && !got.has_open_session()) {
       Finding("a Stream operation on another identity's session answered OK");
     }
+  };
+  // A client keeps at most the announced number of operations in flight
+  // and reads answers while it sends: one that sends more without reading
+  // is held back by flow control in both directions.
+  size_t limit = 0;
+  if (!absl::SimpleAtoi(stream.InitialMetadata("orb-max-operations-in-flight"), &limit) ||
+      limit == 0) {
+    limit = 1;
   }
+  size_t sent_answered = 0;
+  bool open = true;
+  for (const auto& [bytes, answered_frame] : frames) {
+    while (answered_frame && sent_answered - answered >= limit) {
+      if (!stream.Read(&answer)) {
+        open = false;
+        break;
+      }
+      check(answer);
+    }
+    if (!open || !stream.Write(bytes)) break;
+    if (answered_frame) ++sent_answered;
+  }
+  stream.WritesDone();
+  while (stream.Read(&answer)) check(answer);
   const grpc::Status ended = stream.Finish();
   if (ended.error_code() == grpc::StatusCode::UNAUTHENTICATED && answered == 0 && who != 0 &&
       who != 1 && who != 2) {
