@@ -50,6 +50,8 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
     status = absl::FailedPreconditionError(absl::StrCat(
         path_, ": the text changed but the revision is still ", running_revision,
         "; raise revision for every change"));
+  } else if (options_.check) {
+    status = options_.check(*loaded);
   }
 
   AuditRecord record;

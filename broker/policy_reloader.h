@@ -53,6 +53,11 @@ class PolicyReloader {
     // One line per call, e.g. orbd's stderr. May be empty.
     std::function<void(const std::string&)> log;
     std::function<absl::Time()> now = [] { return absl::Now(); };
+    // Run on every policy that compiled and passed the revision rule,
+    // before it is swapped in (e.g. orbd's check against the served
+    // types). An error refuses the reload like a compile error: logged
+    // line by line, recorded, returned. May be empty.
+    std::function<absl::Status(const policy::PolicyPtr&)> check;
   };
 
   // REQUIRES: `core` outlives the reloader and runs the policy loaded from

@@ -527,6 +527,7 @@ class PolicyCompiler {
   orb::v1::Policy policy_;
   std::string resolved_ticket_key_hex_;  // the key, from hex or file
   std::string text_sha256_;
+  std::string text_;
   AclPtr admin_acl_;
 
   absl::flat_hash_map<std::string, int> user_lines_;   // userid -> line
@@ -541,6 +542,7 @@ class PolicyCompiler {
 
 LoadResult PolicyCompiler::Compile(absl::string_view text) {
   text_sha256_ = Sha256Hex(text);
+  text_ = std::string(text);
   Problems syntax;
   SyntaxErrorCollector collector(&syntax);
   TextFormat::ParseInfoTree tree;
@@ -1161,6 +1163,7 @@ LoadResult PolicyCompiler::Finish() {
     std::shared_ptr<CompiledPolicy> compiled(new CompiledPolicy());
     compiled->file_ = file_;
     compiled->text_sha256_ = text_sha256_;
+    compiled->text_ = std::move(text_);
     compiled->admin_acl_ = admin_acl_;
     compiled->default_permission_ = policy_.default_permission();
     compiled->debug_authorization_ = policy_.debug_authorization();

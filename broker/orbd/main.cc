@@ -35,6 +35,8 @@
 #include "orb/broker/server.h"
 #include "grpc/support/log.h"
 #include "orb/policy/policy_loader.h"
+#include "orb/policy/served_check.h"
+#include "broker/served_types.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port)");
@@ -53,6 +55,13 @@ ABSL_FLAG(int32_t, member_threads, 256,
           "most threads running bound members at once (0: run them on gRPC's threads)");
 ABSL_FLAG(std::string, audit_log, "",
           "append one JSON line per authorization decision to this file ('-': stderr)");
+ABSL_FLAG(bool, strict_policy, false,
+          "refuse to start (and refuse a reload) when the policy does not fit the served "
+          "types: a type no one serves, an OLP name no member has, a permission no lock asks "
+          "for, a principal nobody holds (without it these are warnings)");
+ABSL_FLAG(std::string, dump_types, "",
+          "write the served types (members, kinds, compiled-in OLP) as JSON to this file "
+          "('-': stdout) and exit, for `orbctl policy check --types=FILE`");
 
 namespace {
 
@@ -103,6 +112,25 @@ constexpr char kUsageTail[] =
     "policy file. Startup errors are one line on stderr and exit 1.\n"
     "docs/operations.md is the operator's reference.\n";
 
+// The policy checked against the served types: each finding logged as a
+// warning, or (strict) returned as one error listing them all.
+absl::Status CheckPolicy(const orb::policy::CompiledPolicy& policy,
+                         const orb::v1::ServedTypes& served, bool strict) {
+  const std::vector<orb::policy::PolicyError> found =
+      orb::policy::CheckAgainstServed(policy.text(), policy.file(), served);
+  if (found.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const orb::policy::PolicyError& f : found) lines.push_back(f.ToString());
+  if (strict) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the policy does not fit the served types (--strict-policy):\n",
+        absl::StrJoin(lines, "\n")));
+  }
+  for (const std::string& line : lines) fprintf(stderr, "orbd: warning: %s\n", line.c_str());
+  fflush(stderr);
+  return absl::OkStatus();
+}
+
 [[noreturn]] void Fail(const std::string& message) {
   fprintf(stderr, "orbd: %s\n", message.c_str());
   fflush(stderr);
@@ -122,6 +150,7 @@ int main(int argc, char** argv) {
         {"listen", "HOST:PORT"}, {"service", "NAME"},     {"policy", "FILE"},
         {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
         {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
+        {"dump_types", "FILE"},
     };
     printf("%s%s%s", kUsageHead, orb::orbd::FlagsHelp("orbd/main.cc", placeholders).c_str(),
            kUsageTail);
@@ -145,6 +174,21 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (const std::string dump = absl::GetFlag(FLAGS_dump_types); !dump.empty()) {
+    absl::StatusOr<orb::orbd::ServiceInstance> service =
+        orb::orbd::MakeService(absl::GetFlag(FLAGS_service));
+    if (!service.ok()) Fail(std::string(service.status().message()));
+    const std::string json =
+        orb::policy::ServedTypesToJson(orb::broker::ServedTypesOf(*service->registry));
+    FILE* out = dump == "-" ? stdout : fopen(dump.c_str(), "w");
+    if (out == nullptr) Fail(absl::StrCat("--dump-types: cannot write ", dump));
+    const bool written = fwrite(json.data(), 1, json.size(), out) == json.size();
+    if ((out == stdout ? fflush(out) : fclose(out)) != 0 || !written) {
+      Fail(absl::StrCat("--dump-types: cannot write ", dump));
+    }
+    return 0;
+  }
+
   const std::string policy_path = absl::GetFlag(FLAGS_policy);
   if (policy_path.empty()) Fail("--policy is required (e.g. examples/blog/policy.textproto)");
   absl::StatusOr<orb::policy::PolicyPtr> policy = orb::policy::LoadPolicyFile(policy_path);
@@ -156,6 +200,11 @@ int main(int argc, char** argv) {
   absl::StatusOr<orb::orbd::ServiceInstance> service =
       orb::orbd::MakeService(absl::GetFlag(FLAGS_service));
   if (!service.ok()) Fail(std::string(service.status().message()));
+  const orb::v1::ServedTypes served = orb::broker::ServedTypesOf(*service->registry);
+  const bool strict_policy = absl::GetFlag(FLAGS_strict_policy);
+  if (absl::Status checked = CheckPolicy(**policy, served, strict_policy); !checked.ok()) {
+    Fail(std::string(checked.message()));
+  }
 
   std::unique_ptr<orb::broker::AuditLog> audit_log;
   if (!absl::GetFlag(FLAGS_audit_log).empty()) {
@@ -180,6 +229,9 @@ int main(int argc, char** argv) {
   reload_options.log = [](const std::string& line) {
     fprintf(stderr, "orbd: %s\n", line.c_str());
     fflush(stderr);
+  };
+  reload_options.check = [&served, strict_policy](const orb::policy::PolicyPtr& loaded) {
+    return CheckPolicy(*loaded, served, strict_policy);
   };
   orb::broker::PolicyReloader reloader(&core, policy_path, reload_options);
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -21,17 +22,23 @@
 #include "client/orbctl/read_file.h"
 #include "orb/policy/authn.h"
 #include "orb/policy/policy_loader.h"
+#include "orb/policy/served_check.h"
 
 namespace orb::orbctl {
 namespace {
 
 constexpr char kCheckUsage[] =
-    "usage: orbctl policy check FILE [FILE...]\n"
+    "usage: orbctl policy check [--types=TYPES.json [--strict]] FILE [FILE...]\n"
     "\n"
     "Loads and validates policy files (text-format orb.v1.Policy, see\n"
     "docs/policy.md) exactly as orbd does. Prints OK for a valid file, or every\n"
     "problem found as FILE:LINE: MESSAGE. Relative key files are resolved\n"
     "against each policy file's folder.\n"
+    "\n"
+    "  --types=FILE  also check each valid file against the served types that\n"
+    "                `orbd --dump-types=FILE` wrote, as orbd does at start:\n"
+    "                each finding printed as FILE:LINE: warning: MESSAGE\n"
+    "  --strict      a finding makes the file invalid (orbd --strict-policy)\n"
     "\n"
     "Exit status: 0 all valid, 1 a file is invalid or unreadable, 2 usage error.\n";
 
@@ -107,6 +114,9 @@ bool TakeValue(int argc, char** argv, int* i, absl::string_view name, std::strin
 
 int RunCheck(int argc, char** argv) {
   std::vector<std::string> files;
+  std::string types_file;
+  bool has_types = false;
+  bool strict = false;
   bool options_done = false;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -118,12 +128,42 @@ int RunCheck(int argc, char** argv) {
       options_done = true;
       continue;
     }
+    if (!options_done && arg == "--strict") {
+      strict = true;
+      continue;
+    }
+    if (!options_done) {
+      bool matched = false;
+      if (!TakeValue(argc, argv, &i, "--types", &types_file, &matched)) {
+        return Usage("check", kCheckUsage, "--types needs a file");
+      }
+      if (matched) {
+        has_types = true;
+        continue;
+      }
+    }
     if (!options_done && absl::StartsWith(arg, "-") && arg != "-") {
       return Usage("check", kCheckUsage, absl::StrCat("unknown option '", arg, "'"));
     }
     files.emplace_back(arg);
   }
   if (files.empty()) return Usage("check", kCheckUsage, "no policy file given");
+  if (strict && !has_types) return Usage("check", kCheckUsage, "--strict needs --types");
+  std::optional<v1::ServedTypes> served;
+  if (has_types) {
+    std::string json;
+    std::string error;
+    if (!ReadFile(types_file, &json, &error)) {
+      Fail("check", error);
+      return 1;
+    }
+    absl::StatusOr<v1::ServedTypes> parsed = policy::ServedTypesFromJson(json);
+    if (!parsed.ok()) {
+      Fail("check", absl::StrCat(types_file, ": ", parsed.status().message()));
+      return 1;
+    }
+    served = *std::move(parsed);
+  }
 
   int status = 0;
   for (const std::string& file : files) {
@@ -135,6 +175,18 @@ int RunCheck(int argc, char** argv) {
       continue;
     }
     policy::LoadResult result = policy::CompilePolicyText(text, file, DirName(file));
+    if (result.errors.empty() && served.has_value()) {
+      const std::vector<policy::PolicyError> found =
+          policy::CheckAgainstServed(text, file, *served);
+      for (const policy::PolicyError& f : found) {
+        std::printf("%s:%d: %s%s\n", f.file.c_str(), f.line, strict ? "" : "warning: ",
+                    f.message.c_str());
+      }
+      if (strict && !found.empty()) {
+        status = 1;
+        continue;
+      }
+    }
     if (result.errors.empty()) {
       if (files.size() == 1) {
         std::printf("OK\n");

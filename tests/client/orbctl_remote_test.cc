@@ -143,7 +143,7 @@ TEST_F(OrbctlRemoteTest, HelpForEveryCommand) {
   EXPECT_THAT(anywhere.output, StartsWith("usage: orbctl [OPTIONS] call"));
   // The offline policy tools are unchanged.
   CommandResult policy = Orbctl("policy check --help");
-  EXPECT_THAT(policy.output, StartsWith("usage: orbctl policy check FILE"));
+  EXPECT_THAT(policy.output, StartsWith("usage: orbctl policy check [--types=TYPES.json [--strict]] FILE"));
 }
 
 TEST_F(OrbctlRemoteTest, DescribeAndWhoami) {

@@ -8,7 +8,9 @@
 //     into an error message;
 //   - for a policy it accepts: accept it again when it is written back out
 //     (TextFormat of CompiledPolicy::source()), and answer Authenticate()
-//     for any credential with an identity or UNAUTHENTICATED.
+//     for any credential with an identity or UNAUTHENTICATED; and check
+//     it against a served type (CheckAgainstServed): at most 50 findings,
+//     each with a message and a line inside the text.
 // Relative key file paths resolve in an empty folder made for the run.
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "orb/v1/policy.pb.h"
 #include "orb/policy/authn.h"
 #include "orb/policy/policy_loader.h"
+#include "orb/policy/served_check.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace orb::fuzz {
@@ -99,6 +102,34 @@ void CheckAuthenticator(const policy::CompiledPolicy& compiled, FuzzInput& in) {
   }
 }
 
+// The served-types check on an accepted policy, against a served type
+// whose name and members the corpus policies use.
+void CheckServedFit(const std::string& text) {
+  static const orb::v1::ServedTypes* const served = [] {
+    auto* s = new orb::v1::ServedTypes();
+    orb::v1::ServedType* type = s->add_type();
+    type->set_name("demo.Blog");
+    for (const char* name : {"title", "entries", "add_entry", "_secret"}) {
+      orb::v1::ServedMember* m = type->add_member();
+      m->set_name(name);
+      m->set_view("instance");
+      m->set_kind("attribute");
+    }
+    return s;
+  }();
+  const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  const std::vector<orb::policy::PolicyError> found =
+      orb::policy::CheckAgainstServed(text, "fuzz.textproto", *served);
+  if (found.size() > 50) Finding(absl::StrCat(found.size(), " findings: more than the bound"));
+  for (const orb::policy::PolicyError& f : found) {
+    if (f.message.empty()) Finding("a served-types finding without a message");
+    if (f.line < 1 || f.line > lines) {
+      Finding(absl::StrCat("a served-types finding at line ", f.line, " of ", lines, ": ",
+                           f.message));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace orb::fuzz
 
@@ -140,5 +171,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FuzzInput in(data, size);
   CheckAuthenticator(*first.policy, in);
+  CheckServedFit(text);
   return 0;
 }

@@ -95,10 +95,13 @@ TEST_F(OrbctlTest, CheckUsage) {
   CommandResult result = Run("policy check");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.output, HasSubstr("no policy file given"));
-  EXPECT_THAT(result.output, HasSubstr("usage: orbctl policy check FILE"));
+  EXPECT_THAT(result.output, HasSubstr("usage: orbctl policy check [--types=TYPES.json [--strict]] FILE"));
+  result = Run("policy check --strict policy.textproto");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.output, HasSubstr("--strict needs --types"));
   result = Run("policy check --help");
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_THAT(result.output, StartsWith("usage: orbctl policy check FILE"));
+  EXPECT_THAT(result.output, StartsWith("usage: orbctl policy check [--types=TYPES.json [--strict]] FILE"));
 }
 
 TEST_F(OrbctlTest, CheckResolvesKeyFilesNextToThePolicy) {

@@ -10,8 +10,7 @@
 
 namespace orb::testing {
 
-std::string ReadSourceFile(const std::string& relative_path) {
-  std::string path = std::string(ORB_SOURCE_DIR) + "/" + relative_path;
+std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ADD_FAILURE() << "cannot read " << path;
@@ -20,6 +19,10 @@ std::string ReadSourceFile(const std::string& relative_path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+std::string ReadSourceFile(const std::string& relative_path) {
+  return ReadWholeFile(std::string(ORB_SOURCE_DIR) + "/" + relative_path);
 }
 
 CommandResult RunCommand(const std::string& command) {

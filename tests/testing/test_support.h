@@ -38,6 +38,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "has code and message") {
                                        result_listener);
 }
 
+// Reads a whole file (a test failure when it cannot be read).
+std::string ReadWholeFile(const std::string& path);
+
 // Reads a whole file relative to the source tree (ORB_SOURCE_DIR).
 std::string ReadSourceFile(const std::string& relative_path);
 

@@ -89,6 +89,9 @@ class CompiledPolicy {
   uint64_t revision() const { return source_.revision(); }
   // Lower-case hex SHA-256 of the policy text it was compiled from.
   const std::string& text_sha256() const { return text_sha256_; }
+  // The policy text it was compiled from (for checks that point at lines,
+  // e.g. CheckAgainstServed).
+  const std::string& text() const { return text_; }
   // The ACL of `admin { acl { ... } }`; null when the policy has no admin
   // section (every admin call is then refused).
   AclPtr admin_acl() const { return admin_acl_; }
@@ -99,6 +102,7 @@ class CompiledPolicy {
   orb::v1::Policy source_;
   std::string file_;
   std::string text_sha256_;
+  std::string text_;
   AclPtr admin_acl_;
   absl::flat_hash_map<std::string, TypeRules> types_;
   absl::flat_hash_map<std::string, AclPtr> path_acls_;
