@@ -68,6 +68,7 @@ const std::string& TypeBuilderBase::name() const { return info_->name_; }
 
 void TypeBuilderBase::AddMember(MemberBinding member) {
   auto& members = info_->members_[static_cast<int>(member.view)];
+  last_member_.clear();
   if (member.name.empty()) {
     AddError("a member has an empty name");
     return;
@@ -78,10 +79,34 @@ void TypeBuilderBase::AddMember(MemberBinding member) {
     return;
   }
   std::string name = member.name;
+  last_member_ = name;
+  last_view_ = member.view;
   members.emplace(std::move(name), std::move(member));
 }
 
 void TypeBuilderBase::AddError(std::string error) { errors_.push_back(std::move(error)); }
+
+void TypeBuilderBase::LockLastMember(policy::Op op, policy::Lock lock) {
+  if (last_member_.empty()) {
+    // Either nothing was bound yet, or the binding before failed (and has
+    // its own error).
+    if (info_->members_[0].empty() && info_->members_[1].empty()) {
+      AddError(absl::StrCat("a ", policy::OpName(op),
+                            " lock comes before any member: it locks the member bound before it"));
+    }
+    return;
+  }
+  const MemberBinding& member =
+      info_->members_[static_cast<int>(last_view_)].find(last_member_)->second;
+  if (!member.Supports(op)) {
+    AddError(absl::StrCat("member '", last_member_, "' is a ", member.KindName(),
+                          " without ", policy::OpName(op), ": it cannot have a ",
+                          policy::OpName(op), " lock"));
+    return;
+  }
+  if (member_locks_ == nullptr) member_locks_ = std::make_unique<policy::Olp::Builder>();
+  member_locks_->Expose(last_view_, op, last_member_, std::move(lock));
+}
 
 void TypeBuilderBase::SetAcl(std::vector<policy::AceSpec> aces) {
   info_->acl_ = policy::Acl::Compile(std::move(aces));
@@ -164,6 +189,15 @@ absl::Status TypeRegistry::Register(TypeBuilderBase&& builder) {
   for (const std::string& u : unknown) {
     builder.errors_.push_back(
         absl::StrCat("NonBlocking() names '", u, "', which is not a member of the type"));
+  }
+  if (builder.member_locks_ != nullptr) {
+    if (builder.info_->olp_ != nullptr) {
+      builder.errors_.push_back(
+          "the type has both Olp() and per-member locks (Get/Set/Del/Call): state its OLP "
+          "one way");
+    } else {
+      builder.info_->olp_ = builder.member_locks_->Build();
+    }
   }
   if (!builder.errors_.empty()) {
     return absl::InvalidArgumentError(

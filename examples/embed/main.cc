@@ -15,7 +15,6 @@
 #include "orb/broker/binding.h"
 #include "orb/broker/broker_core.h"
 #include "orb/broker/server.h"
-#include "orb/policy/olp.h"
 #include "orb/policy/policy_loader.h"
 
 // 1. Your type derives from orb::broker::Object.
@@ -37,29 +36,24 @@ class Thermostat : public orb::broker::Object {
   double offset_ = 0.0;
 };
 
-// 2. Register it: members, the default OLP (which names exist for which
-//    operation, and the permission each needs) and the type's ACL.
+// 2. Register it: members, each followed by the lock of what it allows
+//    (together the type's default OLP: which names exist for which
+//    operation, and the permission each needs), and the type's ACL. The
+//    private setpoint_ is reached only through its accessors.
 absl::Status RegisterThermostat(orb::broker::TypeRegistry& registry) {
   using orb::policy::AceSpec;
-  using orb::policy::Lock;
-  using orb::policy::Op;
-  using orb::policy::View;
-  orb::policy::Olp::Builder olp;
-  olp.Expose(View::kInstance, Op::kGetAttr, "setpoint", Lock::Permission("view"))
-      .Expose(View::kInstance, Op::kGetAttr, "temperature", Lock::Permission("view"))
-      .Expose(View::kInstance, Op::kSetAttr, "setpoint", Lock::Permission("adjust"))
-      .Expose(View::kInstance, Op::kCall, "calibrate", Lock::Permission("calibrate"));
-
   orb::broker::TypeBuilder<Thermostat> type("lab.Thermostat");
   type.Property("setpoint", &Thermostat::setpoint, &Thermostat::set_setpoint)
-      .Property("temperature", &Thermostat::temperature)
-      .Method("calibrate", &Thermostat::Calibrate, {"offset"})
+      .Get("view")
+      .Set("adjust")
+      .Property("temperature", &Thermostat::temperature).Get("view")
+      .Method("calibrate", &Thermostat::Calibrate, {"offset"}).Call("calibrate")
+      // Bound, but with no lock: no operation can reach it.
       .Attribute("_service_code", &Thermostat::service_code_)
       .Acl({AceSpec::Allow("system.Everyone", "view"),
             AceSpec::Allow("system.Authenticated", "adjust"),
             AceSpec::Allow("group:lab", std::vector<std::string>{"adjust", "calibrate"}),
             AceSpec::DenyAll()})
-      .Olp(olp.Build())
       // A real instrument read may block, so no NonBlocking() here: the
       // broker runs these members on its member threads.
       .Concurrency(orb::broker::Concurrency::kSerialized);

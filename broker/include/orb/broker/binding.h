@@ -14,6 +14,22 @@
 //    .NonBlocking();                    // members return promptly: run inline
 //   absl::Status s = registry.Register(std::move(t));
 //
+// Locks next to the members. Instead of building an Olp, each member may
+// be followed by the lock of each operation it allows; together they are
+// the type's compiled-in OLP (the policy file's OLP for the type still
+// replaces it):
+//
+//   t.Attribute("count", &Counter::count_).Get("view")
+//    .Property("setpoint", &Counter::setpoint, &Counter::set_setpoint)
+//        .Get("view").Set("adjust")
+//    .Method("reset", &Counter::Reset).Call("adjust")
+//    .ClassMethod("create", &Counter::Create).Call(orb::policy::Lock::NoPermissionRequired());
+//
+// Get/Set/Del/Call take a permission or any policy::Lock and lock the
+// member bound just before them, on its view. One for an operation the
+// member does not support (Set on a method), before any member, or on a
+// type that also calls Olp() is a registration error.
+//
 // Members. Instance members (Attribute, Property, Method, ClassObject) live
 // on the instance view; ClassAttribute and ClassMethod on the class view,
 // reachable only through a class handle. Binding a member does not expose
@@ -72,6 +88,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "orb/broker/call_context.h"
 #include "orb/broker/errors.h"
 #include "orb/broker/object.h"
@@ -102,10 +119,18 @@ class TypeBuilderBase {
   void SetConcurrency(Concurrency c);
   // Empty `names`: every member of the type.
   void DeclareNonBlocking(std::vector<std::string> names);
+  // `lock` for `op` on the member bound last (see "Locks next to the
+  // members"); a registration error when there is none or it cannot `op`.
+  void LockLastMember(policy::Op op, policy::Lock lock);
 
  private:
   friend class TypeRegistry;
   std::unique_ptr<TypeInfo> info_;
+  // The member bound last (empty: none, or its binding failed).
+  std::string last_member_;
+  policy::View last_view_ = policy::View::kInstance;
+  // The OLP the per-member locks build; null when none was given.
+  std::unique_ptr<policy::Olp::Builder> member_locks_;
   std::vector<std::string> errors_;
   bool all_non_blocking_ = false;
   std::vector<std::string> non_blocking_names_;
@@ -509,6 +534,20 @@ class TypeBuilder : public TypeBuilderBase {
     return *this;
   }
 
+  // The lock of getattr, setattr, delattr or call on the member bound just
+  // before (see "Locks next to the members" above): a permission, or any
+  // policy::Lock (AllOf, AnyOf, NoPermissionRequired, ...).
+  TypeBuilder& Get(policy::Lock lock) { return Lock(policy::Op::kGetAttr, std::move(lock)); }
+  TypeBuilder& Get(absl::string_view permission) { return Get(policy::Lock::Permission(permission)); }
+  TypeBuilder& Set(policy::Lock lock) { return Lock(policy::Op::kSetAttr, std::move(lock)); }
+  TypeBuilder& Set(absl::string_view permission) { return Set(policy::Lock::Permission(permission)); }
+  TypeBuilder& Del(policy::Lock lock) { return Lock(policy::Op::kDelAttr, std::move(lock)); }
+  TypeBuilder& Del(absl::string_view permission) { return Del(policy::Lock::Permission(permission)); }
+  TypeBuilder& Call(policy::Lock lock) { return Lock(policy::Op::kCall, std::move(lock)); }
+  TypeBuilder& Call(absl::string_view permission) {
+    return Call(policy::Lock::Permission(permission));
+  }
+
   // The type's class-level ACL (below the policy file's type ACL, an
   // instance ACL, a dynamic ACL and a policy path ACL in precedence).
   TypeBuilder& Acl(std::vector<policy::AceSpec> aces) {
@@ -563,6 +602,11 @@ class TypeBuilder : public TypeBuilderBase {
   }
 
  private:
+  TypeBuilder& Lock(policy::Op op, policy::Lock lock) {
+    LockLastMember(op, std::move(lock));
+    return *this;
+  }
+
   template <typename F, bool has_self, typename Params>
   void AddCallable(std::string name, MemberBinding::Kind kind, policy::View view, F f,
                    std::vector<std::string> params) {
