@@ -71,7 +71,7 @@ inline std::shared_ptr<TypeRegistry> DemoRegistry() {
   return registry;
 }
 
-// The process-wide settings orbd runs with (broker/orbd/main.cc), so that
+// The process-wide settings orbd runs with (broker/orbd/daemon.cc), so that
 // the figures are the daemon's: Debian's Abseil is built without NDEBUG,
 // which turns absl::Mutex's deadlock detection on, and its bookkeeping
 // costs more than the broker's own work on an uncontended lock.

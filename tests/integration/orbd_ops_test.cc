@@ -110,7 +110,7 @@ TEST_F(OrbdDrain, SigtermDrainsACallInFlightThenExitsZero) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result().string_value(), "slept");
   EXPECT_EQ(orbd().WaitForExit(), 0) << orbd().log();
-  EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
+  EXPECT_THAT(orbd().log(), HasSubstr("orbd_gadget: stopped"));
 }
 
 // A grpc.health.v1.Health/Watch stream for service "", open until
@@ -222,7 +222,7 @@ TEST_F(OrbdDrain, SigtermCancelsACallStillRunningWhenTheGraceEnds) {
   // after 20 s (gadget.h), with this message.
   EXPECT_THAT(status.error_message(), Not(HasSubstr("gave up"))) << "after " << took;
   EXPECT_GE(took, absl::Milliseconds(900)) << "the call was cancelled before the grace ended";
-  EXPECT_THAT(orbd().log(), HasSubstr("orbd: stopped"));
+  EXPECT_THAT(orbd().log(), HasSubstr("orbd_gadget: stopped"));
 }
 
 TEST(OrbdOps, SighupReloadsAndAnInvalidFileKeepsTheOldPolicy) {
