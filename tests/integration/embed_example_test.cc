@@ -1,27 +1,46 @@
 // examples/embed: a program that registers its own type and serves it works
-// as its comments say, over real gRPC.
+// as its comments say, over real gRPC: thermostat-broker (its own main and
+// server) and thermostat-daemon (RunDaemon: orbd's flags and behaviour).
 #include <signal.h>
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
 #include "tests/testing/orbd_process.h"
+#include "tests/testing/test_support.h"
 
 namespace orb::testing {
 namespace {
 
-class EmbedExample : public ::testing::Test {
+std::string Binary(bool daemon) {
+  return std::string(ORB_BINARY_DIR) + (daemon ? "/bin/thermostat-daemon" : "/bin/thermostat-broker");
+}
+
+std::vector<std::string> Args(bool daemon, const std::string& audit_log) {
+  if (!daemon) return {"--listen=127.0.0.1:0"};
+  return {"--listen=127.0.0.1:0",
+          "--policy=" + std::string(ORB_SOURCE_DIR) + "/examples/embed/policy.textproto",
+          "--strict-policy", "--audit-log=" + audit_log};
+}
+
+// Each test runs against both programs (the parameter: the daemon).
+class EmbedExample : public ::testing::TestWithParam<bool> {
  protected:
   EmbedExample()
-      : child_({"--listen=127.0.0.1:0"}, std::string(ORB_BINARY_DIR) + "/bin/thermostat-broker") {
+      : dir_(MakeTempDir()), child_(Args(GetParam(), dir_ + "/audit.jsonl"), Binary(GetParam())) {
     address_ = child_.WaitForAddress();
     stub_ = v1::ObjectBroker::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
-  ~EmbedExample() override { child_.Signal(SIGTERM); }
+  ~EmbedExample() override {
+    child_.Signal(SIGTERM);
+    child_.WaitForExit();
+    RunCommand("rm -rf " + dir_);
+  }
 
   // Opens a session (token "" = anonymous) and returns {session, root}.
   std::pair<std::string, std::string> Open(const std::string& token) {
@@ -62,12 +81,13 @@ class EmbedExample : public ::testing::Test {
     return stub_->SetAttr(&context, request, &response);
   }
 
+  std::string dir_;
   OrbdProcess child_;
   std::string address_;
   std::unique_ptr<v1::ObjectBroker::Stub> stub_;
 };
 
-TEST_F(EmbedExample, AnyoneReadsOnlyTheLabAdjusts) {
+TEST_P(EmbedExample, AnyoneReadsOnlyTheLabAdjusts) {
   ASSERT_FALSE(address_.empty()) << child_.log();
   auto anonymous = Open("");
   v1::Value setpoint;
@@ -85,13 +105,39 @@ TEST_F(EmbedExample, AnyoneReadsOnlyTheLabAdjusts) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(EmbedExample, PrivateMemberIsUnreachable) {
+TEST_P(EmbedExample, PrivateMemberIsUnreachable) {
   ASSERT_FALSE(address_.empty()) << child_.log();
   auto ada = Open("lab-token");
   grpc::Status secret = Get("lab-token", ada, "_service_code", nullptr);
   EXPECT_EQ(secret.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(secret.error_message(), ::testing::Not(::testing::HasSubstr("never leaves")));
 }
+
+// The daemon behaves as orbd: its policy fits the served type (it started
+// under --strict-policy), SIGHUP reloads it, decisions go to the audit log,
+// and its log lines carry its own name.
+class EmbedDaemon : public EmbedExample {};
+
+TEST_P(EmbedDaemon, HasOrbdsReloadAndAuditLog) {
+  ASSERT_FALSE(address_.empty()) << child_.log();
+  EXPECT_THAT(child_.log(), ::testing::HasSubstr("thermostat-daemon: serving 'thermostat' on"));
+  auto anonymous = Open("");
+  ASSERT_TRUE(Get("", anonymous, "setpoint", nullptr).ok());
+  child_.Signal(SIGHUP);
+  child_.WaitForLog("thermostat-daemon: policy reloaded \\(SIGHUP\\)");
+  ASSERT_TRUE(Get("", anonymous, "temperature", nullptr).ok());
+  child_.Signal(SIGTERM);
+  EXPECT_EQ(child_.WaitForExit(), 0) << child_.log();
+  const std::string audit = ReadWholeFile(dir_ + "/audit.jsonl");
+  EXPECT_THAT(audit, ::testing::HasSubstr("\"setpoint\""));
+  EXPECT_THAT(audit, ::testing::HasSubstr("reload_policy"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Programs, EmbedExample, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Daemon" : "OwnServer";
+                         });
+INSTANTIATE_TEST_SUITE_P(Programs, EmbedDaemon, ::testing::Values(true));
 
 }  // namespace
 }  // namespace orb::testing
