@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@
 #include "orb/broker/broker_core.h"
 #include "orb/broker/audit.h"
 #include "broker/orbd/flags_help.h"
+#include "broker/orbd/plugin_loader.h"
 #include "orb/broker/daemon.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/grpc_log_limit.h"
@@ -61,6 +63,9 @@ ABSL_FLAG(bool, strict_policy, false,
           "refuse to start (and refuse a reload) when the policy does not fit the served "
           "types: a type no one serves, an OLP name no member has, a permission no lock asks "
           "for, a principal nobody holds (without it these are warnings)");
+ABSL_FLAG(std::vector<std::string>, plugin, {},
+          "load a plugin: a shared library built with orb_add_plugin whose services join "
+          "those --service picks from (repeat the flag for several)");
 ABSL_FLAG(std::string, dump_types, "",
           "write the served types (members, kinds, compiled-in OLP) as JSON to this file "
           "('-': stdout) and exit, for `orbctl policy check --types=FILE`");
@@ -172,13 +177,23 @@ absl::StatusOr<Served> Build(const orb::broker::DaemonService& service) {
   Served served;
   served.registry = std::make_shared<orb::broker::TypeRegistry>();
   if (service.register_types) {
-    absl::Status registered = service.register_types(*served.registry);
+    absl::Status registered = orb::orbd::RegisterServiceTypes(service, *served.registry);
     if (!registered.ok()) {
       return absl::Status(registered.code(), absl::StrCat("service '", service.name,
                                                           "': ", registered.message()));
     }
   }
-  if (service.make_root) served.root = service.make_root();
+  if (service.make_root) {
+    try {
+      served.root = service.make_root();
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("service '", service.name, "': making its root object threw: ", e.what()));
+    } catch (...) {
+      return absl::InternalError(absl::StrCat(
+          "service '", service.name, "': making its root object threw a non-standard exception"));
+    }
+  }
   if (served.root == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("service '", service.name, "' made no root object"));
@@ -190,6 +205,27 @@ absl::StatusOr<Served> Build(const orb::broker::DaemonService& service) {
   fprintf(stderr, "%s: %s\n", Program().c_str(), message.c_str());
   fflush(stderr);
   std::exit(1);
+}
+
+// Takes the --plugin flags out of `args`, loads each plugin and adds its
+// services to `services`; any failure ends the program before it serves.
+void LoadPlugins(std::vector<std::string>& args,
+                 std::vector<orb::broker::DaemonService>& services) {
+  absl::StatusOr<std::vector<std::string>> paths = orb::orbd::TakePluginFlags(args);
+  if (!paths.ok()) Fail(std::string(paths.status().message()));
+  std::vector<orb::orbd::LoadedPlugin> plugins;
+  for (const std::string& path : *paths) {
+    absl::StatusOr<orb::orbd::LoadedPlugin> loaded =
+        orb::orbd::LoadPlugin(path, [](const std::string& line) {
+          fprintf(stderr, "%s: %s\n", Program().c_str(), line.c_str());
+          fflush(stderr);
+        });
+    if (!loaded.ok()) Fail(std::string(loaded.status().message()));
+    plugins.push_back(*std::move(loaded));
+  }
+  if (absl::Status added = orb::orbd::AddPluginServices(plugins, services); !added.ok()) {
+    Fail(std::string(added.message()));
+  }
 }
 
 }  // namespace
@@ -205,12 +241,13 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   if (services.empty()) Fail("the program offers no service to serve");
   absl::SetProgramUsageMessage("serves live C++ objects over gRPC (see --help)");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  LoadPlugins(args, services);
   if (orb::orbd::WantsHelp(args)) {
     const std::map<std::string, std::string> placeholders = {
         {"listen", "HOST:PORT"}, {"service", "NAME"},     {"policy", "FILE"},
         {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
         {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
-        {"dump_types", "FILE"},
+        {"dump_types", "FILE"},  {"plugin", "PATH"},
     };
     printf("%s%s%s", UsageHead(services).c_str(),
            orb::orbd::FlagsHelp("orbd/daemon.cc", placeholders).c_str(), kUsageTail);

@@ -16,7 +16,8 @@ endfunction()
 run(${CMAKE_COMMAND} --install ${ORB_BINARY_DIR} --prefix ${prefix})
 foreach(f include/orb/client/client.h include/orb/client/value.h include/orb/client/errors.h
           include/orb/v1/broker.pb.h include/orb/broker/broker_core.h
-          include/orb/policy/acl.h lib/cmake/orb/orbConfig.cmake bin/orbctl)
+          include/orb/policy/acl.h include/orb/broker/plugin.h include/orb/broker/version.h
+          lib/cmake/orb/orbConfig.cmake lib/cmake/orb/orbPlugin.cmake bin/orbctl bin/orbd)
   if(NOT EXISTS ${prefix}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
@@ -33,6 +34,7 @@ foreach(f include/orb/broker/handle_table.h include/orb/broker/session_table.h
 endforeach()
 file(GLOB_RECURSE installed_headers RELATIVE ${prefix}/include ${prefix}/include/orb/broker/*.h
      ${prefix}/include/orb/policy/*.h ${prefix}/include/orb/demo/*.h)
+list(REMOVE_ITEM installed_headers orb/broker/version.h)   # generated from broker/version.h.in
 foreach(h ${installed_headers})
   if(NOT EXISTS ${ORB_SOURCE_DIR}/broker/include/${h} AND NOT EXISTS ${ORB_SOURCE_DIR}/policy/include/${h}
      AND NOT EXISTS ${ORB_SOURCE_DIR}/broker/demo/include/${h})
@@ -54,6 +56,19 @@ foreach(example client embed)
   run(${CMAKE_COMMAND} --build ${work}/${example})
   message(STATUS "examples/${example} builds against the installed package")
 endforeach()
+
+# The thermostat plugin, built against the installed package only, served
+# by the installed orbd with TLS, the audit log and SIGHUP reload (the
+# thermostat cases of orbd_plugin_test, pointed at these two files).
+if(EXISTS ${work}/embed/thermostat_plugin.so)
+  run(${CMAKE_COMMAND} -E env ORB_PLUGIN_TEST_ORBD=${prefix}/bin/orbd
+      ORB_PLUGIN_TEST_THERMOSTAT=${work}/embed/thermostat_plugin.so
+      ${ORB_BINARY_DIR}/tests/integration_orbd_plugin_test
+      --gtest_filter=ThermostatPluginTest.*:OrbdPlugin.ServicesJoinOrbdsOwn)
+  message(STATUS "a plugin built against the installed package runs in the installed orbd")
+else()
+  message(FATAL_ERROR "examples/embed built no thermostat_plugin.so")
+endif()
 
 # Embedding from outside, even before examples/embed exists: a broker
 # serving the demo on port 0, built against orb::broker and orb::demo only.

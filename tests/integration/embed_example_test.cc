@@ -10,6 +10,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "orb/v1/broker.grpc.pb.h"
+#include "tests/integration/root_calls.h"
 #include "tests/testing/orbd_process.h"
 #include "tests/testing/test_support.h"
 
@@ -42,43 +43,20 @@ class EmbedExample : public ::testing::TestWithParam<bool> {
     RunCommand("rm -rf " + dir_);
   }
 
-  // Opens a session (token "" = anonymous) and returns {session, root}.
-  std::pair<std::string, std::string> Open(const std::string& token) {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    v1::OpenSessionRequest request;
-    v1::OpenSessionResponse response;
-    grpc::Status status = stub_->OpenSession(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(response.root().type_name(), "lab.Thermostat");
-    return {response.session(), response.root().id()};
+  // Opens a session (token "" = anonymous) on the thermostat.
+  OpenedRoot Open(const std::string& token) {
+    OpenedRoot opened = OpenRoot(*stub_, token);
+    EXPECT_TRUE(opened.status.ok()) << opened.status.error_message();
+    EXPECT_EQ(opened.type, "lab.Thermostat");
+    return opened;
   }
-
-  grpc::Status Get(const std::string& token, const std::pair<std::string, std::string>& s,
-                   const std::string& name, v1::Value* out) {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    v1::GetAttrRequest request;
-    request.set_session(s.first);
-    request.set_handle(s.second);
-    request.set_name(name);
-    v1::GetAttrResponse response;
-    grpc::Status status = stub_->GetAttr(&context, request, &response);
-    if (out != nullptr) *out = response.value();
-    return status;
+  grpc::Status Get(const std::string& token, const OpenedRoot& s, const std::string& name,
+                   v1::Value* out) {
+    return GetRootAttr(*stub_, token, s, name, out);
   }
-
-  grpc::Status Set(const std::string& token, const std::pair<std::string, std::string>& s,
-                   const std::string& name, double value) {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    v1::SetAttrRequest request;
-    request.set_session(s.first);
-    request.set_handle(s.second);
-    request.set_name(name);
-    request.mutable_value()->set_double_value(value);
-    v1::SetAttrResponse response;
-    return stub_->SetAttr(&context, request, &response);
+  grpc::Status Set(const std::string& token, const OpenedRoot& s, const std::string& name,
+                   double value) {
+    return SetRootAttr(*stub_, token, s, name, value);
   }
 
   std::string dir_;

@@ -37,11 +37,6 @@ using orb::broker::BrokerCore;
 using orb::broker::Object;
 using orb::broker::TypeRegistry;
 
-inline void WriteWholeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
 
 // A client context with a deadline and, optionally, a bearer token.
 inline std::unique_ptr<grpc::ClientContext> Context(const std::string& token = "",

@@ -1,8 +1,6 @@
 // Transport security as an operator deploys it: TLS, optional and required
 // client certificates, and the certificate's identity reaching the ACL.
-// Certificates are made at test time with the openssl command line in a
-// temporary directory: a CA, a server certificate for 127.0.0.1/localhost,
-// client certificates from that CA and one from another CA.
+// Certificates are made at test time (tests/testing/certificates.h).
 #include <signal.h>
 
 #include <string>
@@ -12,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "orb/client/client.h"
 #include "tests/integration/ops_fixture.h"
+#include "tests/testing/certificates.h"
 
 namespace orb::testing {
 
@@ -25,72 +24,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kAliceToken[] = "alice-demo-token";
-
-class Certificates {
- public:
-  Certificates() {
-    dir_ = MakeTempDir();
-    ok_ = MakeCa("ca", "orb test CA") && MakeCa("other-ca", "another test CA") &&
-          Issue("ca", "server", "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost") &&
-          Issue("ca", "alice", "alice", "subjectAltName=email:alice@example.com") &&
-          Issue("ca", "bob", "bob", "") && Issue("ca", "alice-laptop", "alice-laptop", "") &&
-          Issue("other-ca", "mallory", "alice", "");
-  }
-  ~Certificates() { RunCommand("rm -rf '" + dir_ + "'"); }
-
-  bool ok() const { return ok_; }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string Pem(const std::string& name) const { return ReadWholeFile(Path(name)); }
-
-  broker::ServerOptions Server(bool client_ca, bool require) const {
-    broker::ServerOptions options;
-    options.tls_cert_file = Path("server.pem");
-    options.tls_key_file = Path("server.key");
-    if (client_ca) options.tls_client_ca_file = Path("ca.pem");
-    options.tls_require_client_cert = require;
-    return options;
-  }
-
-  // A TLS client trusting `ca`, presenting `client`'s certificate if given.
-  std::shared_ptr<grpc::ChannelCredentials> Client(const std::string& client,
-                                                   const std::string& ca = "ca") const {
-    grpc::SslCredentialsOptions options;
-    options.pem_root_certs = Pem(ca + ".pem");
-    if (!client.empty()) {
-      options.pem_private_key = Pem(client + ".key");
-      options.pem_cert_chain = Pem(client + ".pem");
-    }
-    return grpc::SslCredentials(options);
-  }
-
- private:
-  bool Run(const std::string& command) {
-    CommandResult r = RunCommand("cd '" + dir_ + "' && " + command);
-    if (r.exit_code != 0) ADD_FAILURE() << command << "\n" << r.output;
-    return r.exit_code == 0;
-  }
-  bool MakeCa(const std::string& name, const std::string& cn) {
-    return Run(absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ",
-        name, ".key -out ", name, ".pem -days 2 -subj '/CN=", cn,
-        "' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign"));
-  }
-  bool Issue(const std::string& ca, const std::string& name, const std::string& cn,
-             const std::string& san) {
-    std::string ext = "basicConstraints=CA:FALSE\n";
-    if (!san.empty()) absl::StrAppend(&ext, san, "\n");
-    WriteWholeFile(Path(name + ".ext"), ext);
-    return Run(absl::StrCat(
-               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ",
-               name, ".key -out ", name, ".csr -subj '/CN=", cn, "'")) &&
-           Run(absl::StrCat("openssl x509 -req -in ", name, ".csr -CA ", ca, ".pem -CAkey ", ca,
-                            ".key -CAcreateserial -days 2 -out ", name, ".pem -extfile ", name,
-                            ".ext"));
-  }
-
-  std::string dir_;
-  bool ok_ = false;
-};
 
 // alice is an editor (the blog's ACL lets group:editors edit), bob is not.
 std::string MtlsPolicy(const std::string& mtls, bool allow_anonymous = false) {
@@ -109,15 +42,8 @@ default_permission: "view"
 )");
 }
 
-class TlsTest : public ::testing::Test {
+class TlsTest : public CertificatesTest {
  protected:
-  static void SetUpTestSuite() { certs_ = new Certificates(); }
-  static void TearDownTestSuite() {
-    delete certs_;
-    certs_ = nullptr;
-  }
-  void SetUp() override { ASSERT_TRUE(certs_->ok()); }
-
   std::unique_ptr<BrokerServer> Start(const std::string& policy_text, bool client_ca,
                                    bool require) {
     auto broker = std::make_unique<BrokerServer>(BrokerServer::BlogRegistry(), demo::MakeBlog(),
@@ -158,9 +84,7 @@ class TlsTest : public ::testing::Test {
     return stub.SetAttr(Context(token).get(), request, &response);
   }
 
-  static Certificates* certs_;
 };
-Certificates* TlsTest::certs_ = nullptr;
 
 TEST_F(TlsTest, AClientTrustingTheCaConnectsAndAPlaintextClientDoesNot) {
   auto broker = Start(MtlsPolicy("", /*allow_anonymous=*/true), false, false);

@@ -21,6 +21,13 @@ std::string ReadWholeFile(const std::string& path) {
   return out.str();
 }
 
+void WriteWholeFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) ADD_FAILURE() << "cannot write " << path;
+}
+
 std::string ReadSourceFile(const std::string& relative_path) {
   return ReadWholeFile(std::string(ORB_SOURCE_DIR) + "/" + relative_path);
 }

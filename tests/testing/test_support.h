@@ -41,6 +41,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "has code and message") {
 // Reads a whole file (a test failure when it cannot be read).
 std::string ReadWholeFile(const std::string& path);
 
+// Writes `text` as the whole file at `path` (a test failure when it cannot).
+void WriteWholeFile(const std::string& path, const std::string& text);
+
 // Reads a whole file relative to the source tree (ORB_SOURCE_DIR).
 std::string ReadSourceFile(const std::string& relative_path);
 

@@ -12,6 +12,9 @@
 // the calls in flight, the admin service, health and reflection are served.
 // docs/operations.md is the reference; log lines start with the program's
 // name. orbd itself is this function with the demo blog as its service.
+// --plugin=PATH adds the services of plugins (orb/broker/plugin.h) after
+// `services`; a plugin uses the program's copy of orb, which orbd exports
+// and other programs do not (they refuse plugins at load, saying so).
 //
 // Requires: called once, from main, before any other thread starts (it
 // blocks SIGINT, SIGTERM and SIGHUP for every thread it starts and waits for
