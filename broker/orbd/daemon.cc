@@ -32,6 +32,7 @@
 #include "orb/broker/audit.h"
 #include "broker/orbd/flags_help.h"
 #include "broker/orbd/plugin_loader.h"
+#include "broker/orbd/service_manager.h"
 #include "orb/broker/daemon.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/grpc_log_limit.h"
@@ -361,6 +362,8 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
           service->name.c_str(), (*server)->address().c_str(), transport,
           policy_path.c_str(), static_cast<unsigned long long>((*policy)->revision()));
   fflush(stderr);
+  orb::orbd::NotifyServiceManager(absl::StrCat("READY=1\nSTATUS=serving '", service->name,
+                                               "' on ", (*server)->address()));
 
   for (;;) {
     int signal_number = 0;
@@ -368,13 +371,19 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
     if (signal_number == SIGHUP) {
       // Reloading here, on the main thread, keeps signal handling
       // synchronous; serving goes on meanwhile on gRPC's threads. The
-      // outcome is logged by the reloader.
-      reloader.Reload("SIGHUP").IgnoreError();
+      // outcome is logged by the reloader; systemd learns that the reload
+      // (ExecReload) is over, whatever its outcome.
+      orb::orbd::NotifyServiceManager("RELOADING=1\nSTATUS=reloading the policy");
+      const bool reloaded = reloader.Reload("SIGHUP").ok();
+      orb::orbd::NotifyServiceManager(
+          absl::StrCat("READY=1\nSTATUS=serving '", service->name, "' on ",
+                       (*server)->address(), reloaded ? "" : " (the last reload was refused)"));
       continue;
     }
     fprintf(stderr, "%s: signal %d, draining calls in flight\n", Program().c_str(),
             signal_number);
     fflush(stderr);
+    orb::orbd::NotifyServiceManager("STOPPING=1\nSTATUS=draining calls in flight");
     break;
   }
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
