@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/admin_permissions.h"
 #include "orb/broker/broker_core.h"
 #include "orb/policy/identity.h"
 #include "orb/policy/policy_loader.h"
@@ -93,10 +94,6 @@ class PolicyReloader {
   mutable absl::Mutex mu_;
   PolicyInfo info_ ABSL_GUARDED_BY(mu_);
 };
-
-// The admin permissions of docs/policy.md ("admin").
-inline constexpr char kPolicyViewPermission[] = "policy.view";
-inline constexpr char kPolicyReloadPermission[] = "policy.reload";
 
 // Whether `identity` holds `permission` under the policy's admin ACL,
 // evaluated on one node, <Broker 'admin'>. OK when it does. Errors:

@@ -27,8 +27,7 @@ v1::ServedTypes ServedTypesOf(const TypeRegistry& registry) {
     }
     if (info->olp() != nullptr) policy::AddOlpEntries(*info->olp(), type);
   }
-  served.add_permission(kPolicyViewPermission);
-  served.add_permission(kPolicyReloadPermission);
+  for (const char* permission : kAdminPermissions) served.add_permission(permission);
   return served;
 }
 

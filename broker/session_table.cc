@@ -5,6 +5,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "orb/broker/audit.h"
 #include "orb/broker/errors.h"
 #include "base/sync.h"
 
@@ -12,19 +13,28 @@ namespace orb::broker {
 
 Session::Session(std::string id, policy::Identity identity, std::string client_name,
                  std::function<std::string()> new_id, std::atomic<int64_t>* live_handles,
-                 absl::Time expires)
+                 absl::Time now, absl::Time expires)
     : id_(std::move(id)),
       identity_(std::move(identity)),
       owner_key_(identity_.OwnerKey()),
       principals_(identity_.EffectivePrincipals()),
       client_name_(std::move(client_name)),
+      ref_(RedactId(id_)),
+      opened_(now),
       handles_(std::move(new_id), live_handles),
-      expires_(expires) {}
+      expires_(expires),
+      last_activity_(now) {}
+
+Session::Lease Session::lease() const {
+  orb::MutexHold lock(&mu_);
+  return Lease{expires_, last_activity_};
+}
 
 bool Session::Renew(absl::Time now, absl::Duration ttl) {
   orb::MutexHold lock(&mu_);
   if (dead_ || now >= expires_) return false;
   expires_ = now + ttl;
+  last_activity_ = now;
   return true;
 }
 
@@ -99,7 +109,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
   for (;;) {
     std::string id = new_id_();
     auto session = std::make_shared<Session>(id, identity, client_name, new_id_, live_handles_,
-                                             now + ttl);
+                                             now, now + ttl);
     Shard& shard = ShardFor(id);
     orb::MutexHold lock(&shard.mu);
     if (shard.sessions.contains(id)) continue;
@@ -165,6 +175,44 @@ std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session
     if (it != sessions_per_owner_.end() && --it->second == 0) sessions_per_owner_.erase(it);
   }
   return session->handles().Close();
+}
+
+std::vector<std::shared_ptr<Session>> SessionTable::All() const {
+  std::vector<std::shared_ptr<Session>> all;
+  for (const Shard& shard : shards_) {
+    orb::MutexHold lock(&shard.mu);
+    for (const auto& [id, session] : shard.sessions) all.push_back(session);
+  }
+  return all;
+}
+
+absl::StatusOr<SessionTable::Closed> SessionTable::CloseByRef(absl::string_view ref,
+                                                              absl::Time now) {
+  std::vector<std::shared_ptr<Session>> matches;
+  for (const std::shared_ptr<Session>& session : All()) {
+    if (session->ref() == ref) matches.push_back(session);
+  }
+  if (matches.size() > 1) {
+    return OrbError(absl::StatusCode::kFailedPrecondition,
+                    absl::StrCat(matches.size(), " live sessions have the reference ", ref,
+                                 "; nothing was closed (their owners can close them, or they "
+                                 "expire)"),
+                    v1::AMBIGUOUS_REFERENCE, v1::GATE_ADMIN);
+  }
+  const absl::Status gone = OrbError(
+      absl::StatusCode::kNotFound,
+      absl::StrCat("no live session has the reference ", ref, " (closed, expired, or never opened)"),
+      v1::SESSION_NOT_FOUND, v1::GATE_ADMIN);
+  if (matches.empty()) return gone;
+  std::shared_ptr<Session> session = std::move(matches.front());
+  if (session->ExpireIfDue(now)) {
+    Drop(session);
+    return gone;
+  }
+  // As in Close(): whoever marks the session dead drops it.
+  if (!session->MarkDead()) return gone;
+  const size_t released = Drop(session).value_or(0);
+  return Closed{std::move(session), released};
 }
 
 size_t SessionTable::Expire(absl::Time now) {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -36,9 +37,10 @@ namespace orb::broker {
 
 class Session {
  public:
+  // The session is opened at `now` with a lease until `expires`.
   Session(std::string id, policy::Identity identity, std::string client_name,
           std::function<std::string()> new_id, std::atomic<int64_t>* live_handles,
-          absl::Time expires);
+          absl::Time now, absl::Time expires);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -48,6 +50,16 @@ class Session {
   const policy::Identity& identity() const { return identity_; }
   const policy::Principals& principals() const { return principals_; }
   const std::string& client_name() const { return client_name_; }
+  // RedactId(id()): how audit records and the admin service name it.
+  const std::string& ref() const { return ref_; }
+  absl::Time opened() const { return opened_; }
+
+  // When the lease lapses, and when a lookup last renewed it (or the open).
+  struct Lease {
+    absl::Time expires;
+    absl::Time last_activity;
+  };
+  Lease lease() const ABSL_LOCKS_EXCLUDED(mu_);
 
   HandleTable& handles() { return handles_; }
   const HandleTable& handles() const { return handles_; }
@@ -67,10 +79,13 @@ class Session {
   const std::string owner_key_;
   const policy::Principals principals_;
   const std::string client_name_;
+  const std::string ref_;
+  const absl::Time opened_;
   HandleTable handles_;  // synchronizes itself
 
   mutable absl::Mutex mu_;
   absl::Time expires_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
   bool dead_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -100,6 +115,22 @@ class SessionTable {
   // handles it held. Errors: as Find().
   absl::StatusOr<size_t> Close(absl::string_view id, absl::string_view owner_key,
                                absl::Time now);
+
+  // Every session in the table (lapsed ones not yet dropped included), in
+  // no particular order. For the admin service: O(sessions), takes each
+  // shard's lock in turn.
+  std::vector<std::shared_ptr<Session>> All() const;
+
+  // Closes the live session whose ref() is `ref`, whoever owns it, as
+  // Close() does; returns it and the number of handles it held.
+  // Errors: NOT_FOUND when no live session has the reference (it is checked
+  // again after the match, so a session closed concurrently is NOT_FOUND);
+  // FAILED_PRECONDITION when several do (nothing is closed).
+  struct Closed {
+    std::shared_ptr<Session> session;
+    size_t released_handles = 0;
+  };
+  absl::StatusOr<Closed> CloseByRef(absl::string_view ref, absl::Time now);
 
   // Drops every session whose lease has lapsed at `now`; returns how many.
   size_t Expire(absl::Time now);

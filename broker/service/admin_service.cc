@@ -10,12 +10,13 @@
 #include "broker/service/status_convert.h"
 
 namespace orb::broker {
-namespace {
 
 std::string Rfc3339(absl::Time t) {
   if (t == absl::Time()) return std::string();
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
+
+namespace {
 
 void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
   out->set_file(info.file);
@@ -32,13 +33,15 @@ void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
 
 absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
                                            absl::string_view rpc, absl::string_view permission,
-                                           policy::Identity* identity) {
+                                           policy::Identity* identity,
+                                           absl::string_view session_ref) {
   policy::PolicyPtr policy = core_->policy();
   AuditRecord record;
   record.event = "admin";
   record.peer = context->peer();
   record.op = AuditOpName(rpc);
   record.permission = std::string(permission);
+  record.session = std::string(session_ref);
   record.policy_revision = policy->revision();
   absl::StatusOr<policy::Identity> who = policy->authenticator().Authenticate(
       ExtractCredentials(*context, peer_certificates_verified_), absl::Now());

@@ -79,6 +79,7 @@ class ClientCore {
 
   const ClientOptions& options() const { return options_; }
   v1::ObjectBroker::Stub* stub() const { return stub_.get(); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   // Records an OpenSession answer's features: with "stream" (and
   // ClientOptions::use_stream), operations go over the stream from now on.
   void NoteFeatures(const v1::OpenSessionResponse& opened) const;

@@ -215,6 +215,23 @@ def service_seeds():
     for name, (cred, flags, frames) in sorted(stream_seeds.items()):
         write("service", name, bytes([stream, cred, flags]) + frames)
 
+    # BrokerAdmin (choices past the Stream's): ListSessions (1 userid,
+    # 2 anonymous, 3 limit), CloseSession (1 ref), GetPolicyInfo. Alice
+    # (credential 2) is the demo's admin; bob (1) is refused.
+    admin = {n: stream + 1 + i for i, n in enumerate(["ListSessions", "CloseSession", "GetPolicyInfo"])}
+    admin_seeds = {
+        "admin-list": (admin["ListSessions"], 2, 0, b""),
+        "admin-list-bob": (admin["ListSessions"], 2, 0, ld(1, "bob") + vint(3, 1)),
+        "admin-list-refused": (admin["ListSessions"], 1, 0, b""),
+        "admin-list-both": (admin["ListSessions"], 2, 0, ld(1, "bob") + vint(2, 1)),
+        "admin-close-unknown": (admin["CloseSession"], 2, 0, ld(1, "0123456789ab")),
+        "admin-close-malformed": (admin["CloseSession"], 2, 0, ld(1, "not a reference")),
+        "admin-close-refused": (admin["CloseSession"], 1, 0, ld(1, "0123456789ab")),
+        "admin-policy-info": (admin["GetPolicyInfo"], 2, 0, b""),
+    }
+    for name, (rpc, cred, flags, body) in sorted(admin_seeds.items()):
+        write("service", name, bytes([rpc, cred, flags]) + body)
+
 
 def policy_seeds():
     folder = os.path.join(HERE, "corpus", "policy")

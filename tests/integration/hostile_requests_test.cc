@@ -28,6 +28,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "orb/broker/audit.h"
 #include "orb/broker/binding.h"
 #include "orb/demo/blog.h"
 #include "gmock/gmock.h"
@@ -35,6 +36,7 @@
 #include "orb/policy/acl.h"
 #include "orb/policy/authn.h"
 #include "orb/policy/olp.h"
+#include "orb/v1/admin.pb.h"
 #include "tests/integration/caller.h"
 #include "tests/testing/raw_stream.h"
 
@@ -160,6 +162,26 @@ grpc::Status SendRaw(World& w, const std::string& rpc, const Request& request,
   std::string ignored;
   return RawCall(w.server.address(), "/orb.v1.ObjectBroker/" + rpc, request.SerializeAsString(),
                  &ignored, metadata);
+}
+
+// A BrokerAdmin request sent as raw bytes with chosen metadata.
+template <typename Request>
+grpc::Status SendAdmin(World& w, const std::string& rpc, const Request& request,
+                       std::vector<std::pair<std::string, std::string>> metadata) {
+  std::string ignored;
+  return RawCall(w.server.address(), "/orb.v1.BrokerAdmin/" + rpc, request.SerializeAsString(),
+                 &ignored, metadata);
+}
+
+// The bystander (alice) is the demo policy's admin: an admin fed garbage.
+std::vector<std::pair<std::string, std::string>> AdminMetadata() {
+  return {{"authorization", std::string("Bearer ") + kAliceToken}};
+}
+
+v1::AdminCloseSessionRequest CloseByRef(std::string ref) {
+  v1::AdminCloseSessionRequest request;
+  request.set_ref(std::move(ref));
+  return request;
 }
 
 v1::GetAttrRequest GetTitleOfBlog(const World& w) {
@@ -682,6 +704,37 @@ std::vector<Row> Rows() {
     frame.mutable_get_attr()->set_name("title");
     return FirstStreamAnswer(w, {frame.SerializeAsString()}, 5);
   });
+
+  // --- session admin: a permission each; a session is named by reference.
+  add("admin_list_sessions_without_permission", C::PERMISSION_DENIED, "sessions.view",
+      [](World& w) { return SendAdmin(w, "ListSessions", v1::ListSessionsRequest(), w.AttackerMetadata()); });
+  add("admin_close_anothers_session_without_permission", C::PERMISSION_DENIED, "sessions.close",
+      [](World& w) {
+        return SendAdmin(w, "CloseSession", CloseByRef(broker::RedactId(w.bystander.session())),
+                         w.AttackerMetadata());
+      });
+  add("admin_close_anonymously", C::PERMISSION_DENIED, "sessions.close", [](World& w) {
+    return SendAdmin(w, "CloseSession", CloseByRef(broker::RedactId(w.attacker.session())), {});
+  });
+  add("admin_close_by_whole_session_id", C::INVALID_ARGUMENT, "12 hex digits",
+      [](World& w) {
+        return SendAdmin(w, "CloseSession", CloseByRef(w.attacker.session()), AdminMetadata());
+      });
+  add("admin_close_unknown_reference", C::NOT_FOUND, "no live session has the reference",
+      [](World& w) { return SendAdmin(w, "CloseSession", CloseByRef("0123456789ab"), AdminMetadata()); });
+  add("admin_close_reference_of_100_kib", C::INVALID_ARGUMENT, "12 hex digits",
+      [](World& w) {
+        return SendAdmin(w, "CloseSession", CloseByRef(std::string(100 * 1024, 'a')),
+                         AdminMetadata());
+      },
+      nullptr, "aaaaaaaaaaaaa");
+  add("admin_list_sessions_userid_and_anonymous", C::INVALID_ARGUMENT, "either userid or anonymous",
+      [](World& w) {
+        v1::ListSessionsRequest r;
+        r.set_userid("bob");
+        r.set_anonymous(true);
+        return SendAdmin(w, "ListSessions", r, AdminMetadata());
+      });
   return rows;
 }
 

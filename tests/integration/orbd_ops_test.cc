@@ -265,9 +265,11 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   std::string dir = MakeTempDir();
   const std::string policy = dir + "/policy.textproto";
   const std::string audit = dir + "/audit.jsonl";
-  // The demo policy's admin section lets alice view and reload the policy.
+  // The demo policy's admin section lets alice view and reload the policy,
+  // list sessions and close them.
   ASSERT_THAT(DemoPolicyText(),
-              HasSubstr(R"(principal: "alice" permissions: [ "policy.view", "policy.reload" ])"));
+              HasSubstr(R"(principal: "alice" permissions: [ "policy.view", "policy.reload", )"
+                        R"("sessions.view", "sessions.close" ])"));
   WriteWholeFile(policy, DemoPolicyText());
   OrbdProcess orbd({"--listen=127.0.0.1:0", "--policy=" + policy,
                           "--debug-authorization", "--audit-log=" + audit});
@@ -340,6 +342,21 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   EXPECT_TRUE(admin->GetPolicyInfo(Context(kAliceToken).get(), {}, &info).ok());
   EXPECT_EQ(admin->GetPolicyInfo(Context(kBobToken).get(), {}, &info).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // Session admin: carol's session is listed by reference and closed; a
+  // whole id given as a reference is refused and not written anywhere.
+  v1::ListSessionsResponse live;
+  ASSERT_TRUE(admin->ListSessions(Context(kAliceToken).get(), {}, &live).ok());
+  ASSERT_EQ(live.sessions_size(), 1);
+  EXPECT_EQ(live.sessions(0).userid(), "carol");
+  EXPECT_EQ(live.sessions(0).ref(), RedactId(secret_ids.back()));
+  v1::AdminCloseSessionRequest close_by_id;
+  close_by_id.set_ref(secret_ids.back());
+  v1::AdminCloseSessionResponse revoked;
+  EXPECT_EQ(admin->CloseSession(Context(kAliceToken).get(), close_by_id, &revoked).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::AdminCloseSessionRequest close_by_ref;
+  close_by_ref.set_ref(live.sessions(0).ref());
+  EXPECT_TRUE(admin->CloseSession(Context(kAliceToken).get(), close_by_ref, &revoked).ok());
 
   orbd.Signal(SIGTERM);
   ASSERT_EQ(orbd.WaitForExit(), 0) << orbd.log();
@@ -376,6 +393,7 @@ TEST(OrbdOps, NoLogHoldsACredentialOrAWholeId) {
   EXPECT_THAT(audit_text, HasSubstr(R"("name":"_secret","decision":"not_exposed")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("event":"open_session")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("user":"carol","authn":"ticket")"));
+  EXPECT_THAT(audit_text, HasSubstr(R"("op":"close_session","decision":"allowed","permission":"sessions.close")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("decision":"unauthenticated")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("op":"get_policy_info","decision":"denied")"));
   EXPECT_THAT(audit_text, HasSubstr(R"("event":"authenticate")"));

@@ -61,8 +61,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "orb/broker/audit.h"
 #include "orb/v1/broker.pb.h"
@@ -128,6 +131,19 @@ struct RequestContext {
   DeferredCall* defer = nullptr;
 };
 
+
+// What the admin service shows of one live session. No id: a session is
+// named by its reference, RedactId(id), as audit records name it.
+struct SessionSummary {
+  std::string ref;
+  std::string userid;  // empty: anonymous
+  std::string authn;   // bearer, ticket, mtls, anonymous
+  std::string client_name;
+  absl::Time opened;
+  absl::Time last_activity;  // the last call that renewed the lease
+  absl::Duration lease_left;  // until the lease lapses without another call
+  size_t handles = 0;
+};
 
 class BrokerCore {
  public:
@@ -218,6 +234,24 @@ class BrokerCore {
   // (audit records, authorization debug lines); when not, the adapter may
   // leave it empty and save building it.
   bool records_peers(const policy::CompiledPolicy* policy) const;
+
+  // Every live session of every identity, oldest first (BrokerAdmin
+  // .ListSessions). Lapsed sessions not yet dropped are left out.
+  // Thread-safe; O(sessions).
+  std::vector<SessionSummary> ListSessions() const;
+  // Closes the live session whose reference is `ref`, whoever owns it
+  // (BrokerAdmin.CloseSession): its handles are released and its owner's
+  // next call on it is NOT_FOUND. Writes a "close_session" audit record for
+  // the session's owner whose reason names `actor`. Returns the session as
+  // it was just before, and the handles released. Errors: NOT_FOUND
+  // (SESSION_NOT_FOUND) when no live session has the reference,
+  // FAILED_PRECONDITION (AMBIGUOUS_REFERENCE) when several do.
+  struct RevokedSession {
+    SessionSummary session;
+    size_t released_handles = 0;
+  };
+  absl::StatusOr<RevokedSession> RevokeSession(absl::string_view ref,
+                                               const policy::Identity& actor);
 
   // Drops sessions whose lease has expired. Also done lazily on access; the
   // daemon calls it periodically. Returns how many sessions were dropped.

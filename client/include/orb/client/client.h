@@ -444,6 +444,7 @@ class Client {
   std::string transport() const;
 
  private:
+  friend class Admin;
   explicit Client(std::shared_ptr<client_internal::ClientCore> core);
   std::shared_ptr<client_internal::ClientCore> core_;
 };
