@@ -97,7 +97,13 @@ std::string AuditRecordToJson(const AuditRecord& r) {
   field("permission", r.permission);
   field("code", r.code);
   field("reason", r.reason);
-  absl::StrAppend(&line, ",\"policy_revision\":", r.policy_revision, "}");
+  absl::StrAppend(&line, ",\"policy_revision\":", r.policy_revision);
+  if (!r.shadow_decision.empty()) {
+    field("shadow_decision", r.shadow_decision);
+    field("shadow_permission", r.shadow_permission);
+    absl::StrAppend(&line, ",\"shadow_policy_revision\":", r.shadow_policy_revision);
+  }
+  absl::StrAppend(&line, "}");
   return line;
 }
 

@@ -60,6 +60,7 @@ absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, pol
   // not use the name.
   const bool supports = member->Supports(kind);
   if (!supports && !authz.Exposes(kind, name)) {
+    ShadowGate(ctx, op, kind, name, supports, BrokerCore::GateOutcome::kNotExposed, "");
     return rejected(NameNotFound(type, op.view, name), "not_exposed",
                     "the member cannot do this operation and it is not exposed for it");
   }
@@ -68,6 +69,9 @@ absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, pol
   if (!s.ok()) return rejected(s);
   authz.SetLineage(lineage.nodes, &lineage);
   const policy::Decision decision = authz.Decide(SubjectOf(op), kind, name);
+  ShadowGate(ctx, op, kind, name, supports,
+             static_cast<BrokerCore::GateOutcome>(static_cast<int>(decision.outcome())),
+             decision.permission());
   const bool debug = options.debug_authorization ||
                      (op.policy != nullptr && op.policy->debug_authorization());
   std::string explain;

@@ -18,6 +18,7 @@
 #ifndef ORB_BROKER_CORE_IMPL_H_
 #define ORB_BROKER_CORE_IMPL_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -122,6 +123,18 @@ struct BrokerCore::Impl {
   absl::Status Gate(const RequestContext& ctx, const Op& op, policy::Op kind,
                     absl::string_view name, const MemberBinding* member) const;
 
+  // --- shadow_gate.cc ---
+
+  // The shadow policy now; null without one (one relaxed load then).
+  policy::PolicyPtr CurrentShadowPolicy() const ABSL_LOCKS_EXCLUDED(policy_mu);
+  // When a shadow policy is set: decides (op, kind, name) under it as Gate
+  // did under op.policy, tallies the pair of outcomes and audits a
+  // disagreement with `live` (the record of the live decision `live_decision`
+  // by `live_permission`). Never changes the answer.
+  void ShadowGate(const RequestContext& ctx, const Op& op, policy::Op kind,
+                  absl::string_view name, bool supports, BrokerCore::GateOutcome live,
+                  absl::string_view live_permission) const;
+
   // --- run_member.cc ---
 
   // Runs bound code under the object's access lock (kSerialized), catching
@@ -165,6 +178,12 @@ struct BrokerCore::Impl {
 
   mutable absl::Mutex policy_mu;
   policy::PolicyPtr policy ABSL_GUARDED_BY(policy_mu);
+  policy::PolicyPtr shadow_policy ABSL_GUARDED_BY(policy_mu);
+  // Whether shadow_policy is set: spares calls the lock when it is not.
+  std::atomic<bool> has_shadow{false};
+  // ShadowTally's counts, [live * kGateOutcomes + shadow].
+  mutable std::array<std::atomic<uint64_t>, BrokerCore::kGateOutcomes * BrokerCore::kGateOutcomes>
+      shadow_counts{};
 };
 
 }  // namespace orb::broker

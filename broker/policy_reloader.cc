@@ -13,15 +13,31 @@ namespace orb::broker {
 
 PolicyReloader::PolicyReloader(BrokerCore* core, std::string path, Options options)
     : core_(core), path_(std::move(path)), options_(std::move(options)) {
-  policy::PolicyPtr running = core_->policy();
   orb::MutexHold lock(&mu_);
   info_.file = path_;
-  if (running != nullptr) {
-    info_.revision = running->revision();
-    info_.sha256 = running->text_sha256();
-  }
+  NoteRunning(core_->policy(), core_->shadow_policy());
   info_.loaded_at = options_.now();
   info_.reloads = 1;
+}
+
+void PolicyReloader::NoteRunning(const policy::PolicyPtr& policy,
+                                 const policy::PolicyPtr& shadow) {
+  info_.revision = policy != nullptr ? policy->revision() : 0;
+  info_.sha256 = policy != nullptr ? policy->text_sha256() : std::string();
+  info_.shadow_file = shadow != nullptr ? options_.shadow_path : std::string();
+  info_.shadow_revision = shadow != nullptr ? shadow->revision() : 0;
+  info_.shadow_sha256 = shadow != nullptr ? shadow->text_sha256() : std::string();
+}
+
+absl::StatusOr<policy::PolicyPtr> PolicyReloader::LoadShadow() const {
+  if (options_.shadow_path.empty()) return policy::PolicyPtr();
+  absl::StatusOr<policy::PolicyPtr> shadow = policy::LoadPolicyFile(options_.shadow_path);
+  absl::Status status = shadow.status();
+  if (status.ok() && options_.check) status = options_.check(*shadow);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("shadow policy: ", status.message()));
+  }
+  return shadow;
 }
 
 void PolicyReloader::Log(const std::string& line) const {
@@ -33,6 +49,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   // Compiled before the lock: a slow file system delays no other reload's
   // bookkeeping, and the revision is checked against what runs at swap time.
   absl::StatusOr<policy::PolicyPtr> loaded = policy::LoadPolicyFile(path_);
+  absl::StatusOr<policy::PolicyPtr> shadow = LoadShadow();
   orb::MutexHold lock(&mu_);
   const absl::Time now = options_.now();
   policy::PolicyPtr running = core_->policy();
@@ -53,6 +70,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   } else if (options_.check) {
     status = options_.check(*loaded);
   }
+  if (status.ok()) status = shadow.status();
 
   AuditRecord record;
   record.event = "admin";
@@ -81,9 +99,12 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   Result result;
   result.previous_revision = running_revision;
   result.text_changed = running == nullptr || next->text_sha256() != running->text_sha256();
-  core_->SetPolicy(next);
-  info_.revision = next->revision();
-  info_.sha256 = next->text_sha256();
+  if (options_.shadow_path.empty()) {
+    core_->SetPolicy(next);
+  } else {
+    core_->SetPolicies(next, *shadow);
+  }
+  NoteRunning(next, *shadow);
   info_.loaded_at = now;
   ++info_.reloads;
   info_.last_error_at = absl::Time();
@@ -93,6 +114,10 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
                    next->revision(), " (was ", running_revision, "), sha256 ",
                    next->text_sha256().substr(0, 16),
                    result.text_changed ? "" : ", text unchanged"));
+  if (*shadow != nullptr) {
+    Log(absl::StrCat("  shadow policy from ", options_.shadow_path, ": revision ",
+                     (*shadow)->revision(), ", sha256 ", (*shadow)->text_sha256().substr(0, 16)));
+  }
   if (running != nullptr &&
       next->limits().max_message_bytes != running->limits().max_message_bytes) {
     Log("  limits.max_message_bytes changed: the server applies it at the next start");

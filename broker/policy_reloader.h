@@ -41,6 +41,10 @@ struct PolicyInfo {
   std::string file;
   uint64_t revision = 0;
   std::string sha256;  // of the running policy's text
+  // The shadow policy (empty file: none).
+  std::string shadow_file;
+  uint64_t shadow_revision = 0;
+  std::string shadow_sha256;
   absl::Time loaded_at;
   uint64_t reloads = 0;  // successful loads, the first included
   // The last failed attempt, when it came after the last success.
@@ -59,10 +63,16 @@ class PolicyReloader {
     // types). An error refuses the reload like a compile error: logged
     // line by line, recorded, returned. May be empty.
     std::function<absl::Status(const policy::PolicyPtr&)> check;
+    // The shadow policy's file (BrokerCore::SetShadowPolicy), reloaded with
+    // the main one: both compile (and pass `check`) or neither is swapped
+    // in, and then both at once. Its revision is its own (no rule). Empty:
+    // no shadow policy.
+    std::string shadow_path;
   };
 
   // REQUIRES: `core` outlives the reloader and runs the policy loaded from
-  // `path` (its load time is taken as now).
+  // `path` (its load time is taken as now), and the shadow policy loaded
+  // from options.shadow_path when that is set.
   PolicyReloader(BrokerCore* core, std::string path, Options options);
 
   struct Result {
@@ -86,6 +96,10 @@ class PolicyReloader {
 
  private:
   void Log(const std::string& line) const;
+  // Loads and checks the shadow file; null without one. Errors name it.
+  absl::StatusOr<policy::PolicyPtr> LoadShadow() const;
+  void NoteRunning(const policy::PolicyPtr& policy, const policy::PolicyPtr& shadow)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   BrokerCore* const core_;
   const std::string path_;

@@ -47,6 +47,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, service, "",
           "the service to serve (the program's services are listed above; default: the first)");
 ABSL_FLAG(std::string, policy, "", "the policy file (text-format orb.v1.Policy); required");
+ABSL_FLAG(std::string, shadow_policy, "",
+          "also decide every gated operation under this policy file, never changing the "
+          "answer: disagreements are counted and audited (event \"shadow\"); reloaded with "
+          "--policy");
 ABSL_FLAG(bool, debug_authorization, false,
           "log every authorization decision with Pyramid's message (never credentials)");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM); enables TLS with --tls-key");
@@ -248,7 +252,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
         {"listen", "HOST:PORT"}, {"service", "NAME"},     {"policy", "FILE"},
         {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
         {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
-        {"dump_types", "FILE"},  {"plugin", "PATH"},
+        {"dump_types", "FILE"},  {"plugin", "PATH"},        {"shadow_policy", "FILE"},
     };
     printf("%s%s%s", UsageHead(services).c_str(),
            orb::orbd::FlagsHelp("orbd/daemon.cc", placeholders).c_str(), kUsageTail);
@@ -308,6 +312,17 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
     Fail(std::string(checked.message()));
   }
 
+  const std::string shadow_path = absl::GetFlag(FLAGS_shadow_policy);
+  orb::policy::PolicyPtr shadow;
+  if (!shadow_path.empty()) {
+    absl::StatusOr<orb::policy::PolicyPtr> loaded = orb::policy::LoadPolicyFile(shadow_path);
+    if (!loaded.ok()) Fail(absl::StrCat("invalid shadow policy: ", loaded.status().message()));
+    if (absl::Status checked = CheckPolicy(**loaded, served, strict_policy); !checked.ok()) {
+      Fail(absl::StrCat("shadow policy: ", checked.message()));
+    }
+    shadow = *std::move(loaded);
+  }
+
   std::unique_ptr<orb::broker::AuditLog> audit_log;
   if (!absl::GetFlag(FLAGS_audit_log).empty()) {
     auto opened = orb::broker::AuditLog::Open(absl::GetFlag(FLAGS_audit_log));
@@ -326,6 +341,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
     };
   }
   orb::broker::BrokerCore core(built->registry, built->root, *policy, core_options);
+  core.SetShadowPolicy(shadow);
 
   orb::broker::PolicyReloader::Options reload_options;
   reload_options.log = [](const std::string& line) {
@@ -335,6 +351,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   reload_options.check = [&served, strict_policy](const orb::policy::PolicyPtr& loaded) {
     return CheckPolicy(*loaded, served, strict_policy);
   };
+  reload_options.shadow_path = shadow_path;
   orb::broker::PolicyReloader reloader(&core, policy_path, reload_options);
 
   orb::broker::ServerOptions server_options;
@@ -361,6 +378,12 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   fprintf(stderr, "%s: serving '%s' on %s (%s), policy %s revision %llu\n", Program().c_str(),
           service->name.c_str(), (*server)->address().c_str(), transport,
           policy_path.c_str(), static_cast<unsigned long long>((*policy)->revision()));
+  if (shadow != nullptr) {
+    fprintf(stderr, "%s: shadow policy %s revision %llu: every gated operation is also decided "
+                    "under it\n",
+            Program().c_str(), shadow_path.c_str(),
+            static_cast<unsigned long long>(shadow->revision()));
+  }
   fflush(stderr);
   orb::orbd::NotifyServiceManager(absl::StrCat("READY=1\nSTATUS=serving '", service->name,
                                                "' on ", (*server)->address()));

@@ -27,6 +27,9 @@ void ToProto(const PolicyInfo& info, v1::PolicyInfo* out) {
   out->set_reloads(info.reloads);
   out->set_last_error_at(Rfc3339(info.last_error_at));
   out->set_last_error(info.last_error);
+  out->set_shadow_file(info.shadow_file);
+  out->set_shadow_revision(info.shadow_revision);
+  out->set_shadow_sha256(info.shadow_sha256);
 }
 
 }  // namespace

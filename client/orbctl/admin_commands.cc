@@ -58,6 +58,11 @@ void PrintPolicy(const v1::PolicyInfo& info) {
               info.file().c_str(), static_cast<unsigned long long>(info.revision()),
               info.sha256().c_str(), info.loaded_at().c_str(),
               static_cast<unsigned long long>(info.reloads()));
+  if (!info.shadow_file().empty()) {
+    std::printf("shadow_file: %s\nshadow_revision: %llu\nshadow_sha256: %s\n",
+                info.shadow_file().c_str(), static_cast<unsigned long long>(info.shadow_revision()),
+                info.shadow_sha256().c_str());
+  }
   if (!info.last_error().empty()) {
     std::printf("last_error_at: %s\nlast_error: %s\n", info.last_error_at().c_str(),
                 info.last_error().c_str());

@@ -5,7 +5,8 @@
 // refused by authentication) and by the admin service. docs/operations.md
 // documents the format; in short, one object per line with the keys
 //   ts, event, peer, user, authn, session, handle, type, view, op, name,
-//   decision, permission, code, reason, policy_revision
+//   decision, permission, code, reason, policy_revision (and for event
+//   "shadow": shadow_decision, shadow_permission, shadow_policy_revision)
 // where empty fields are left out.
 //
 // What is never written: tokens, tickets, keys, hashes of tokens, or a whole
@@ -32,7 +33,8 @@ namespace orb::broker {
 struct AuditRecord {
   absl::Time time;
   // "gate" (a gated operation), "open_session", "close_session",
-  // "authenticate" (a call refused by authentication), "admin".
+  // "authenticate" (a call refused by authentication), "admin", "shadow"
+  // (the shadow policy decided a gated operation otherwise).
   std::string event;
   std::string peer;     // e.g. "ipv4:127.0.0.1:41234"
   std::string userid;   // empty: anonymous (written as "user":null)
@@ -52,6 +54,13 @@ struct AuditRecord {
   std::string code;        // the status code sent, for refusals: "NOT_FOUND"
   std::string reason;      // Pyramid's explanation, or the error message
   uint64_t policy_revision = 0;
+  // Event "shadow" only (a shadow policy decided otherwise): its decision
+  // (allowed, denied, not_exposed), the permission whose ACL result decided
+  // there, and its revision. `decision`/`permission` are the live ones and
+  // `reason` the shadow's explanation.
+  std::string shadow_decision;
+  std::string shadow_permission;
+  uint64_t shadow_policy_revision = 0;
 };
 
 // Short, stable, non-reversible reference to a session or handle id:

@@ -58,6 +58,7 @@
 #ifndef ORB_BROKER_BROKER_CORE_H_
 #define ORB_BROKER_BROKER_CORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -179,6 +180,31 @@ class BrokerCore {
   // Thread-safe. Revision checks are the caller's (PolicyReloader).
   void SetPolicy(policy::PolicyPtr policy);
   policy::PolicyPtr policy() const;
+
+  // The shadow policy (null: none, the default). Every gated operation
+  // (GetAttr, SetAttr, DelAttr, Call; through any RPC, Batch and Stream) is
+  // also decided under it: the OLP and the ACLs it picks for the same
+  // caller's principals, target and lineage (authentication and the groups
+  // table stay the running policy's). The answer never changes. Each
+  // decision is tallied by live and shadow outcome, and each disagreement is
+  // written as an audit record of event "shadow" holding both decisions.
+  // The shadow is the one running when the gate decides. Thread-safe.
+  void SetShadowPolicy(policy::PolicyPtr shadow);
+  policy::PolicyPtr shadow_policy() const;
+  // Replaces both at once (a reload of both files): no call sees the new
+  // policy with the old shadow. `shadow` may be null.
+  void SetPolicies(policy::PolicyPtr policy, policy::PolicyPtr shadow);
+
+  // Gate outcomes, the index of ShadowTally's rows and columns.
+  enum class GateOutcome { kNotExposed = 0, kDenied = 1, kAllowed = 2 };
+  static constexpr int kGateOutcomes = 3;
+  static const char* GateOutcomeName(GateOutcome outcome);  // "not_exposed", ...
+  // Decisions made under a shadow policy since start, counts[live][shadow];
+  // the cells off the diagonal are the disagreements.
+  struct ShadowTally {
+    uint64_t counts[kGateOutcomes][kGateOutcomes] = {};
+  };
+  ShadowTally shadow_tally() const;
 
   // One method per RPC of orb.v1.ObjectBroker. All are thread-safe.
   absl::Status OpenSession(const RequestContext& ctx, const v1::OpenSessionRequest& req,
