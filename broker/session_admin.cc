@@ -64,7 +64,7 @@ absl::StatusOr<BrokerCore::RevokedSession> BrokerCore::RevokeSession(
     SetOutcome(absl::OkStatus(), &r);
     r.reason = absl::StrCat("closed by an admin (",
                             actor.authenticated() ? actor.userid : std::string("anonymous"),
-                            "); ", closed->released_handles, " handles released");
+                            "), handles released: ", closed->released_handles);
     Audit(std::move(r));
   }
   return out;

@@ -106,7 +106,7 @@ absl::Status RunAdmin(const client::Client& client, bool json,
   }
   if (sub == "close") {
     return Print(admin.CloseSession(args[1]), json, [](const v1::AdminCloseSessionResponse& r) {
-      std::printf("closed session %s of %s: %llu handles released\n", r.session().ref().c_str(),
+      std::printf("closed session %s of %s (handles released: %llu)\n", r.session().ref().c_str(),
                   r.session().userid().empty() ? "anonymous" : r.session().userid().c_str(),
                   static_cast<unsigned long long>(r.released_handles()));
     });

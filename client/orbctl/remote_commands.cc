@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/orbctl/admin_commands.h"
 #include "client/orbctl/commands.h"
 #include "client/orbctl/json.h"
 #include "client/orbctl/read_file.h"
@@ -382,6 +383,12 @@ void PrintHelp(FILE* out) {
   for (const auto& c : kCommands) std::fprintf(out, "  %-34s%s\n", c.synopsis, c.summary);
   std::fputs(
       "\n"
+      "Admin (no session; each needs its permission in the policy's admin ACL):\n"
+      "  admin sessions [USERID]           list the live sessions, by reference\n"
+      "  admin close REF                   close a session by its reference\n"
+      "  admin policy                      show the running policy (and shadow)\n"
+      "  admin reload                      reload the policy file\n"
+      "\n"
       "Offline policy tools:\n"
       "  policy check FILE                 validate a policy file (exit 0 OK, 1 errors)\n"
       "  policy eval-cases --in F --out G  evaluate a Pyramid ACL case file\n"
@@ -398,6 +405,23 @@ void PrintHelp(FILE* out) {
 // unreadable root certificate) beside the error orbctl reports for the
 // same failure; the status orbctl prints already says what went wrong.
 void DropGrpcLog(gpr_log_func_args*) {}
+
+// orbctl admin ...: the admin service (admin_commands.h); no session.
+int AdminMain(const Globals& g, const std::vector<std::string>& positional) {
+  const std::vector<std::string> args(positional.begin() + 1, positional.end());
+  if (g.help) {
+    std::printf("usage: orbctl [OPTIONS] %s\n\n%s\n\nExample:\n  orbctl "
+                "--token=alice-demo-token admin sessions\n\n%s",
+                kAdminSynopsis, kAdminHelp, kGlobalHelp);
+    return 0;
+  }
+  if (std::string problem = AdminUsageError(args); !problem.empty()) return Usage(problem);
+  absl::StatusOr<Client> client = Client::Connect(g.options);
+  if (!client.ok()) return Usage(std::string(client.status().message()));
+  absl::Status status = RunAdmin(*client, g.json, args);
+  if (!status.ok()) return Fail(g, status);
+  return 0;
+}
 
 }  // namespace
 
@@ -476,6 +500,7 @@ int RemoteMain(int argc, char** argv) {
     return g.help ? 0 : kUsageExit;
   }
   const std::string command = positional[0];
+  if (command == "admin") return AdminMain(g, positional);
   const CommandHelp* help = FindCommand(command);
   if (help == nullptr) return Usage(absl::StrCat("unknown command '", command, "'"));
   if (g.help) {

@@ -172,7 +172,7 @@ TEST_F(SessionAdminTest, CloseRevokesTheOwnersSessionAndReleasesItsHandles) {
   EXPECT_THAT(audit, HasSubstr(absl::StrCat(R"("event":"close_session","user":"bob",)"
                                             R"("authn":"bearer","session":")",
                                             broker::RedactId(doomed.id()))));
-  EXPECT_THAT(audit, HasSubstr("closed by an admin (alice); 2 handles released"));
+  EXPECT_THAT(audit, HasSubstr("closed by an admin (alice), handles released: 2"));
   EXPECT_THAT(audit, Not(HasSubstr(doomed.id())));
 }
 
