@@ -12,6 +12,9 @@
 //   BM_Core_CallHandle       call entry('entry-1'): returns an existing
 //                            entry as a new handle, then Release of it
 //   BM_Core_OpenClose        OpenSession + CloseSession
+//   BM_Core_GetAttr_Shadow,  the two getattr cases with a shadow policy (the
+//   BM_Core_GetAttr_Entry_Shadow  demo's own, so they agree): the cost of
+//                            deciding every gated operation twice
 // threads:T runs T threads, each with its own session (the serialized blog
 // object is shared, as it is between real clients).
 #include <memory>
@@ -38,10 +41,12 @@ v1::Value Str(const std::string& s) {
 }
 
 struct Core {
-  // `entries`: how many entries alice adds to the blog first.
-  explicit Core(int entries)
+  // `entries`: how many entries alice adds to the blog first; `shadow`:
+  // decide every gated operation under a shadow policy too.
+  explicit Core(int entries, bool shadow = false)
       : core(bench::DemoRegistry(), demo::MakeBlog(),
              bench::LoadDemoPolicy(ORB_SOURCE_DIR, bench::kBenchLimits), BrokerCore::Options()) {
+    if (shadow) core.SetShadowPolicy(bench::LoadDemoPolicy(ORB_SOURCE_DIR, bench::kBenchLimits));
     ctx.identity = bench::Alice();
     for (int t = 0; t < kMaxThreads; ++t) {
       v1::OpenSessionRequest req;
@@ -85,11 +90,20 @@ Core& WithEntries() {
   return *core;
 }
 
-void BM_Core_GetAttr(benchmark::State& state) {
-  Core& c = Empty();
+Core& Shadowed() {
+  static Core* const core = new Core(0, true);
+  return *core;
+}
+
+Core& ShadowedWithEntries() {
+  static Core* const core = new Core(8, true);
+  return *core;
+}
+
+void GetTitle(benchmark::State& state, Core& c, const std::string& handle) {
   v1::GetAttrRequest req;
-  req.set_session(c.sessions[state.thread_index()]);
-  req.set_handle(c.roots[state.thread_index()]);
+  req.set_session(c.sessions[handle.empty() ? state.thread_index() : 0]);
+  req.set_handle(handle.empty() ? c.roots[state.thread_index()] : handle);
   req.set_name("title");
   for (auto _ : state) {
     v1::GetAttrResponse resp;
@@ -98,20 +112,22 @@ void BM_Core_GetAttr(benchmark::State& state) {
     benchmark::DoNotOptimize(resp);
   }
 }
+
+void BM_Core_GetAttr_Shadow(benchmark::State& state) { GetTitle(state, Shadowed(), ""); }
+BENCHMARK(BM_Core_GetAttr_Shadow)->Threads(1)->Threads(2);
+
+void BM_Core_GetAttr_Entry_Shadow(benchmark::State& state) {
+  Core& c = ShadowedWithEntries();
+  GetTitle(state, c, c.first_entry);
+}
+BENCHMARK(BM_Core_GetAttr_Entry_Shadow);
+
+void BM_Core_GetAttr(benchmark::State& state) { GetTitle(state, Empty(), ""); }
 BENCHMARK(BM_Core_GetAttr)->Threads(1)->Threads(2)->Threads(4)->Threads(kMaxThreads);
 
 void BM_Core_GetAttr_Entry(benchmark::State& state) {
   Core& c = WithEntries();
-  v1::GetAttrRequest req;
-  req.set_session(c.sessions[0]);
-  req.set_handle(c.first_entry);
-  req.set_name("title");
-  for (auto _ : state) {
-    v1::GetAttrResponse resp;
-    absl::Status s = c.core.GetAttr(c.ctx, req, &resp);
-    if (!s.ok()) state.SkipWithError("GetAttr failed");
-    benchmark::DoNotOptimize(resp);
-  }
+  GetTitle(state, c, c.first_entry);
 }
 BENCHMARK(BM_Core_GetAttr_Entry);
 

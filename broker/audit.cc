@@ -135,8 +135,13 @@ void AuditLog::Write(const AuditRecord& record) {
   std::string line = AuditRecordToJson(record);
   line += '\n';
   orb::MutexHold lock(&mu_);
-  fwrite(line.data(), 1, line.size(), file_);
-  fflush(file_);
+  const bool whole = fwrite(line.data(), 1, line.size(), file_) == line.size();
+  if (fflush(file_) != 0 || !whole) {
+    write_failures_.fetch_add(1, std::memory_order_relaxed);
+    // The stream stays in error once set; clear it so that a later line
+    // (the disk has room again) is written and not counted as lost.
+    clearerr(file_);
+  }
 }
 
 }  // namespace orb::broker

@@ -33,6 +33,25 @@ absl::Status RefusalFor(const policy::Decision& decision, const TypeInfo& type,
 
 }  // namespace
 
+void BrokerCore::Impl::CountDecision(policy::GateOutcome outcome, bool supports,
+                                     absl::string_view method) const {
+  switch (outcome) {
+    case policy::GateOutcome::kNotExposed:
+      counters.CountGateRefusal(GateDecision::kOlpNotExposed, method);
+      return;
+    case policy::GateOutcome::kDenied:
+      counters.CountGateRefusal(GateDecision::kAclDenied, method);
+      return;
+    case policy::GateOutcome::kAllowed:
+      if (supports) {
+        counters.Count(GateDecision::kAclAllowed);
+      } else {
+        counters.CountGateRefusal(GateDecision::kOlpWrongMemberKind, method);
+      }
+      return;
+  }
+}
+
 absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, policy::Op kind,
                                     absl::string_view name, const MemberBinding* member) const {
   // Every refusal before the decision is audited as "rejected".
@@ -46,6 +65,7 @@ absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, pol
   };
   const TypeInfo& type = *op.target.type;
   if (member == nullptr) {
+    counters.CountGateRefusal(GateDecision::kOlpNoSuchMember, ctx.identity.method);
     return rejected(NameNotFound(type, op.view, name), "not_exposed",
                     "the type has no such member");
   }
@@ -61,12 +81,16 @@ absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, pol
   const bool supports = member->Supports(kind);
   if (!supports && !authz.Exposes(kind, name)) {
     ShadowGate(ctx, op, kind, name, supports, BrokerCore::GateOutcome::kNotExposed, "");
+    counters.CountGateRefusal(GateDecision::kOlpNotExposed, ctx.identity.method);
     return rejected(NameNotFound(type, op.view, name), "not_exposed",
                     "the member cannot do this operation and it is not exposed for it");
   }
   LineageFacts lineage;
   absl::Status s = WalkLineage(op, *registry, root, &lineage);
-  if (!s.ok()) return rejected(s);
+  if (!s.ok()) {
+    counters.CountGateRefusal(GateDecision::kAclDetachedLineage, ctx.identity.method);
+    return rejected(s);
+  }
   authz.SetLineage(lineage.nodes, &lineage);
   const policy::Decision decision = authz.Decide(SubjectOf(op), kind, name);
   ShadowGate(ctx, op, kind, name, supports,
@@ -85,6 +109,7 @@ absl::Status BrokerCore::Impl::Gate(const RequestContext& ctx, const Op& op, pol
   }
   absl::Status refusal = RefusalFor(decision, type, op.view, kind, name, *member, supports,
                                     debug ? &explain : nullptr);
+  CountDecision(decision.outcome(), supports, ctx.identity.method);
   if (auditing()) {
     static constexpr absl::string_view kDecisionNames[] = {"not_exposed", "denied", "allowed"};
     AuditGate(ctx, op, kind, op.session->id(), op.handle_id, name,

@@ -386,6 +386,8 @@ size_t BrokerCore::session_count() const { return impl_->sessions.size(); }
 
 bool BrokerCore::any_member_may_block() const { return impl_->any_member_may_block; }
 
+CoreCounters& BrokerCore::counters() const { return impl_->counters; }
+
 size_t BrokerCore::handle_count() const {
   return static_cast<size_t>(impl_->live_handles.load(std::memory_order_relaxed));
 }

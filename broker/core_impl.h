@@ -33,6 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/core_counters.h"
 #include "broker/handle_table.h"
 #include "broker/session_table.h"
 #include "orb/broker/broker_core.h"
@@ -122,6 +123,8 @@ struct BrokerCore::Impl {
   // REQUIRES: Begin() succeeded for `op`; CheckName(name) is OK.
   absl::Status Gate(const RequestContext& ctx, const Op& op, policy::Op kind,
                     absl::string_view name, const MemberBinding* member) const;
+  // Counts the gate's decision (and a refusal, by the caller's `method`).
+  void CountDecision(policy::GateOutcome outcome, bool supports, absl::string_view method) const;
 
   // --- shadow_gate.cc ---
 
@@ -175,6 +178,8 @@ struct BrokerCore::Impl {
 
   std::atomic<int64_t> live_handles{0};
   SessionTable sessions;  // synchronizes itself
+  // Gate decisions, refusals and reloads, for metrics (relaxed atomics).
+  mutable CoreCounters counters;
 
   mutable absl::Mutex policy_mu;
   policy::PolicyPtr policy ABSL_GUARDED_BY(policy_mu);

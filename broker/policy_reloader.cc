@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "broker/core_counters.h"
 #include "orb/broker/errors.h"
 #include "policy/authorizer.h"
 #include "base/sync.h"
@@ -92,6 +93,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
     record.code = absl::StatusCodeToString(status.code());
     record.reason = info_.last_error;
     core_->Audit(std::move(record));
+    core_->counters().CountReload(ReloadTriggerOf(trigger), /*ok=*/false);
     return status;
   }
 
@@ -125,6 +127,7 @@ absl::StatusOr<PolicyReloader::Result> PolicyReloader::Reload(absl::string_view 
   record.decision = "allowed";
   record.policy_revision = next->revision();
   core_->Audit(std::move(record));
+  core_->counters().CountReload(ReloadTriggerOf(trigger), /*ok=*/true);
   return result;
 }
 

@@ -7,7 +7,8 @@
 // flight keep the snapshot they started with. Reloads are serialized, so the
 // revision check and the swap are one step. Every attempt is logged (one
 // line per policy error, file:line: message) and, when the core audits,
-// recorded as an "admin" event.
+// recorded as an "admin" event; its outcome is counted by trigger
+// (BrokerCore::counters(), for metrics).
 //
 // Revision rule (ARCHITECTURE.md §9, docs/operations.md):
 //   new revision <  running revision            refused (FAILED_PRECONDITION)

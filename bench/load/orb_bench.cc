@@ -67,6 +67,7 @@
 #include "bench/load/echo_server.h"
 #include "bench/load/frame_stream.h"
 #include "bench/load/memory_probe.h"
+#include "broker/service/rpc_stats.h"
 #include "orb/broker/broker_core.h"
 #include "orb/broker/server.h"
 #include "echo.grpc.pb.h"
@@ -96,6 +97,9 @@ ABSL_FLAG(std::string, only, "",
 ABSL_FLAG(std::string, serve_echo, "",
           "internal: serve echo with this model ('callback' or 'sync') until stdin closes "
           "(the server-model comparison runs each model in a child process of its own)");
+ABSL_FLAG(bool, rpc_stats, false,
+          "record every answer by method, code and latency, as orbd does with --metrics-listen "
+          "(the call-path cost of metrics)");
 ABSL_FLAG(std::string, json, "", "also write the results to this file as JSON");
 ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
           "the orb source tree (for examples/blog/policy.textproto)");
@@ -641,6 +645,8 @@ int Run() {
   broker::ServerOptions server_options;
   server_options.listen = "127.0.0.1:0";
   server_options.max_message_bytes = kMaxMessageBytes;
+  broker::RpcStats rpc_stats;
+  if (absl::GetFlag(FLAGS_rpc_stats)) server_options.rpc_stats = &rpc_stats;
   auto orb_server = broker::Server::Start(&core, server_options);
   if (!orb_server.ok()) {
     std::fprintf(stderr, "%s\n", orb_server.status().ToString().c_str());

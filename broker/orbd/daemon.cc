@@ -30,12 +30,16 @@
 #include "absl/time/clock.h"
 #include "orb/broker/broker_core.h"
 #include "orb/broker/audit.h"
+#include "broker/metrics/broker_collector.h"
+#include "broker/metrics/metrics_address.h"
+#include "broker/metrics/metrics_server.h"
 #include "broker/orbd/flags_help.h"
 #include "broker/orbd/plugin_loader.h"
 #include "broker/orbd/service_manager.h"
 #include "orb/broker/daemon.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/grpc_log_limit.h"
+#include "broker/service/rpc_stats.h"
 #include "orb/broker/server.h"
 #include "grpc/support/log.h"
 #include "orb/policy/policy_loader.h"
@@ -71,6 +75,9 @@ ABSL_FLAG(bool, strict_policy, false,
 ABSL_FLAG(std::vector<std::string>, plugin, {},
           "load a plugin: a shared library built with orb_add_plugin whose services join "
           "those --service picks from (repeat the flag for several)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "serve Prometheus metrics at http://ADDRESS/metrics: PORT or :PORT listens on "
+          "127.0.0.1, IPV4:PORT elsewhere (port 0 picks a free port); off when empty");
 ABSL_FLAG(std::string, dump_types, "",
           "write the served types (members, kinds, compiled-in OLP) as JSON to this file "
           "('-': stdout) and exit, for `orbctl policy check --types=FILE`");
@@ -253,6 +260,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
         {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
         {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
         {"dump_types", "FILE"},  {"plugin", "PATH"},        {"shadow_policy", "FILE"},
+        {"metrics_listen", "ADDRESS"},
     };
     printf("%s%s%s", UsageHead(services).c_str(),
            orb::orbd::FlagsHelp("orbd/daemon.cc", placeholders).c_str(), kUsageTail);
@@ -364,10 +372,41 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   server_options.policy_reloader = &reloader;
   if (absl::GetFlag(FLAGS_member_threads) < 0) Fail("--member-threads must be 0 or more");
   server_options.max_member_threads = static_cast<size_t>(absl::GetFlag(FLAGS_member_threads));
+  // Metrics: the port is taken before the broker serves, so that a port in
+  // use refuses the start; the collector is handed over once it serves.
+  std::unique_ptr<orb::broker::RpcStats> rpc_stats;
+  std::unique_ptr<orb::broker::MetricsServer> metrics;
+  if (const std::string flag = absl::GetFlag(FLAGS_metrics_listen); !flag.empty()) {
+    absl::StatusOr<orb::broker::MetricsAddress> address = orb::broker::ParseMetricsAddress(flag);
+    if (!address.ok()) Fail(std::string(address.status().message()));
+    absl::StatusOr<std::unique_ptr<orb::broker::MetricsServer>> bound =
+        orb::broker::MetricsServer::Bind(*address);
+    if (!bound.ok()) Fail(std::string(bound.status().message()));
+    metrics = *std::move(bound);
+    rpc_stats = std::make_unique<orb::broker::RpcStats>();
+    server_options.rpc_stats = rpc_stats.get();
+  }
   gpr_set_log_function(GrpcLog);
   auto server = orb::broker::Server::Start(&core, server_options);
   if (!server.ok()) Fail(std::string(server.status().message()));
   g_started = true;
+  if (metrics != nullptr) {
+    orb::broker::MetricsSources sources;
+    sources.core = &core;
+    sources.rpc_stats = rpc_stats.get();
+    sources.server = server->get();
+    sources.reloader = &reloader;
+    sources.audit_log = audit_log.get();
+    metrics->Serve(std::make_shared<orb::broker::BrokerCollector>(sources));
+    const std::string where = metrics->address().HostPort();
+    if (!metrics->address().loopback) {
+      fprintf(stderr,
+              "%s: warning: metrics are served beyond this machine (%s); firewall the port or "
+              "use --metrics-listen=PORT for 127.0.0.1\n",
+              Program().c_str(), where.c_str());
+    }
+    fprintf(stderr, "%s: metrics on http://%s/metrics\n", Program().c_str(), where.c_str());
+  }
 
   const char* transport = "plaintext";
   if (!server_options.tls_cert_file.empty()) {
@@ -411,6 +450,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   }
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   (*server)->Wait();
+  metrics.reset();  // no scrape may read the server once it is gone
   fprintf(stderr, "%s: stopped\n", Program().c_str());
   fflush(stderr);
   return 0;

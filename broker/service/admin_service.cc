@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "broker/core_counters.h"
 #include "orb/broker/errors.h"
 #include "broker/service/credentials.h"
 #include "broker/service/status_convert.h"
@@ -49,15 +50,24 @@ absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
   absl::StatusOr<policy::Identity> who = policy->authenticator().Authenticate(
       ExtractCredentials(*context, peer_certificates_verified_), absl::Now());
   absl::Status status;
+  CoreCounters& counters = core_->counters();
   if (!who.ok()) {
     status = OrbError(absl::StatusCode::kUnauthenticated, who.status().message(),
                       v1::UNAUTHENTICATED, v1::GATE_AUTHN);
     record.decision = "unauthenticated";
+    counters.Count(GateDecision::kAuthnRefused);
+    counters.CountRefusal(AuthnKind::kNone, RefusalCause::kUnauthenticated);
   } else {
     record.userid = who->userid;
     record.authn = who->method;
     status = CheckAdminPermission(*policy, *who, rpc, permission, &record.reason);
     record.decision = status.ok() ? "allowed" : "denied";
+    counters.Count(GateDecision::kAuthnAllowed);
+    if (status.ok()) {
+      counters.Count(GateDecision::kAdminAllowed);
+    } else {
+      counters.CountGateRefusal(GateDecision::kAdminDenied, who->method);
+    }
     *identity = *std::move(who);
   }
   if (!status.ok()) {
@@ -72,6 +82,7 @@ grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServer
                                                             const v1::GetPolicyInfoRequest*,
                                                             v1::PolicyInfo* response) {
   const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
+  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminGetPolicyInfo));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   policy::Identity identity;
   absl::Status status = Authorize(context, "GetPolicyInfo", kPolicyViewPermission, &identity);
@@ -85,14 +96,14 @@ grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServer
       response->set_sha256(policy->text_sha256());
     }
   }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Answer(reactor, timer, status);
 }
 
 grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerContext* context,
                                                            const v1::ReloadPolicyRequest*,
                                                            v1::ReloadPolicyResponse* response) {
   const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
+  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminReloadPolicy));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   policy::Identity identity;
   absl::Status status = Authorize(context, "ReloadPolicy", kPolicyReloadPermission, &identity);
@@ -110,6 +121,13 @@ grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerC
       status = result.status();
     }
   }
+  return Answer(reactor, timer, status);
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::Answer(grpc::ServerUnaryReactor* reactor,
+                                                     const RpcTimer& timer,
+                                                     const absl::Status& status) {
+  timer.Record(static_cast<int>(status.code()));
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }

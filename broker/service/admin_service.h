@@ -14,6 +14,7 @@
 #include "orb/broker/broker_core.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/calls_in_flight.h"
+#include "broker/service/rpc_stats.h"
 #include "orb/v1/admin.grpc.pb.h"
 
 namespace orb::broker {
@@ -29,12 +30,14 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
   // service. Without a reloader, ReloadPolicy answers UNIMPLEMENTED (after
   // the permission check) and GetPolicyInfo reports the core's policy only.
   // `calls`: counts each call until it is answered (for a drain).
+  // `stats`: records each answer by method and code (null: nowhere).
   BrokerAdminService(BrokerCore* core, PolicyReloader* reloader, bool peer_certificates_verified,
-                     CallsInFlight* calls = nullptr)
+                     CallsInFlight* calls = nullptr, RpcStats* stats = nullptr)
       : core_(core),
         reloader_(reloader),
         peer_certificates_verified_(peer_certificates_verified),
-        calls_(calls) {}
+        calls_(calls),
+        stats_(stats) {}
 
   grpc::ServerUnaryReactor* GetPolicyInfo(grpc::CallbackServerContext* context,
                                           const v1::GetPolicyInfoRequest* request,
@@ -57,11 +60,15 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
   absl::Status Authorize(grpc::CallbackServerContext* context, absl::string_view rpc,
                          absl::string_view permission, policy::Identity* identity,
                          absl::string_view session_ref = {});
+  // Records the answer in stats_ (through `timer`) and sends it.
+  static grpc::ServerUnaryReactor* Answer(grpc::ServerUnaryReactor* reactor,
+                                          const RpcTimer& timer, const absl::Status& status);
 
   BrokerCore* const core_;
   PolicyReloader* const reloader_;
   const bool peer_certificates_verified_;
   CallsInFlight* const calls_;
+  RpcStats* const stats_;
 };
 
 }  // namespace orb::broker

@@ -64,6 +64,7 @@ grpc::ServerUnaryReactor* BrokerAdminService::ListSessions(grpc::CallbackServerC
                                                            const v1::ListSessionsRequest* request,
                                                            v1::ListSessionsResponse* response) {
   const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
+  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminListSessions));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   policy::Identity identity;
   absl::Status status = Authorize(context, "ListSessions", kSessionsViewPermission, &identity);
@@ -77,14 +78,14 @@ grpc::ServerUnaryReactor* BrokerAdminService::ListSessions(grpc::CallbackServerC
     }
     response->set_total(total);
   }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Answer(reactor, timer, status);
 }
 
 grpc::ServerUnaryReactor* BrokerAdminService::CloseSession(
     grpc::CallbackServerContext* context, const v1::AdminCloseSessionRequest* request,
     v1::AdminCloseSessionResponse* response) {
   const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
+  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminCloseSession));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<std::string> ref = CanonicalRef(request->ref());
   policy::Identity identity;
@@ -102,8 +103,7 @@ grpc::ServerUnaryReactor* BrokerAdminService::CloseSession(
       status = revoked.status();
     }
   }
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return Answer(reactor, timer, status);
 }
 
 }  // namespace orb::broker

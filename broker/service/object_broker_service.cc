@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "broker/service/credentials.h"
+#include "broker/service/rpc_stats.h"
 #include "broker/service/status_convert.h"
 #include "broker/service/stream_reactor.h"
 
@@ -12,13 +13,16 @@ namespace orb::broker {
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
-    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, MemberThreads threads,
+    Context* context, const Bytes* in, Bytes* out, absl::string_view rpc, int series,
+    MemberThreads threads,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*)) {
   CallsInFlight::Token in_flight = CallsInFlight::Enter(runner_.calls());
+  const RpcTimer timer(runner_.stats(), series);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Request request;
   absl::Status status = ParseRequest(*in, &request);
   if (!status.ok()) {
+    timer.Record(static_cast<int>(status.code()));
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
@@ -29,6 +33,7 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
   absl::StatusOr<policy::Identity> identity = runner_.Authenticate(
       *policy, ExtractCredentials(*context, peer_certificates_verified_), context->peer(), rpc);
   if (!identity.ok()) {
+    timer.Record(static_cast<int>(identity.status().code()));
     reactor->Finish(ToGrpcStatus(identity.status()));
     return reactor;
   }
@@ -42,7 +47,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
 
   runner_.Run(std::move(request_context), std::move(request), threads, method,
               std::move(in_flight),
-              [reactor, out](const absl::Status& result, const Response& response) {
+              [reactor, out, timer](const absl::Status& result, const Response& response) {
+                timer.Record(static_cast<int>(result.code()));
                 if (result.ok()) {
                   bool own_buffer = false;
                   reactor->Finish(grpc::SerializationTraits<Response>::Serialize(
@@ -58,7 +64,8 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
 #define ORB_RAW_METHOD(Name, field, Threads)                                                       \
   grpc::ServerUnaryReactor* ObjectBrokerService::Name(Context* c, const Bytes* in, Bytes* out) { \
     return Handle<v1::Name##Request, v1::Name##Response>(                                       \
-        c, in, out, #Name, MemberThreads::Threads, &BrokerCore::Name);                          \
+        c, in, out, #Name, RpcStats::Unary(RpcStats::k##Name), MemberThreads::Threads,          \
+        &BrokerCore::Name);                                                                     \
   }
 
 ORB_BROKER_OPERATIONS(ORB_RAW_METHOD)

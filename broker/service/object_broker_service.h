@@ -50,10 +50,13 @@ class ObjectBrokerService final : public RawBrokerService {
   // identity holds at most its policy's max_member_calls_per_identity of
   // them, and further ones are refused (RESOURCE_EXHAUSTED, IDENTITY_BUSY).
   // `calls`: counts each call until it is answered (for a drain).
+  // `stats`: records each answer by method and code, with its latency
+  // (null: nothing recorded).
   explicit ObjectBrokerService(BrokerCore* core, bool peer_certificates_verified = false,
-                               WorkerPool* members = nullptr, CallsInFlight* calls = nullptr)
+                               WorkerPool* members = nullptr, CallsInFlight* calls = nullptr,
+                               RpcStats* stats = nullptr)
       : peer_certificates_verified_(peer_certificates_verified),
-        runner_(core, members, calls) {}
+        runner_(core, members, calls, stats) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -81,7 +84,7 @@ class ObjectBrokerService final : public RawBrokerService {
  private:
   template <typename Request, typename Response>
   Reactor* Handle(Context* context, const Bytes* in, Bytes* out, absl::string_view rpc,
-                  MemberThreads threads,
+                  int series, MemberThreads threads,
                   absl::Status (BrokerCore::*method)(const RequestContext&, const Request&,
                                                      Response*));
   const bool peer_certificates_verified_;

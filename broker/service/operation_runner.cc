@@ -14,7 +14,13 @@ absl::StatusOr<policy::Identity> OperationRunner::Authenticate(
     absl::string_view peer, absl::string_view rpc) const {
   absl::StatusOr<policy::Identity> identity =
       policy.authenticator().Authenticate(credentials, absl::Now());
-  if (identity.ok()) return identity;
+  CoreCounters& counters = core_->counters();
+  if (identity.ok()) {
+    counters.Count(GateDecision::kAuthnAllowed);
+    return identity;
+  }
+  counters.Count(GateDecision::kAuthnRefused);
+  counters.CountRefusal(AuthnKind::kNone, RefusalCause::kUnauthenticated);
   if (core_->auditing()) {
     AuditRecord record;
     record.event = "authenticate";

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "broker/core_counters.h"
 #include "broker/service/calls_in_flight.h"
 #include "broker/service/member_call_quota.h"
 #include "broker/service/worker_pool.h"
@@ -58,17 +59,23 @@ enum class MemberThreads {
   X(Batch, batch, kAlways)                 \
   X(GetAttrs, get_attrs, kWhenBlocking)
 
+class RpcStats;
+
 class OperationRunner {
  public:
-  // REQUIRES: core (and members and calls, when not null) outlive the
-  // runner. `members` null: every method runs on the calling thread.
-  OperationRunner(BrokerCore* core, WorkerPool* members, CallsInFlight* calls)
-      : core_(core), members_(members), calls_(calls) {}
+  // REQUIRES: core (and members, calls and stats, when not null) outlive
+  // the runner. `members` null: every method runs on the calling thread.
+  // `stats`: where the unary methods and the Stream record each answer
+  // (null: nowhere).
+  OperationRunner(BrokerCore* core, WorkerPool* members, CallsInFlight* calls,
+                  RpcStats* stats = nullptr)
+      : core_(core), members_(members), calls_(calls), stats_(stats) {}
   OperationRunner(const OperationRunner&) = delete;
   OperationRunner& operator=(const OperationRunner&) = delete;
 
   BrokerCore* core() const { return core_; }
   CallsInFlight* calls() const { return calls_; }
+  RpcStats* stats() const { return stats_; }
 
   // The caller's identity under `policy`; on failure UNAUTHENTICATED (with
   // ErrorInfo, gate authn), audited as event "authenticate" for `rpc`
@@ -93,6 +100,7 @@ class OperationRunner {
   BrokerCore* const core_;
   WorkerPool* const members_;
   CallsInFlight* const calls_;
+  RpcStats* const stats_;
   // Calls of each identity handed to `members_` and not yet answered. A
   // call's slot is given back just before its answer is sent, and the
   // server waits for every answer before it destroys the runner.
@@ -129,6 +137,8 @@ void OperationRunner::Run(
   absl::StatusOr<MemberCallQuota::Slot> counted = member_calls_.Acquire(
       context.identity.OwnerKey(), context.policy->limits().max_member_calls_per_identity);
   if (!counted.ok()) {
+    core_->counters().CountRefusal(AuthnKindOf(context.identity.method),
+                                   RefusalCause::kIdentityBusy);
     Response none;
     finish(counted.status(), none);
     return;

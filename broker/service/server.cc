@@ -124,6 +124,16 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 int Server::port() const { return impl_->port; }
 const std::string& Server::address() const { return impl_->address; }
 
+Server::MemberThreadLoad Server::member_thread_load() const {
+  MemberThreadLoad load;
+  if (impl_->member_pool == nullptr) return load;
+  const WorkerPool::Load pool = impl_->member_pool->load();
+  load.threads = pool.threads;
+  load.busy = pool.busy;
+  load.queued = pool.queued;
+  return load;
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(BrokerCore* core,
                                                             const ServerOptions& options) {
   auto credentials = MakeCredentials(options);
@@ -154,9 +164,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(BrokerCore* core,
                                                         options.max_queued_member_calls);
   }
   server->service = std::make_unique<ObjectBrokerService>(
-      core, verified, server->member_pool.get(), &server->calls);
-  server->admin_service = std::make_unique<BrokerAdminService>(core, options.policy_reloader,
-                                                                verified, &server->calls);
+      core, verified, server->member_pool.get(), &server->calls, options.rpc_stats);
+  server->admin_service = std::make_unique<BrokerAdminService>(
+      core, options.policy_reloader, verified, &server->calls, options.rpc_stats);
 
   grpc::ServerBuilder builder;
   // Without this, a second server could bind the same port silently.

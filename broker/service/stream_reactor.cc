@@ -92,7 +92,8 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
     : runner_(runner),
       context_(context),
       peer_certificates_verified_(peer_certificates_verified),
-      peer_(context->peer()) {
+      peer_(context->peer()),
+      stream_timer_(runner->stats(), RpcStats::kStreamCall) {
   policy::PolicyPtr policy = runner_->core()->policy();
   credentials_ = ExtractCredentials(*context_, peer_certificates_verified_);
   absl::StatusOr<policy::Identity> identity =
@@ -102,6 +103,7 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
       MutexHold lock(&mu_);
       finished_ = true;
     }
+    stream_timer_.Record(static_cast<int>(identity.status().code()));
     Finish(ToGrpcStatus(identity.status()));
     return;
   }
@@ -265,8 +267,9 @@ void StreamReactor::DispatchParsed(v1::StreamRequest frame) {
   switch (frame.operation_case()) {
 #define ORB_STREAM_OPERATION(Name, field, Threads)                                          \
   case v1::StreamRequest::k##Name:                                                           \
-    Start(id, std::move(context), std::move(*frame.mutable_##field()), MemberThreads::Threads, \
-          &BrokerCore::Name, &v1::StreamResponse::mutable_##field);                          \
+    Start(id, RpcStats::OnStream(RpcStats::k##Name), std::move(context),                     \
+          std::move(*frame.mutable_##field()), MemberThreads::Threads, &BrokerCore::Name,    \
+          &v1::StreamResponse::mutable_##field);                                             \
     return;
     ORB_BROKER_OPERATIONS(ORB_STREAM_OPERATION)
 #undef ORB_STREAM_OPERATION
@@ -279,12 +282,14 @@ void StreamReactor::DispatchParsed(v1::StreamRequest frame) {
 
 template <typename Request, typename Response>
 void StreamReactor::Start(
-    uint64_t id, RequestContext context, Request request, MemberThreads threads,
+    uint64_t id, int series, RequestContext context, Request request, MemberThreads threads,
     absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*),
     Response* (v1::StreamResponse::*answer_field)()) {
+  const RpcTimer timer(runner_->stats(), series);
   runner_->Run(std::move(context), std::move(request), threads, method,
                CallsInFlight::Enter(runner_->calls()),
-               [this, id, answer_field](const absl::Status& result, Response& response) {
+               [this, id, answer_field, timer](const absl::Status& result, Response& response) {
+                 timer.Record(static_cast<int>(result.code()));
                  if (!result.ok()) {
                    Answer(id, /*forget_id=*/true, ErrorAnswer(id, result));
                    return;
@@ -414,7 +419,10 @@ void StreamReactor::Do(Next next) {
     Do(std::move(after));
   }
   if (next.read) StartRead(&frame_bytes_);
-  if (next.finish) Finish(next.status);
+  if (next.finish) {
+    stream_timer_.Record(static_cast<int>(next.status.error_code()));
+    Finish(next.status);
+  }
 }
 
 void StreamReactor::SeeHandOver() { MutexHold lock(&mu_); }

@@ -49,6 +49,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/service/operation_runner.h"
+#include "broker/service/rpc_stats.h"
 #include "grpcpp/grpcpp.h"
 #include "orb/policy/authn.h"
 #include "orb/v1/broker.pb.h"
@@ -100,8 +101,10 @@ class StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // cancel frame.
   RequestContext ContextFor(const v1::StreamRequest& frame, policy::PolicyPtr policy,
                             policy::Identity identity, CancelFlag cancelled) const;
+  // `series`: the operation's RpcStats series.
   template <typename Request, typename Response>
-  void Start(uint64_t id, RequestContext context, Request request, MemberThreads threads,
+  void Start(uint64_t id, int series, RequestContext context, Request request,
+             MemberThreads threads,
              absl::Status (BrokerCore::*method)(const RequestContext&, const Request&, Response*),
              Response* (v1::StreamResponse::*answer_field)());
 
@@ -132,6 +135,8 @@ class StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   grpc::CallbackServerContext* const context_;
   const bool peer_certificates_verified_;
   const std::string peer_;
+  // Records the Stream call's own end (its operations have their own).
+  const RpcTimer stream_timer_;
   std::atomic<bool> stream_cancelled_{false};
 
   // The reader's own (see Dispatch): one frame is read or started at a

@@ -1,5 +1,6 @@
 #include "broker/service/worker_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/sync.h"
@@ -47,6 +48,15 @@ bool WorkerPool::Submit(absl::AnyInvocable<void() &&> task) {
 size_t WorkerPool::threads() const {
   orb::MutexHold lock(&mu_);
   return threads_.size();
+}
+
+WorkerPool::Load WorkerPool::load() const {
+  orb::MutexHold lock(&mu_);
+  Load load;
+  load.threads = threads_.size();
+  load.busy = threads_.size() - std::min(idle_, threads_.size());
+  load.queued = queue_.size();
+  return load;
 }
 
 void WorkerPool::Loop() {

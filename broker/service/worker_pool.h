@@ -49,6 +49,15 @@ class WorkerPool {
   // Threads started so far (for tests and metrics).
   size_t threads() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The pool right now, for metrics: threads started, threads running a
+  // task (or just started, about to take one), tasks waiting.
+  struct Load {
+    size_t threads = 0;
+    size_t busy = 0;
+    size_t queued = 0;
+  };
+  Load load() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void Loop() ABSL_LOCKS_EXCLUDED(mu_);
 

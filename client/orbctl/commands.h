@@ -23,7 +23,8 @@ int PolicyMintTicket(int argc, char** argv);
 int PolicyHashToken(int argc, char** argv);
 
 // Every command but `policy`: the remote commands (get, set, del, call,
-// describe, whoami) and the global options; argv is main()'s. Returns the
+// describe, snapshot, whoami, batch; remote_commands.h), `admin`, `shell`
+// (shell.h) and the global options; argv is main()'s. Returns the
 // exit code (0, 2 for usage, else the gRPC status code; see --help).
 int RemoteMain(int argc, char** argv);
 

@@ -265,7 +265,7 @@ std::string Short(const std::string& id) {
   return id.size() > 8 ? id.substr(0, 8) + "\xE2\x80\xA6" : id;  // U+2026 ellipsis
 }
 
-std::string Render(const Value& value, bool human) {
+std::string Render(const Value& value, bool human, const HandleNamer& namer) {
   switch (value.kind()) {
     case Value::Kind::kNull:
       return "null";
@@ -283,7 +283,7 @@ std::string Render(const Value& value, bool human) {
       std::string out = "[";
       const char* sep = "";
       for (const Value& v : *value.list_if()) {
-        absl::StrAppend(&out, sep, Render(v, human));
+        absl::StrAppend(&out, sep, Render(v, human, namer));
         sep = human ? ", " : ",";
       }
       return out + "]";
@@ -292,20 +292,27 @@ std::string Render(const Value& value, bool human) {
       std::string out = "{";
       const char* sep = "";
       for (const auto& [k, v] : *value.map_if()) {
-        absl::StrAppend(&out, sep, base::JsonQuote(k), human ? ": " : ":", Render(v, human));
+        absl::StrAppend(&out, sep, base::JsonQuote(k), human ? ": " : ":", Render(v, human, namer));
         sep = human ? ", " : ",";
       }
       return out + "}";
     }
     case Value::Kind::kRef: {
       const Ref& ref = *value.ref_if();
+      const std::string name = namer ? namer(ref) : "";
       if (human) {
+        if (!name.empty()) {
+          return absl::StrCat(name, " = <", ref.type_name(), ref.is_class() ? " class" : "",
+                              " handle>");
+        }
         return absl::StrCat("<", ref.type_name(), ref.is_class() ? " class" : "", " handle ",
                             Short(ref.id()), ">");
       }
       return absl::StrCat("{\"handle\":{\"id\":", base::JsonQuote(ref.id()),
                           ",\"type_name\":", base::JsonQuote(ref.type_name()),
-                          ref.is_class() ? ",\"is_class\":true" : "", "}}");
+                          ref.is_class() ? ",\"is_class\":true" : "",
+                          name.empty() ? "" : absl::StrCat(",\"name\":", base::JsonQuote(name)),
+                          "}}");
     }
   }
   return "null";
@@ -321,11 +328,13 @@ Value ParseArgument(absl::string_view text) {
   return Value(std::string(text));
 }
 
-std::string ToJson(const Value& value) { return Render(value, false); }
+std::string ToJson(const Value& value, const HandleNamer& namer) {
+  return Render(value, false, namer);
+}
 
-std::string ToHuman(const Value& value) {
+std::string ToHuman(const Value& value, const HandleNamer& namer) {
   if (const std::string* s = value.string_if()) return *s;
-  return Render(value, true);
+  return Render(value, true, namer);
 }
 
 }  // namespace orb::orbctl

@@ -2,6 +2,7 @@
 #ifndef ORB_CLIENT_ORBCTL_JSON_H_
 #define ORB_CLIENT_ORBCTL_JSON_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -11,6 +12,11 @@
 namespace orb::orbctl {
 
 using orb::client::Value;
+
+// The name `orbctl shell` gives a handle it prints ("$3"); called once per
+// handle, in the order the handles appear in the value (list order, map
+// key order).
+using HandleNamer = std::function<std::string(const orb::client::Ref&)>;
 
 // Parses one JSON document (RFC 8259). Numbers without a fraction or
 // exponent that fit int64 become ints, other numbers doubles; objects
@@ -23,8 +29,9 @@ Value ParseArgument(absl::string_view text);
 
 // JSON for scripts: handles as {"handle":{"id":..,"type_name":..}} (plus
 // "is_class":true for a class handle), bytes as {"bytes":"<base64>"},
-// doubles as FormatDouble(kJson) writes them.
-std::string ToJson(const Value& value);
+// doubles as FormatDouble(kJson) writes them. With a `namer`, each handle
+// also carries its name: {"handle":{"id":..,"type_name":..,"name":"$1"}}.
+std::string ToJson(const Value& value, const HandleNamer& namer = nullptr);
 enum class DoubleStyle { kJson, kHuman };
 // The shortest text that reads back to the same double, as Python's repr()
 // writes it: positional for decimal exponents in [-4, 16), with ".0" added
@@ -37,8 +44,10 @@ std::string FormatDouble(double d, DoubleStyle style);
 
 // For people: a top-level string as is, everything else as JSON except
 // that handles read <demo.Entry handle 1f3a9c0e…> and doubles are written
-// as FormatDouble(kHuman) writes them.
-std::string ToHuman(const Value& value);
+// as FormatDouble(kHuman) writes them. With a `namer`, a handle reads by its
+// name instead of its id: $1 = <demo.Entry handle> (a class handle:
+// $1 = <demo.Entry class handle>).
+std::string ToHuman(const Value& value, const HandleNamer& namer = nullptr);
 
 }  // namespace orb::orbctl
 

@@ -1,5 +1,9 @@
-// orbctl's remote commands: each opens a session, walks a dotted path from
-// the root with getattr, acts, prints, and closes the session.
+// orbctl's remote commands: each walks a dotted path from the root (or, in
+// the shell, from a named handle) with getattr, acts and prints. One-shot
+// orbctl opens a session for the command and closes it; `orbctl shell`
+// (shell.h) runs them in its own session.
+#include "client/orbctl/remote_commands.h"
+
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +26,7 @@
 #include "client/orbctl/commands.h"
 #include "client/orbctl/json.h"
 #include "client/orbctl/read_file.h"
+#include "client/orbctl/shell.h"
 #include "google/protobuf/util/json_util.h"
 #include "orb/v1/broker.pb.h"
 #include "grpc/support/log.h"
@@ -42,12 +47,13 @@ using orb::client::TransportHintOf;
 using orb::client::Value;
 namespace {
 
-constexpr int kUsageExit = 2;
 // gRPC's UNKNOWN is 2, the usage exit code of every orbctl command; it
 // exits with 17 instead so that 2 always means "nothing was sent".
 constexpr int kUnknownExit = 17;
 
-constexpr char kGlobalHelp[] =
+}  // namespace
+
+const char kGlobalHelp[] =
     "Global options (anywhere on the line; before a command or after it):\n"
     "  --target=HOST:PORT  the broker (default $ORB_TARGET, else 127.0.0.1:50051)\n"
     "  --token=T           bearer token (default $ORB_TOKEN)\n"
@@ -70,18 +76,8 @@ constexpr char kGlobalHelp[] =
     "13 INTERNAL, 14 UNAVAILABLE, 15 DATA_LOSS, 16 UNAUTHENTICATED, and 17 for\n"
     "UNKNOWN (gRPC's 2).\n";
 
-struct CommandHelp {
-  const char* name;
-  const char* synopsis;
-  const char* summary;  // one line, for `orbctl --help`
-  const char* text;     // more, for `orbctl COMMAND --help` (may be empty)
-  // Uses the demo blog's names and tokens (scripts/demo) and runs against
-  // it as written, except del's: the blog's one deletable attribute, an
-  // entry's body, is reached through a call, which a PATH cannot hold.
-  const char* example;
-};
-
-constexpr CommandHelp kCommands[] = {
+const std::vector<CommandHelp>& SessionCommands() {
+  static const std::vector<CommandHelp> commands = {
     {"get", "get PATH", "print the attribute at PATH", "", "orbctl get title"},
     {"set", "set PATH VALUE", "set the attribute at PATH to VALUE", "Prints nothing.",
      "orbctl --token=alice-demo-token set title 'My blog'"},
@@ -110,36 +106,55 @@ constexpr CommandHelp kCommands[] = {
      "each its answer or its error). Exits 0 when every operation succeeded, else\n"
      "with the code of the first that failed (see below).",
      "orbctl --token=bob-demo-token batch examples/client/add-and-read.batch.json"},
-};
+  };
+  return commands;
+}
 
 const CommandHelp* FindCommand(absl::string_view name) {
-  for (const auto& c : kCommands) {
+  for (const auto& c : SessionCommands()) {
     if (name == c.name) return &c;
   }
   return nullptr;
 }
 
-struct Globals {
-  ClientOptions options;
-  bool json = false;
-  bool help = false;
-};
+std::string HelpParagraph(const CommandHelp& help) {
+  return absl::StrCat(std::string(1, std::toupper(static_cast<unsigned char>(help.summary[0]))),
+                      help.summary + 1, ".", help.text[0] == '\0' ? "" : "\n", help.text);
+}
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "orbctl: %s\nRun 'orbctl --help' for usage.\n", message.c_str());
+size_t KeywordValueStart(absl::string_view arg) {
+  const size_t eq = arg.find('=');
+  if (eq == absl::string_view::npos || eq == 0) return 0;
+  const absl::string_view name = arg.substr(0, eq);
+  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return 0;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return 0;
+  }
+  return eq + 1;
+}
+
+int Usage(const Globals& g, const std::string& message) {
+  std::fprintf(stderr, "orbctl: %s\n", message.c_str());
+  if (!g.usage_hint.empty()) std::fprintf(stderr, "%s\n", g.usage_hint.c_str());
   return kUsageExit;
 }
+
+namespace {
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? "" : v;
 }
 
+}  // namespace
+
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
   int code = static_cast<int>(status.code());
   return code == static_cast<int>(absl::StatusCode::kUnknown) ? kUnknownExit : code;
 }
+
+namespace {
 
 // orbctl's words for a transport hint (the C++ client's name ClientOptions
 // fields; orbctl's name its own options).
@@ -155,6 +170,8 @@ const char* Advice(TransportHint::Kind kind) {
   }
   return "";
 }
+
+}  // namespace
 
 int Fail(const Globals& g, const absl::Status& status) {
   std::optional<ErrorInfo> info = ErrorInfoOf(status);
@@ -192,6 +209,8 @@ int Fail(const Globals& g, const absl::Status& status) {
   return ExitCode(status);
 }
 
+namespace {
+
 // Splits "a.b.c"; an empty path is the root.
 absl::StatusOr<std::vector<std::string>> SplitPath(absl::string_view path) {
   std::vector<std::string> segments;
@@ -220,16 +239,15 @@ absl::StatusOr<Ref> Walk(Ref from, const std::vector<std::string>& segments) {
   return from;
 }
 
-bool IsIdentifier(absl::string_view s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
+void PrintValue(const Globals& g, const Invocation& inv, const Value& v) {
+  std::printf("%s\n", g.json ? ToJson(v, inv.namer).c_str() : ToHuman(v, inv.namer).c_str());
 }
 
-void PrintValue(const Globals& g, const Value& v) {
-  std::printf("%s\n", g.json ? ToJson(v).c_str() : ToHuman(v).c_str());
+// An argument's value: the handle standing for it, else ParseArgument's.
+Value ArgumentValue(const Invocation& inv, size_t index, absl::string_view text) {
+  auto it = inv.handle_args.find(index);
+  if (it != inv.handle_args.end()) return Value(it->second);
+  return ParseArgument(text);
 }
 
 void PrintDescription(const Globals& g, const Description& d) {
@@ -263,24 +281,25 @@ void PrintDescription(const Globals& g, const Description& d) {
   }
 }
 
-// orbctl batch FILE: prints the answer and returns the exit code: 0 when
-// every operation succeeded, else the first failed operation's (its
-// error is in the answer; plain output also names it on stderr).
-int RunBatchFile(const Globals& g, Session& session, const std::string& file) {
+// orbctl batch FILE: prints the answer. Fails when the batch could not run
+// or an operation of it failed (the first failed operation's code; its
+// error is in the answer, and plain output also names it on stderr).
+Outcome RunBatchFile(const Globals& g, const Session& session, const std::string& file) {
   std::string text, error;
   if (file == "-") {
     std::ostringstream in;
     in << std::cin.rdbuf();
     text = in.str();
   } else if (!ReadFile(file, &text, &error)) {
-    return Usage(error);
+    return {Usage(g, error), absl::InvalidArgumentError(error)};
   }
   absl::StatusOr<std::string> answer = session.RunBatchJson(text);
-  if (!answer.ok()) return Fail(g, answer.status());
+  if (!answer.ok()) return {Fail(g, answer.status()), answer.status()};
   std::printf("%s\n", answer->c_str());
   v1::BatchResponse response;
   if (!google::protobuf::util::JsonStringToMessage(*answer, &response).ok()) {
-    return Fail(g, absl::InternalError("the batch answer does not read back"));
+    const absl::Status unreadable = absl::InternalError("the batch answer does not read back");
+    return {Fail(g, unreadable), unreadable};
   }
   for (int i = 0; i < response.results_size(); ++i) {
     const v1::BatchResult& r = response.results(i);
@@ -291,16 +310,17 @@ int RunBatchFile(const Globals& g, Session& session, const std::string& file) {
       std::fprintf(stderr, "orbctl: operation %d failed: %s: %s\n", i,
                    r.error().code_name().c_str(), r.error().message().c_str());
     }
-    return ExitCode(failed);
+    return {ExitCode(failed), failed};
   }
-  return 0;
+  return {};
 }
 
-// Runs one remote command once the session is open. Returns the status of
-// the command; prints its result on success.
-absl::Status Run(const Globals& g, Session& session, const std::string& command,
-                 const std::vector<std::string>& args) {
-  Ref root = session.root();
+// Runs one remote command but batch. Returns the status of the command;
+// prints its result on success.
+absl::Status Run(const Globals& g, const Session& session, const Invocation& inv) {
+  const std::string& command = inv.command;
+  const std::vector<std::string>& args = inv.args;
+  const Ref root = inv.start ? inv.start : session.root();
   if (command == "whoami") {
     if (g.json) {
       std::vector<std::string> quoted;
@@ -334,12 +354,12 @@ absl::Status Run(const Globals& g, Session& session, const std::string& command,
     if (g.json) {
       std::vector<std::string> fields;
       for (const auto& [name, value] : *values) {
-        fields.push_back(absl::StrCat(base::JsonQuote(name), ":", ToJson(value)));
+        fields.push_back(absl::StrCat(base::JsonQuote(name), ":", ToJson(value, inv.namer)));
       }
       std::printf("{%s}\n", absl::StrJoin(fields, ",").c_str());
     } else {
       for (const auto& [name, value] : *values) {
-        std::printf("%s: %s\n", name.c_str(), ToHuman(value).c_str());
+        std::printf("%s: %s\n", name.c_str(), ToHuman(value, inv.namer).c_str());
       }
     }
     return absl::OkStatus();
@@ -352,25 +372,25 @@ absl::Status Run(const Globals& g, Session& session, const std::string& command,
   if (command == "get") {
     absl::StatusOr<Value> v = target->Get(last);
     if (!v.ok()) return v.status();
-    PrintValue(g, *v);
+    PrintValue(g, inv, *v);
     return absl::OkStatus();
   }
-  if (command == "set") return target->Set(last, ParseArgument(args[1]));
+  if (command == "set") return target->Set(last, ArgumentValue(inv, 1, args[1]));
   if (command == "del") return target->Del(last);
   // call
   std::vector<Value> positional;
   std::map<std::string, Value> kwargs;
   for (size_t i = 1; i < args.size(); ++i) {
-    size_t eq = args[i].find('=');
-    if (eq != std::string::npos && IsIdentifier(absl::string_view(args[i]).substr(0, eq))) {
-      kwargs.insert_or_assign(args[i].substr(0, eq), ParseArgument(args[i].substr(eq + 1)));
+    if (const size_t value = KeywordValueStart(args[i]); value != 0) {
+      kwargs.insert_or_assign(args[i].substr(0, value - 1),
+                              ArgumentValue(inv, i, absl::string_view(args[i]).substr(value)));
     } else {
-      positional.push_back(ParseArgument(args[i]));
+      positional.push_back(ArgumentValue(inv, i, args[i]));
     }
   }
   absl::StatusOr<Value> result = target->Call(last, std::move(positional), std::move(kwargs));
   if (!result.ok()) return result.status();
-  PrintValue(g, *result);
+  PrintValue(g, inv, *result);
   return absl::OkStatus();
 }
 
@@ -380,8 +400,15 @@ void PrintHelp(FILE* out) {
       "\n"
       "Remote commands (each opens a session, acts, and closes it):\n",
       out);
-  for (const auto& c : kCommands) std::fprintf(out, "  %-34s%s\n", c.synopsis, c.summary);
+  for (const auto& c : SessionCommands()) {
+    std::fprintf(out, "  %-34s%s\n", c.synopsis, c.summary);
+  }
   std::fputs(
+      "\n"
+      "Interactive:\n"
+      "  shell                             run many commands in one session, from a\n"
+      "                                    terminal or a script on stdin; handles\n"
+      "                                    returned are named $1, $2, ...\n"
       "\n"
       "Admin (no session; each needs its permission in the policy's admin ACL):\n"
       "  admin sessions [USERID]           list the live sessions, by reference\n"
@@ -415,9 +442,9 @@ int AdminMain(const Globals& g, const std::vector<std::string>& positional) {
                 kAdminSynopsis, kAdminHelp, kGlobalHelp);
     return 0;
   }
-  if (std::string problem = AdminUsageError(args); !problem.empty()) return Usage(problem);
+  if (std::string problem = AdminUsageError(args); !problem.empty()) return Usage(g, problem);
   absl::StatusOr<Client> client = Client::Connect(g.options);
-  if (!client.ok()) return Usage(std::string(client.status().message()));
+  if (!client.ok()) return Usage(g, std::string(client.status().message()));
   absl::Status status = RunAdmin(*client, g.json, args);
   if (!status.ok()) return Fail(g, status);
   return 0;
@@ -425,21 +452,25 @@ int AdminMain(const Globals& g, const std::vector<std::string>& positional) {
 
 }  // namespace
 
-int RemoteMain(int argc, char** argv) {
-  gpr_set_log_function(DropGrpcLog);
+Globals DefaultGlobals() {
   Globals g;
   g.options.target = Env("ORB_TARGET").empty() ? "127.0.0.1:50051" : Env("ORB_TARGET");
   g.options.token = Env("ORB_TOKEN");
   g.options.ticket = Env("ORB_TICKET");
   g.options.client_name = "orbctl";
-  // One-shot sessions flush on close; no background thread is needed.
+  // Releases go out with the next operation or on close; no background
+  // thread is needed.
   g.options.release_delay = absl::ZeroDuration();
-  std::vector<std::string> positional;
+  return g;
+}
+
+std::string ParseGlobalOptions(const std::vector<std::string>& args, Globals* g,
+                               std::vector<size_t>* positional) {
   bool only_positional = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (only_positional) {
-      positional.push_back(arg);
+      positional->push_back(i);
       continue;
     }
     if (arg == "--") {
@@ -450,15 +481,15 @@ int RemoteMain(int argc, char** argv) {
     const bool option = arg.size() > 1 && arg[0] == '-' &&
                         !std::isdigit(static_cast<unsigned char>(arg[1])) && arg[1] != '.';
     if (!option) {
-      positional.push_back(arg);
+      positional->push_back(i);
       continue;
     }
     if (arg == "--help" || arg == "-h") {
-      g.help = true;
+      g->help = true;
       continue;
     }
     if (arg == "--json") {
-      g.json = true;
+      g->json = true;
       continue;
     }
     std::string name = arg, value;
@@ -470,46 +501,37 @@ int RemoteMain(int argc, char** argv) {
       has_value = true;
     }
     std::string* slot = nullptr;
-    if (name == "--target") slot = &g.options.target;
-    if (name == "--token") slot = &g.options.token;
-    if (name == "--ticket") slot = &g.options.ticket;
-    if (name == "--tls-ca") slot = &g.options.tls_ca_file;
-    if (name == "--tls-cert") slot = &g.options.tls_cert_file;
-    if (name == "--tls-key") slot = &g.options.tls_key_file;
-    if (slot == nullptr) return Usage(absl::StrCat("unknown option '", name, "'"));
+    if (name == "--target") slot = &g->options.target;
+    if (name == "--token") slot = &g->options.token;
+    if (name == "--ticket") slot = &g->options.ticket;
+    if (name == "--tls-ca") slot = &g->options.tls_ca_file;
+    if (name == "--tls-cert") slot = &g->options.tls_cert_file;
+    if (name == "--tls-key") slot = &g->options.tls_key_file;
+    if (slot == nullptr) return absl::StrCat("unknown option '", name, "'");
     if (!has_value) {
-      if (i + 1 >= argc) return Usage(absl::StrCat(name, " needs a value"));
-      value = argv[++i];
+      if (i + 1 >= args.size()) return absl::StrCat(name, " needs a value");
+      value = args[++i];
     }
     *slot = value;
   }
   // An explicit --ticket wins over a token from the environment, and the
   // reverse.
-  if (!g.options.ticket.empty() && !g.options.token.empty()) {
+  if (!g->options.ticket.empty() && !g->options.token.empty()) {
     bool flag_ticket = false, flag_token = false;
-    for (int i = 1; i < argc; ++i) {
-      flag_ticket |= absl::StartsWith(argv[i], "--ticket");
-      flag_token |= absl::StartsWith(argv[i], "--token");
+    for (const std::string& arg : args) {
+      flag_ticket |= absl::StartsWith(arg, "--ticket");
+      flag_token |= absl::StartsWith(arg, "--token");
     }
-    if (flag_ticket && !flag_token) g.options.token.clear();
-    if (flag_token && !flag_ticket) g.options.ticket.clear();
+    if (flag_ticket && !flag_token) g->options.token.clear();
+    if (flag_token && !flag_ticket) g->options.ticket.clear();
   }
+  return "";
+}
 
-  if (positional.empty()) {
-    PrintHelp(g.help ? stdout : stderr);
-    return g.help ? 0 : kUsageExit;
-  }
-  const std::string command = positional[0];
-  if (command == "admin") return AdminMain(g, positional);
-  const CommandHelp* help = FindCommand(command);
-  if (help == nullptr) return Usage(absl::StrCat("unknown command '", command, "'"));
-  if (g.help) {
-    std::printf("usage: orbctl [OPTIONS] %s\n\n%c%s.%s%s\n\nExample:\n  %s\n\n%s", help->synopsis,
-                std::toupper(static_cast<unsigned char>(help->summary[0])), help->summary + 1,
-                help->text[0] == '\0' ? "" : "\n", help->text, help->example, kGlobalHelp);
-    return 0;
-  }
-  std::vector<std::string> args(positional.begin() + 1, positional.end());
+std::string InvocationUsageError(const Invocation& inv, absl::string_view program) {
+  const std::string& command = inv.command;
+  const std::vector<std::string>& args = inv.args;
+  const std::string usage = absl::StrCat("usage: ", program, FindCommand(command)->synopsis);
   size_t min_args = 0, max_args = 0;
   if (command == "get" || command == "del") min_args = max_args = 1;
   if (command == "set") min_args = max_args = 2;
@@ -517,25 +539,64 @@ int RemoteMain(int argc, char** argv) {
   if (command == "describe") max_args = 1;
   if (command == "batch") min_args = max_args = 1;
   if (command == "snapshot") min_args = 2, max_args = SIZE_MAX;
-  if (args.size() < min_args || args.size() > max_args) {
-    return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
-  }
-  if (!args.empty() && command != "describe" && command != "batch" && args[0].empty()) {
-    return Usage(absl::StrCat("usage: orbctl ", help->synopsis));
-  }
+  if (args.size() < min_args || args.size() > max_args) return usage;
+  // An empty PATH is the root for describe, and the named handle itself
+  // for describe and snapshot in the shell.
+  const bool object_itself = command == "describe" || (inv.start && command == "snapshot");
+  if (!args.empty() && command != "batch" && args[0].empty() && !object_itself) return usage;
   if (!args.empty() && command != "batch" && !(command == "snapshot" && args[0] == ".") &&
       !SplitPath(args[0]).ok()) {
-    return Usage(absl::StrCat("bad path '", args[0], "': use dotted names, e.g. title or a.b"));
+    return absl::StrCat("bad path '", args[0], "': use dotted names, e.g. title or a.b");
+  }
+  return "";
+}
+
+Outcome RunInvocation(const Globals& g, const Session& session, const Invocation& inv) {
+  if (inv.command == "batch") return RunBatchFile(g, session, inv.args[0]);
+  absl::Status status = Run(g, session, inv);
+  if (!status.ok()) return {Fail(g, status), status};
+  return {};
+}
+
+int RemoteMain(int argc, char** argv) {
+  gpr_set_log_function(DropGrpcLog);
+  Globals g = DefaultGlobals();
+  const std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<size_t> indices;
+  if (std::string problem = ParseGlobalOptions(words, &g, &indices); !problem.empty()) {
+    return Usage(g, problem);
+  }
+  std::vector<std::string> positional;
+  for (size_t i : indices) positional.push_back(words[i]);
+
+  if (positional.empty()) {
+    PrintHelp(g.help ? stdout : stderr);
+    return g.help ? 0 : kUsageExit;
+  }
+  const std::string command = positional[0];
+  if (command == "admin") return AdminMain(g, positional);
+  if (command == "shell") {
+    return ShellMain(g, std::vector<std::string>(positional.begin() + 1, positional.end()));
+  }
+  const CommandHelp* help = FindCommand(command);
+  if (help == nullptr) return Usage(g, absl::StrCat("unknown command '", command, "'"));
+  if (g.help) {
+    std::printf("usage: orbctl [OPTIONS] %s\n\n%s\n\nExample:\n  %s\n\n%s", help->synopsis,
+                HelpParagraph(*help).c_str(), help->example, kGlobalHelp);
+    return 0;
+  }
+  Invocation inv;
+  inv.command = command;
+  inv.args.assign(positional.begin() + 1, positional.end());
+  if (std::string problem = InvocationUsageError(inv, "orbctl "); !problem.empty()) {
+    return Usage(g, problem);
   }
 
   absl::StatusOr<Client> client = Client::Connect(g.options);
-  if (!client.ok()) return Usage(std::string(client.status().message()));
+  if (!client.ok()) return Usage(g, std::string(client.status().message()));
   absl::StatusOr<Session> session = client->OpenSession();
   if (!session.ok()) return Fail(g, session.status());
-  if (command == "batch") return RunBatchFile(g, *session, args[0]);
-  absl::Status status = Run(g, *session, command, args);
-  if (!status.ok()) return Fail(g, status);
-  return 0;
+  return RunInvocation(g, *session, inv).exit_code;
 }
 
 }  // namespace orb::orbctl

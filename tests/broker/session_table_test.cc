@@ -2,6 +2,7 @@
 // explicit times: ownership, the one NOT_FOUND, leases and expiry, Close,
 // the per-identity session quota, and a few threads on one table.
 #include "broker/session_table.h"
+#include "orb/broker/audit.h"
 
 #include <atomic>
 #include <memory>
@@ -336,7 +337,7 @@ TEST_F(SessionTableTest, DestroyingTheTableReleasesEveryHandle) {
 }
 
 TEST(Session, RenewExtendsALiveLeaseOnly) {
-  Session s("id", User("bob"), "", SequentialIds(), nullptr, kT0 + kTtl);
+  Session s("id", User("bob"), "", SequentialIds(), nullptr, kT0, kT0 + kTtl);
   EXPECT_TRUE(s.Renew(kT0 + absl::Seconds(30), kTtl));  // now until kT0 + 90 s
   EXPECT_FALSE(s.ExpireIfDue(kT0 + absl::Seconds(89)));
   EXPECT_TRUE(s.Renew(kT0 + absl::Seconds(89), kTtl));  // now until kT0 + 149 s
@@ -346,13 +347,24 @@ TEST(Session, RenewExtendsALiveLeaseOnly) {
   EXPECT_TRUE(s.ExpireIfDue(kT0 + absl::Seconds(149)));
 }
 
+TEST(Session, RenewRecordsTheLastActivityAndTheLease) {
+  Session s("id", User("bob"), "", SequentialIds(), nullptr, kT0, kT0 + kTtl);
+  EXPECT_EQ(s.opened(), kT0);
+  EXPECT_EQ(s.lease().last_activity, kT0);
+  ASSERT_TRUE(s.Renew(kT0 + absl::Seconds(30), kTtl));
+  EXPECT_EQ(s.lease().last_activity, kT0 + absl::Seconds(30));
+  EXPECT_EQ(s.lease().expires, kT0 + absl::Seconds(30) + kTtl);
+  EXPECT_EQ(s.opened(), kT0);
+  EXPECT_EQ(s.ref(), broker::RedactId("id"));
+}
+
 TEST(Session, OnlyTheFirstToMarkItDeadIsTold) {
-  Session expiring("a", User("bob"), "", SequentialIds(), nullptr, kT0 + kTtl);
+  Session expiring("a", User("bob"), "", SequentialIds(), nullptr, kT0, kT0 + kTtl);
   EXPECT_TRUE(expiring.ExpireIfDue(kT0 + kTtl));
   EXPECT_FALSE(expiring.ExpireIfDue(kT0 + kTtl));
   EXPECT_FALSE(expiring.MarkDead());
 
-  Session closing("b", User("bob"), "", SequentialIds(), nullptr, kT0 + kTtl);
+  Session closing("b", User("bob"), "", SequentialIds(), nullptr, kT0, kT0 + kTtl);
   EXPECT_TRUE(closing.MarkDead());
   EXPECT_FALSE(closing.MarkDead());
   EXPECT_FALSE(closing.ExpireIfDue(kT0 + kTtl));

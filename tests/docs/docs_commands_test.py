@@ -24,6 +24,8 @@ repository's root, against a fresh demo orbd the test starts (what
         stopped (SIGTERM) when the page is done. Its `--listen=HOST:PORT` is
         replaced by port 0; the test waits for its "serving ... on
         HOST:PORT" line and from then on the page's PORT means that port.
+        A `--metrics-listen=HOST:PORT` in it is moved to port 0 the same way,
+        its PORT mapped from orbd's "metrics on http://HOST:PORT/metrics".
   A block that is neither runnable nor marked fails the test (it times out,
   or a command is missing, or it fails).
 - Addresses. The docs say 127.0.0.1:50051 (and other fixed ports for the
@@ -78,7 +80,11 @@ BLOCK_TIMEOUT = 120
 BUF_BIN = os.path.join(SOURCE_DIR, "tests", "node", "node_modules", ".bin")
 MARKER = re.compile(r"<!--\s*doc-test:\s*(.*?)\s*-->")
 ADDRESS = re.compile(r"\b(127\.0\.0\.1|localhost|0\.0\.0\.0):(\d+)\b")
-LISTEN = re.compile(r"(--listen=)(127\.0\.0\.1|localhost):(\d+)")
+LISTEN = re.compile(r"(?<![\w-])(--listen=)(127\.0\.0\.1|localhost):(\d+)")
+# orbd's metrics endpoint, moved to port 0 like --listen and mapped from
+# the line orbd logs before its "serving" line.
+METRICS_LISTEN = re.compile(r"(--metrics-listen=)(127\.0\.0\.1|localhost):(\d+)")
+METRICS_ON = re.compile(r"metrics on http://(127\.0\.0\.1|localhost):(\d+)/metrics")
 
 
 class Block:
@@ -369,9 +375,11 @@ class Page:
                                  f"--listen=HOST:PORT (found {len(listens)})")
         documented_port = listens[0][2]
         text = LISTEN.sub(lambda m: f"{m.group(1)}{m.group(2)}:0", text)
+        metrics = METRICS_LISTEN.findall(text)
+        text = METRICS_LISTEN.sub(lambda m: f"{m.group(1)}{m.group(2)}:0", text)
         log = os.path.join(self.cwd, f".doc-test-daemon-{block.line}.log")
         try:
-            process, m, _ = orbd_launcher.start(
+            process, m, started = orbd_launcher.start(
                 ["bash", "-c", "set -a\n" + self.rewrite(text)], log, cwd=self.cwd,
                 env=self.env, merge_stdout=True, timeout=60)
         except AssertionError as e:
@@ -379,6 +387,12 @@ class Page:
                                  f"serving: {e}") from None
         self.daemons.append((block, process, log))
         self.ports[documented_port] = m.group(3)
+        if metrics:
+            on = METRICS_ON.search(started)
+            if on is None:
+                raise AssertionError(f"{block.where()}: --metrics-listen was given but orbd "
+                                     f"logged no 'metrics on http://...' line:\n{started}")
+            self.ports[metrics[0][2]] = on.group(2)
 
     def run(self, block, text):
         """Runs one block in bash; returns its standard output."""

@@ -65,9 +65,12 @@ TEST_F(OrbdShadow, DisagreementsAreAuditedAndAnswersStayTheLivePolicys) {
   const std::string shadow = dir_ + "/shadow.textproto";
   WriteWholeFile(shadow, ReadWholeFile(ShadowExample()));
   OrbdProcess orbd(
-      OrbdProcess::BlogArgs({"--shadow-policy=" + shadow, "--audit-log=" + audit}));
+      OrbdProcess::BlogArgs({"--shadow-policy=" + shadow, "--audit-log=" + audit,
+                             "--metrics-listen=127.0.0.1:0"}));
   const std::string address = orbd.WaitForAddress();
   ASSERT_FALSE(address.empty()) << orbd.log();
+  const std::string metrics = orbd.WaitForLog(R"(metrics on (http://[0-9.]+:[0-9]+/metrics))");
+  ASSERT_FALSE(metrics.empty()) << orbd.log();
   EXPECT_THAT(orbd.log(), HasSubstr("shadow policy " + shadow + " revision 1"));
 
   // Anonymous reads the title: allowed live (the answer), denied in the shadow.
@@ -83,6 +86,14 @@ TEST_F(OrbdShadow, DisagreementsAreAuditedAndAnswersStayTheLivePolicys) {
   EXPECT_THAT(orbd.log(), HasSubstr("shadow policy: " + shadow + ":1"));
   // The old shadow still decides.
   ASSERT_TRUE(ReadRoot(address, "", "title").ok());
+  // Three decisions under the shadow, two of them disagreements.
+  const CommandResult scraped = RunCommand("curl -sf " + metrics);
+  ASSERT_EQ(scraped.exit_code, 0) << scraped.output;
+  EXPECT_THAT(scraped.output, HasSubstr("\norb_shadow_decisions_total 3\n"));
+  EXPECT_THAT(scraped.output,
+              HasSubstr("\norb_shadow_disagreements_total{live=\"allowed\",shadow=\"denied\"} 2\n"));
+  EXPECT_THAT(scraped.output,
+              HasSubstr("\norb_shadow_disagreements_total{live=\"denied\",shadow=\"allowed\"} 0\n"));
 
   orbd.Signal(SIGTERM);
   ASSERT_EQ(orbd.WaitForExit(), 0) << orbd.log();

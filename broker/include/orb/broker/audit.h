@@ -17,6 +17,7 @@
 #ifndef ORB_BROKER_AUDIT_H_
 #define ORB_BROKER_AUDIT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -106,7 +107,13 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
+  // Appends one line. A line the file does not take whole (disk full, I/O
+  // error) is counted, not retried: the call it records goes on.
   void Write(const AuditRecord& record) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Lines that could not be written whole since the log was opened (for
+  // metrics). Thread-safe.
+  uint64_t write_failures() const { return write_failures_.load(std::memory_order_relaxed); }
 
  private:
   AuditLog(FILE* file, bool owned) : file_(file), owned_(owned) {}
@@ -114,6 +121,7 @@ class AuditLog {
   absl::Mutex mu_;
   FILE* const file_ ABSL_PT_GUARDED_BY(mu_);
   const bool owned_;
+  std::atomic<uint64_t> write_failures_{0};
 };
 
 }  // namespace orb::broker

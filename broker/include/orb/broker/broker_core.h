@@ -78,6 +78,7 @@ namespace orb::broker {
 
 class Object;
 class TypeRegistry;
+class CoreCounters;  // broker/core_counters.h (private)
 
 // The payload key under which errors carry a serialized orb.v1.ErrorInfo.
 using v1::kErrorInfoTypeUrl;
@@ -286,6 +287,10 @@ class BrokerCore {
   // Introspection for tests and metrics.
   size_t session_count() const;
   size_t handle_count() const;
+  // The core's counts of gate decisions, refusals and reloads (private
+  // broker/core_counters.h; orbd's metrics read them, the service adapter
+  // and the reloader add to them). Thread-safe; lives as long as the core.
+  CoreCounters& counters() const;
   // Whether any member of any registered type may block
   // (MemberBinding::may_block). When none may, an adapter need not move a
   // Batch to another thread.

@@ -17,6 +17,7 @@
 namespace orb::broker {
 
 class PolicyReloader;
+class RpcStats;  // broker/service/rpc_stats.h (private)
 
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
@@ -44,6 +45,10 @@ struct ServerOptions {
   // block.
   size_t max_member_threads = 256;
   size_t max_queued_member_calls = 4096;
+  // Records every answer by method and status code, with its latency, when
+  // set (not owned; must outlive the server). orbd sets it for its
+  // metrics; null (the default) records nothing.
+  RpcStats* rpc_stats = nullptr;
 };
 
 // Thread safety: Shutdown() and Wait() may be called from any thread.
@@ -60,6 +65,15 @@ class Server {
   // The bound port (useful with port 0) and "host:port".
   int port() const;
   const std::string& address() const;
+
+  // The member threads right now (all zero with max_member_threads 0):
+  // started, running a member, calls waiting for one. For metrics.
+  struct MemberThreadLoad {
+    size_t threads = 0;
+    size_t busy = 0;
+    size_t queued = 0;
+  };
+  MemberThreadLoad member_thread_load() const;
 
   // Marks the server NOT_SERVING, stops accepting calls and connections,
   // lets calls in flight finish for up to `grace`, then cancels the rest.
