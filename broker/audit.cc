@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/sync.h"
+#include "broker/broker_identity.h"
 #include "orb/broker/value_codec.h"
 #include "orb/policy/authn.h"
 #include "base/json_escape.h"
@@ -20,8 +21,11 @@ namespace orb::broker {
 std::string RedactId(absl::string_view id) {
   if (id.empty()) return std::string();
   // A prefix of the hash: 48 bits tell sessions apart in a log, and the
-  // 128-bit id cannot be recovered from them.
-  return policy::Sha256Hex(absl::StrCat("orb.id:", id)).substr(0, 12);
+  // 128-bit id cannot be recovered from them. Of the secret part only, so
+  // that a session id quoted in free text (whose 32 hex digits
+  // RedactIdsInText finds without the routing prefix) gets the same
+  // reference as the record's session field.
+  return policy::Sha256Hex(absl::StrCat("orb.id:", SecretPartOf(id))).substr(0, 12);
 }
 
 std::string RedactIdsInText(absl::string_view text) {

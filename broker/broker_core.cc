@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/sync.h"
 #include "broker/audit_records.h"
+#include "broker/broker_identity.h"
 #include "broker/core_impl.h"
 #include "broker/lineage.h"
 #include "orb/broker/errors.h"
@@ -54,7 +55,10 @@ BrokerCore::Impl::Impl(std::shared_ptr<const TypeRegistry> registry_in,
       root_type(root != nullptr ? registry->FindFor(*root) : nullptr),
       options(std::move(options_in)),
       sessions(options.new_id ? options.new_id : std::function<std::string()>(RandomId128),
-               &live_handles),
+               &live_handles,
+               BrokerIdentity{options.broker_id.empty() ? RandomBrokerId() : options.broker_id,
+                              options.incarnation.empty() ? RandomIncarnation()
+                                                          : options.incarnation}),
       policy(std::move(policy_in)) {}
 
 policy::PolicyPtr BrokerCore::Impl::CurrentPolicy() const {
@@ -123,6 +127,12 @@ void BrokerCore::SetPolicy(policy::PolicyPtr policy) {
 
 policy::PolicyPtr BrokerCore::policy() const { return impl_->CurrentPolicy(); }
 
+const std::string& BrokerCore::broker_id() const { return impl_->sessions.broker().broker_id; }
+
+const std::string& BrokerCore::incarnation() const {
+  return impl_->sessions.broker().incarnation;
+}
+
 void BrokerCore::Audit(AuditRecord record) const {
   if (!impl_->auditing()) return;
   if (record.time == absl::Time()) record.time = absl::Now();
@@ -188,6 +198,7 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
     resp->add_features(feature);
   }
   resp->set_userid(ctx.identity.userid);
+  resp->set_route(impl_->sessions.broker().broker_id);
   for (const std::string& principal : (*session)->principals().as_given()) {
     resp->add_principals(principal);
   }
@@ -198,6 +209,7 @@ absl::Status BrokerCore::CloseSession(const RequestContext& ctx,
                                       const v1::CloseSessionRequest& req,
                                       v1::CloseSessionResponse* resp) {
   absl::Status s = impl_->CheckDeadline(ctx);
+  if (s.ok()) s = impl_->CheckRoute(ctx);
   if (s.ok()) {
     absl::StatusOr<size_t> released =
         impl_->sessions.Close(req.session(), ctx.identity.OwnerKey(), impl_->Now());

@@ -103,6 +103,9 @@ struct BrokerCore::Impl {
   absl::Status CheckDeadline(const RequestContext& ctx) const;
   // Deadline, policy snapshot and session (renewing its lease).
   absl::Status BeginSession(const RequestContext& ctx, absl::string_view session_id, Op* op);
+  // OK unless the call's orb-route names another broker: then NOT_FOUND as
+  // for an unknown session.
+  absl::Status CheckRoute(const RequestContext& ctx) const;
   // BeginSession, then the handle. `op->handle_id` points into `handle_id`.
   absl::Status Begin(const RequestContext& ctx, absl::string_view session_id,
                      absl::string_view handle_id, Op* op);

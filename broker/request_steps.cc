@@ -28,6 +28,8 @@ absl::Status BrokerCore::Impl::BeginSession(const RequestContext& ctx,
                                             absl::string_view session_id, Op* op) {
   absl::Status s = CheckDeadline(ctx);
   if (!s.ok()) return s;
+  s = CheckRoute(ctx);
+  if (!s.ok()) return s;
   op->policy = ctx.policy != nullptr ? ctx.policy : CurrentPolicy();
   op->limits = LimitsOf(op->policy);
   absl::StatusOr<std::shared_ptr<Session>> session =
@@ -35,6 +37,15 @@ absl::Status BrokerCore::Impl::BeginSession(const RequestContext& ctx,
                     absl::Seconds(op->limits.session_ttl_seconds));
   if (!session.ok()) return session.status();
   op->session = *std::move(session);
+  return absl::OkStatus();
+}
+
+absl::Status BrokerCore::Impl::CheckRoute(const RequestContext& ctx) const {
+  // Misrouted: answered as an unknown session, so that a forged route
+  // learns nothing about the sessions of the broker it reached.
+  if (!ctx.route.empty() && ctx.route != sessions.broker().broker_id) {
+    return SessionTable::NotFound();
+  }
   return absl::OkStatus();
 }
 

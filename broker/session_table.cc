@@ -53,8 +53,19 @@ bool Session::MarkDead() {
 }
 
 SessionTable::SessionTable(std::function<std::string()> new_id,
-                           std::atomic<int64_t>* live_handles)
-    : new_id_(std::move(new_id)), live_handles_(live_handles) {}
+                           std::atomic<int64_t>* live_handles, BrokerIdentity broker)
+    : new_id_(std::move(new_id)),
+      broker_(std::move(broker)),
+      id_prefix_(SessionIdPrefix(broker_)),
+      live_handles_(live_handles) {}
+
+absl::Status SessionTable::Restarted() const {
+  return OrbError(absl::StatusCode::kNotFound,
+                  absl::StrCat("session of an earlier run of broker '", broker_.broker_id,
+                               "': the broker restarted and its objects and handles are gone; "
+                               "open a new session"),
+                  v1::BROKER_RESTARTED, v1::GATE_SESSION);
+}
 
 SessionTable::~SessionTable() {
   std::vector<std::shared_ptr<Session>> all;
@@ -107,7 +118,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const policy::Identi
 
   // The id is checked under the shard lock so that it is never a live one.
   for (;;) {
-    std::string id = new_id_();
+    std::string id = absl::StrCat(id_prefix_, new_id_());
     auto session = std::make_shared<Session>(id, identity, client_name, new_id_, live_handles_,
                                              now, now + ttl);
     Shard& shard = ShardFor(id);
@@ -125,9 +136,9 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Owned(absl::string_view i
     const Shard& shard = ShardFor(id);
     orb::MutexHold lock(&shard.mu);
     auto it = shard.sessions.find(id);
-    if (it == shard.sessions.end()) return NotFound();
-    session = it->second;
+    if (it != shard.sessions.end()) session = it->second;
   }
+  if (session == nullptr) return FromEarlierRun(id, broker_) ? Restarted() : NotFound();
   // Another identity's session answers exactly like an unknown one.
   if (session->owner_key() != owner_key) return NotFound();
   return session;

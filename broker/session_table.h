@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/broker_identity.h"
 #include "broker/handle_table.h"
 #include "orb/policy/identity.h"
 #include "orb/policy/symbols.h"
@@ -91,9 +92,11 @@ class Session {
 
 class SessionTable {
  public:
-  // `new_id` makes session and handle ids; `live_handles` counts handles
-  // over all sessions (see HandleTable).
-  SessionTable(std::function<std::string()> new_id, std::atomic<int64_t>* live_handles);
+  // `new_id` makes handle ids and the secret part of session ids, which
+  // start with SessionIdPrefix(broker); `live_handles` counts handles over
+  // all sessions (see HandleTable).
+  SessionTable(std::function<std::string()> new_id, std::atomic<int64_t>* live_handles,
+               BrokerIdentity broker = {});
   ~SessionTable();
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
@@ -106,7 +109,8 @@ class SessionTable {
                                                 absl::Duration ttl, uint32_t max_per_identity);
 
   // The session `id` if `owner_key` owns it and its lease has not lapsed;
-  // renews the lease. Errors: NOT_FOUND (SESSION_NOT_FOUND), one wording.
+  // renews the lease. Errors: NOT_FOUND (SESSION_NOT_FOUND), one wording;
+  // NOT_FOUND (BROKER_RESTARTED) for an id of this broker's earlier run.
   absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view id,
                                                 absl::string_view owner_key, absl::Time now,
                                                 absl::Duration ttl);
@@ -138,10 +142,16 @@ class SessionTable {
   // Live sessions (including lapsed ones not yet dropped).
   size_t size() const;
 
-  // The NOT_FOUND every failed lookup returns.
+  // The NOT_FOUND every failed lookup returns: an unknown id, another
+  // owner's, a lapsed one, one of another broker.
   static absl::Status NotFound();
+  // The NOT_FOUND (BROKER_RESTARTED) for an id this broker issued before it
+  // restarted: the client should open a new session, not retry.
+  absl::Status Restarted() const;
+
+  const BrokerIdentity& broker() const { return broker_; }
   // The session `id` if it exists and belongs to `owner_key`, else
-  // NotFound(). Does not renew or expire it.
+  // Restarted() or NotFound(). Does not renew or expire it.
   absl::StatusOr<std::shared_ptr<Session>> Owned(absl::string_view id,
                                                  absl::string_view owner_key);
 
@@ -160,6 +170,8 @@ class SessionTable {
 
   // Constant after construction.
   const std::function<std::string()> new_id_;
+  const BrokerIdentity broker_;
+  const std::string id_prefix_;  // SessionIdPrefix(broker_)
   std::atomic<int64_t>* const live_handles_;
 
   std::array<Shard, kShards> shards_;

@@ -37,6 +37,7 @@
 #include "broker/orbd/plugin_loader.h"
 #include "broker/orbd/service_manager.h"
 #include "orb/broker/daemon.h"
+#include "broker/broker_identity.h"
 #include "broker/policy_reloader.h"
 #include "broker/service/grpc_log_limit.h"
 #include "broker/service/rpc_stats.h"
@@ -55,6 +56,10 @@ ABSL_FLAG(std::string, shadow_policy, "",
           "also decide every gated operation under this policy file, never changing the "
           "answer: disagreements are counted and audited (event \"shadow\"); reloaded with "
           "--policy");
+ABSL_FLAG(std::string, broker_id, "",
+          "this broker's public name behind a proxy (docs/scale-out.md): the prefix of every "
+          "session id and what clients send as orb-route; 1-63 of [A-Za-z0-9._-] (default: "
+          "orbd- and 6 random hex digits)");
 ABSL_FLAG(bool, debug_authorization, false,
           "log every authorization decision with Pyramid's message (never credentials)");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM); enables TLS with --tls-key");
@@ -260,7 +265,7 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
         {"tls_cert", "FILE"},    {"tls_key", "FILE"},     {"tls_client_ca", "FILE"},
         {"audit_log", "FILE"},   {"shutdown_grace_seconds", "SECONDS"},
         {"dump_types", "FILE"},  {"plugin", "PATH"},        {"shadow_policy", "FILE"},
-        {"metrics_listen", "ADDRESS"},
+        {"metrics_listen", "ADDRESS"}, {"broker_id", "NAME"},
     };
     printf("%s%s%s", UsageHead(services).c_str(),
            orb::orbd::FlagsHelp("orbd/daemon.cc", placeholders).c_str(), kUsageTail);
@@ -339,6 +344,12 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
   }
 
   orb::broker::BrokerCore::Options core_options;
+  core_options.broker_id = absl::GetFlag(FLAGS_broker_id);
+  if (!core_options.broker_id.empty()) {
+    if (absl::Status valid = orb::broker::ValidateBrokerId(core_options.broker_id); !valid.ok()) {
+      Fail(absl::StrCat("--broker-id: ", valid.message()));
+    }
+  }
   core_options.debug_authorization = absl::GetFlag(FLAGS_debug_authorization);
   core_options.debug_log = [](const std::string& line) {
     fprintf(stderr, "%s: authz: %s\n", Program().c_str(), line.c_str());
@@ -414,9 +425,10 @@ int RunDaemon(int argc, char** argv, std::vector<DaemonService> services) {
                 : server_options.tls_client_ca_file.empty() ? "TLS"
                                                             : "TLS, client certificates optional";
   }
-  fprintf(stderr, "%s: serving '%s' on %s (%s), policy %s revision %llu\n", Program().c_str(),
-          service->name.c_str(), (*server)->address().c_str(), transport,
-          policy_path.c_str(), static_cast<unsigned long long>((*policy)->revision()));
+  fprintf(stderr, "%s: serving '%s' on %s (%s), policy %s revision %llu, broker %s\n",
+          Program().c_str(), service->name.c_str(), (*server)->address().c_str(), transport,
+          policy_path.c_str(), static_cast<unsigned long long>((*policy)->revision()),
+          core.broker_id().c_str());
   if (shadow != nullptr) {
     fprintf(stderr, "%s: shadow policy %s revision %llu: every gated operation is also decided "
                     "under it\n",

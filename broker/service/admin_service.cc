@@ -8,6 +8,7 @@
 #include "broker/core_counters.h"
 #include "orb/broker/errors.h"
 #include "broker/service/credentials.h"
+#include "broker/service/request_parser.h"
 #include "broker/service/status_convert.h"
 
 namespace orb::broker {
@@ -78,58 +79,82 @@ absl::Status BrokerAdminService::Authorize(grpc::CallbackServerContext* context,
   return status;
 }
 
-grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(grpc::CallbackServerContext* context,
-                                                            const v1::GetPolicyInfoRequest*,
-                                                            v1::PolicyInfo* response) {
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* BrokerAdminService::Serve(
+    Context* context, const Bytes* in, Bytes* out, int series,
+    absl::Status (BrokerAdminService::*method)(Context*, const Request&, Response*)) {
   const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
-  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminGetPolicyInfo));
+  const RpcTimer timer(stats_, series);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request request;
+  Response response;
+  absl::Status status = ParseRequest(*in, &request);
+  if (status.ok()) status = (this->*method)(context, request, &response);
+  timer.Record(static_cast<int>(status.code()));
+  if (status.ok()) {
+    bool own_buffer = false;
+    reactor->Finish(grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer));
+  } else {
+    reactor->Finish(ToGrpcStatus(status));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::GetPolicyInfo(Context* context, const Bytes* in,
+                                                            Bytes* out) {
+  return Serve(context, in, out, RpcStats::Admin(RpcStats::kAdminGetPolicyInfo),
+               &BrokerAdminService::DoGetPolicyInfo);
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(Context* context, const Bytes* in,
+                                                           Bytes* out) {
+  return Serve(context, in, out, RpcStats::Admin(RpcStats::kAdminReloadPolicy),
+               &BrokerAdminService::DoReloadPolicy);
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::ListSessions(Context* context, const Bytes* in,
+                                                           Bytes* out) {
+  return Serve(context, in, out, RpcStats::Admin(RpcStats::kAdminListSessions),
+               &BrokerAdminService::DoListSessions);
+}
+
+grpc::ServerUnaryReactor* BrokerAdminService::CloseSession(Context* context, const Bytes* in,
+                                                           Bytes* out) {
+  return Serve(context, in, out, RpcStats::Admin(RpcStats::kAdminCloseSession),
+               &BrokerAdminService::DoCloseSession);
+}
+
+absl::Status BrokerAdminService::DoGetPolicyInfo(Context* context, const v1::GetPolicyInfoRequest&,
+                                                 v1::PolicyInfo* response) {
   policy::Identity identity;
   absl::Status status = Authorize(context, "GetPolicyInfo", kPolicyViewPermission, &identity);
-  if (status.ok()) {
-    if (reloader_ != nullptr) {
-      ToProto(reloader_->info(), response);
-    } else {
-      policy::PolicyPtr policy = core_->policy();
-      response->set_file(policy->file());
-      response->set_revision(policy->revision());
-      response->set_sha256(policy->text_sha256());
-    }
+  if (!status.ok()) return status;
+  if (reloader_ != nullptr) {
+    ToProto(reloader_->info(), response);
+  } else {
+    policy::PolicyPtr policy = core_->policy();
+    response->set_file(policy->file());
+    response->set_revision(policy->revision());
+    response->set_sha256(policy->text_sha256());
   }
-  return Answer(reactor, timer, status);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* BrokerAdminService::ReloadPolicy(grpc::CallbackServerContext* context,
-                                                           const v1::ReloadPolicyRequest*,
-                                                           v1::ReloadPolicyResponse* response) {
-  const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
-  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminReloadPolicy));
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+absl::Status BrokerAdminService::DoReloadPolicy(Context* context, const v1::ReloadPolicyRequest&,
+                                                v1::ReloadPolicyResponse* response) {
   policy::Identity identity;
   absl::Status status = Authorize(context, "ReloadPolicy", kPolicyReloadPermission, &identity);
-  if (status.ok() && reloader_ == nullptr) {
-    status = absl::UnimplementedError(
+  if (!status.ok()) return status;
+  if (reloader_ == nullptr) {
+    return absl::UnimplementedError(
         "this broker was given its policy without a file, so it has nothing to reload");
   }
-  if (status.ok()) {
-    absl::StatusOr<PolicyReloader::Result> result = reloader_->Reload("admin_rpc", &identity);
-    if (result.ok()) {
-      ToProto(result->info, response->mutable_info());
-      response->set_previous_revision(result->previous_revision);
-      response->set_text_changed(result->text_changed);
-    } else {
-      status = result.status();
-    }
-  }
-  return Answer(reactor, timer, status);
-}
-
-grpc::ServerUnaryReactor* BrokerAdminService::Answer(grpc::ServerUnaryReactor* reactor,
-                                                     const RpcTimer& timer,
-                                                     const absl::Status& status) {
-  timer.Record(static_cast<int>(status.code()));
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  absl::StatusOr<PolicyReloader::Result> result = reloader_->Reload("admin_rpc", &identity);
+  if (!result.ok()) return result.status();
+  ToProto(result->info, response->mutable_info());
+  response->set_previous_revision(result->previous_revision);
+  response->set_text_changed(result->text_changed);
+  return absl::OkStatus();
 }
 
 }  // namespace orb::broker

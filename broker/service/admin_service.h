@@ -24,7 +24,15 @@ namespace orb::broker {
 std::string Rfc3339(absl::Time t);
 
 // Thread safety: all methods may run concurrently.
-class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
+// Raw methods: the service parses each request itself (ParseRequest), so
+// that bytes that are no message get INVALID_ARGUMENT (MALFORMED_REQUEST)
+// as on orb.v1.ObjectBroker, never gRPC's own bare answer.
+using RawAdminService = v1::BrokerAdmin::WithRawCallbackMethod_GetPolicyInfo<
+    v1::BrokerAdmin::WithRawCallbackMethod_ReloadPolicy<
+        v1::BrokerAdmin::WithRawCallbackMethod_ListSessions<
+            v1::BrokerAdmin::WithRawCallbackMethod_CloseSession<v1::BrokerAdmin::Service>>>>;
+
+class BrokerAdminService final : public RawAdminService {
  public:
   // REQUIRES: core (and reloader and calls, when not null) outlive the
   // service. Without a reloader, ReloadPolicy answers UNIMPLEMENTED (after
@@ -39,19 +47,12 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
         calls_(calls),
         stats_(stats) {}
 
-  grpc::ServerUnaryReactor* GetPolicyInfo(grpc::CallbackServerContext* context,
-                                          const v1::GetPolicyInfoRequest* request,
-                                          v1::PolicyInfo* response) override;
-  grpc::ServerUnaryReactor* ReloadPolicy(grpc::CallbackServerContext* context,
-                                         const v1::ReloadPolicyRequest* request,
-                                         v1::ReloadPolicyResponse* response) override;
-  // In admin_sessions.cc.
-  grpc::ServerUnaryReactor* ListSessions(grpc::CallbackServerContext* context,
-                                         const v1::ListSessionsRequest* request,
-                                         v1::ListSessionsResponse* response) override;
-  grpc::ServerUnaryReactor* CloseSession(grpc::CallbackServerContext* context,
-                                         const v1::AdminCloseSessionRequest* request,
-                                         v1::AdminCloseSessionResponse* response) override;
+  using Context = grpc::CallbackServerContext;
+  using Bytes = grpc::ByteBuffer;
+  grpc::ServerUnaryReactor* GetPolicyInfo(Context* context, const Bytes* in, Bytes* out) override;
+  grpc::ServerUnaryReactor* ReloadPolicy(Context* context, const Bytes* in, Bytes* out) override;
+  grpc::ServerUnaryReactor* ListSessions(Context* context, const Bytes* in, Bytes* out) override;
+  grpc::ServerUnaryReactor* CloseSession(Context* context, const Bytes* in, Bytes* out) override;
 
  private:
   // Authenticates the call and checks `permission`; audits the decision.
@@ -60,9 +61,23 @@ class BrokerAdminService final : public v1::BrokerAdmin::CallbackService {
   absl::Status Authorize(grpc::CallbackServerContext* context, absl::string_view rpc,
                          absl::string_view permission, policy::Identity* identity,
                          absl::string_view session_ref = {});
-  // Records the answer in stats_ (through `timer`) and sends it.
-  static grpc::ServerUnaryReactor* Answer(grpc::ServerUnaryReactor* reactor,
-                                          const RpcTimer& timer, const absl::Status& status);
+  // One call: counted in flight and timed (stats series `series`), the
+  // request parsed, then `method` fills the response or refuses; the
+  // answer is recorded and sent.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Serve(Context* context, const Bytes* in, Bytes* out, int series,
+                                  absl::Status (BrokerAdminService::*method)(Context*,
+                                                                             const Request&,
+                                                                             Response*));
+  absl::Status DoGetPolicyInfo(Context* context, const v1::GetPolicyInfoRequest& request,
+                               v1::PolicyInfo* response);
+  absl::Status DoReloadPolicy(Context* context, const v1::ReloadPolicyRequest& request,
+                              v1::ReloadPolicyResponse* response);
+  // In admin_sessions.cc.
+  absl::Status DoListSessions(Context* context, const v1::ListSessionsRequest& request,
+                              v1::ListSessionsResponse* response);
+  absl::Status DoCloseSession(Context* context, const v1::AdminCloseSessionRequest& request,
+                              v1::AdminCloseSessionResponse* response);
 
   BrokerCore* const core_;
   PolicyReloader* const reloader_;

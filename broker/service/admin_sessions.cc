@@ -60,50 +60,39 @@ absl::StatusOr<std::string> CanonicalRef(absl::string_view ref) {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* BrokerAdminService::ListSessions(grpc::CallbackServerContext* context,
-                                                           const v1::ListSessionsRequest* request,
-                                                           v1::ListSessionsResponse* response) {
-  const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
-  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminListSessions));
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+absl::Status BrokerAdminService::DoListSessions(Context* context,
+                                                const v1::ListSessionsRequest& request,
+                                                v1::ListSessionsResponse* response) {
   policy::Identity identity;
   absl::Status status = Authorize(context, "ListSessions", kSessionsViewPermission, &identity);
-  if (status.ok()) status = CheckFilter(*request);
-  if (status.ok()) {
-    const uint32_t limit = request->limit() == 0 ? kDefaultListLimit : request->limit();
-    uint64_t total = 0;
-    for (const SessionSummary& s : core_->ListSessions()) {
-      if (!Selected(*request, s)) continue;
-      if (total++ < limit) ToProto(s, response->add_sessions());
-    }
-    response->set_total(total);
+  if (status.ok()) status = CheckFilter(request);
+  if (!status.ok()) return status;
+  const uint32_t limit = request.limit() == 0 ? kDefaultListLimit : request.limit();
+  uint64_t total = 0;
+  for (const SessionSummary& s : core_->ListSessions()) {
+    if (!Selected(request, s)) continue;
+    if (total++ < limit) ToProto(s, response->add_sessions());
   }
-  return Answer(reactor, timer, status);
+  response->set_total(total);
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* BrokerAdminService::CloseSession(
-    grpc::CallbackServerContext* context, const v1::AdminCloseSessionRequest* request,
-    v1::AdminCloseSessionResponse* response) {
-  const CallsInFlight::Token in_flight = CallsInFlight::Enter(calls_);
-  const RpcTimer timer(stats_, RpcStats::Admin(RpcStats::kAdminCloseSession));
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<std::string> ref = CanonicalRef(request->ref());
+absl::Status BrokerAdminService::DoCloseSession(Context* context,
+                                                const v1::AdminCloseSessionRequest& request,
+                                                v1::AdminCloseSessionResponse* response) {
+  absl::StatusOr<std::string> ref = CanonicalRef(request.ref());
   policy::Identity identity;
   // The record names the session only when the reference is well formed:
   // free text from the caller is not written as a reference.
   absl::Status status = Authorize(context, "CloseSession", kSessionsClosePermission, &identity,
                                   ref.ok() ? absl::string_view(*ref) : absl::string_view());
   if (status.ok()) status = ref.status();
-  if (status.ok()) {
-    absl::StatusOr<BrokerCore::RevokedSession> revoked = core_->RevokeSession(*ref, identity);
-    if (revoked.ok()) {
-      ToProto(revoked->session, response->mutable_session());
-      response->set_released_handles(revoked->released_handles);
-    } else {
-      status = revoked.status();
-    }
-  }
-  return Answer(reactor, timer, status);
+  if (!status.ok()) return status;
+  absl::StatusOr<BrokerCore::RevokedSession> revoked = core_->RevokeSession(*ref, identity);
+  if (!revoked.ok()) return revoked.status();
+  ToProto(revoked->session, response->mutable_session());
+  response->set_released_handles(revoked->released_handles);
+  return absl::OkStatus();
 }
 
 }  // namespace orb::broker

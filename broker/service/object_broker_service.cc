@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "broker/service/credentials.h"
+#include "broker/service/route_header.h"
 #include "broker/service/rpc_stats.h"
 #include "broker/service/status_convert.h"
 #include "broker/service/stream_reactor.h"
@@ -38,8 +39,16 @@ grpc::ServerUnaryReactor* ObjectBrokerService::Handle(
     return reactor;
   }
 
+  absl::StatusOr<std::string> route = ReadRouteHeader(*context);
+  if (!route.ok()) {
+    timer.Record(static_cast<int>(route.status().code()));
+    reactor->Finish(ToGrpcStatus(route.status()));
+    return reactor;
+  }
+
   RequestContext request_context;
   request_context.identity = *std::move(identity);
+  request_context.route = *std::move(route);
   request_context.deadline = absl::FromChrono(context->deadline());
   request_context.is_cancelled = [context] { return context->IsCancelled(); };
   if (runner_.core()->records_peers(policy.get())) request_context.peer = context->peer();

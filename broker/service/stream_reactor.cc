@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "base/sync.h"
 #include "broker/service/credentials.h"
+#include "broker/service/route_header.h"
 #include "broker/service/request_parser.h"
 #include "broker/service/status_convert.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -98,15 +99,19 @@ StreamReactor::StreamReactor(OperationRunner* runner, grpc::CallbackServerContex
   credentials_ = ExtractCredentials(*context_, peer_certificates_verified_);
   absl::StatusOr<policy::Identity> identity =
       runner_->Authenticate(*policy, credentials_, peer_, "Stream");
-  if (!identity.ok()) {
+  absl::StatusOr<std::string> route =
+      identity.ok() ? ReadRouteHeader(*context_) : absl::StatusOr<std::string>(std::string());
+  if (const absl::Status refused = !identity.ok() ? identity.status() : route.status();
+      !refused.ok()) {
     {
       MutexHold lock(&mu_);
       finished_ = true;
     }
-    stream_timer_.Record(static_cast<int>(identity.status().code()));
-    Finish(ToGrpcStatus(identity.status()));
+    stream_timer_.Record(static_cast<int>(refused.code()));
+    Finish(ToGrpcStatus(refused));
     return;
   }
+  route_ = *std::move(route);
   identity_ = *std::move(identity);
   identity_policy_ = policy;
   const uint32_t limit = policy->limits().max_stream_operations_in_flight;
@@ -235,6 +240,7 @@ RequestContext StreamReactor::ContextFor(const v1::StreamRequest& frame,
   };
   if (runner_->core()->records_peers(policy.get())) context.peer = peer_;
   context.policy = std::move(policy);
+  context.route = route_;
   return context;
 }
 

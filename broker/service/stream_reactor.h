@@ -144,6 +144,7 @@ class StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   grpc::ByteBuffer frame_bytes_;
   policy::CallCredentials credentials_;
   policy::Identity identity_;
+  std::string route_;  // the stream's orb-route metadata, "" when none
   // The policy identity_ was authenticated under: a reload (any new
   // policy, whatever its revision) authenticates again.
   policy::PolicyPtr identity_policy_;

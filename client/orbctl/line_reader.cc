@@ -1,9 +1,10 @@
 #include "client/orbctl/line_reader.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <csignal>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -16,10 +17,27 @@ namespace orb::orbctl {
 
 namespace {
 
-// Set by Ctrl-C at the prompt.
-volatile std::sig_atomic_t interrupted = 0;
+// Set by Ctrl-C at the prompt. An atomic, not a volatile sig_atomic_t:
+// the handler may run on another thread (any thread of the process that
+// does not block SIGINT, gRPC's among them).
+std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free,
+              "a signal handler may only touch lock-free atomics");
 
-void OnInterrupt(int) { interrupted = 1; }
+// The thread that reads the terminal, set once before the handler is
+// installed.
+pthread_t reading_thread;
+
+void OnInterrupt(int) {
+  interrupted.store(true, std::memory_order_relaxed);
+  // Only the thread that takes a signal has its blocking read interrupted:
+  // when the kernel picked another thread, send the signal on to the
+  // reader, whose read under readline then returns with EINTR.
+  // pthread_self and pthread_kill are async-signal-safe.
+  if (pthread_equal(pthread_self(), reading_thread) == 0) {
+    pthread_kill(reading_thread, SIGINT);
+  }
+}
 
 }  // namespace
 
@@ -27,6 +45,7 @@ LineReader::LineReader(std::string prompt)
     : prompt_(std::move(prompt)), interactive_(isatty(STDIN_FILENO) == 1) {
   if (!interactive_) return;
   using_history();
+  reading_thread = pthread_self();
   // Ctrl-C drops the line being typed, as in sh, instead of ending the
   // shell and its session. Without SA_RESTART, so that the read under
   // readline returns.
@@ -42,9 +61,9 @@ std::optional<std::string> LineReader::Next() {
     if (!std::getline(std::cin, line)) return std::nullopt;
     return line;
   }
-  interrupted = 0;
+  interrupted.store(false, std::memory_order_relaxed);
   char* read = readline(prompt_.c_str());
-  if (read == nullptr && interrupted) {
+  if (read == nullptr && interrupted.load(std::memory_order_relaxed)) {
     std::fputs("^C\n", stdout);
     return std::string();
   }

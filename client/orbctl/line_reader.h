@@ -14,7 +14,8 @@ namespace orb::orbctl {
 // them); nothing is written to a history file; Ctrl-C drops the line being
 // typed (the reader installs a SIGINT handler: an interrupt no longer ends
 // the process). Otherwise lines are read as they come, without a prompt.
-// One reader per process.
+// One reader per process; Next() is called on the thread that constructed it
+// (an interrupt taken by any other thread is sent on to that one).
 class LineReader {
  public:
   explicit LineReader(std::string prompt);

@@ -171,20 +171,19 @@ const char* Advice(TransportHint::Kind kind) {
   return "";
 }
 
-}  // namespace
-
-int Fail(const Globals& g, const absl::Status& status) {
+// What Fail reports, without the leading "orbctl: " or {"error": wrapper.
+std::string ErrorReport(const absl::Status& status, bool json) {
   std::optional<ErrorInfo> info = ErrorInfoOf(status);
   const std::string code_name = absl::StatusCodeToString(status.code());
   std::string message(status.message());
   std::string advice;
   if (std::optional<TransportHint> hint = TransportHintOf(status)) {
     advice = Advice(hint->kind);
-    message = g.json ? hint->transport_message
-                     : absl::StrCat(hint->transport_message, " (", advice, ")");
+    message = json ? hint->transport_message
+                   : absl::StrCat(hint->transport_message, " (", advice, ")");
   }
-  if (g.json) {
-    std::string out = absl::StrCat("{\"error\":{\"code\":", static_cast<int>(status.code()),
+  if (json) {
+    std::string out = absl::StrCat("{\"code\":", static_cast<int>(status.code()),
                                    ",\"status\":", base::JsonQuote(code_name),
                                    ",\"message\":", base::JsonQuote(message));
     if (!advice.empty()) absl::StrAppend(&out, ",\"hint\":", base::JsonQuote(advice));
@@ -195,16 +194,27 @@ int Fail(const Globals& g, const absl::Status& status) {
         absl::StrAppend(&out, ",\"method_error_type\":", base::JsonQuote(info->method_error_type));
       }
     }
-    std::printf("%s}}\n", out.c_str());
+    return absl::StrCat(out, "}");
+  }
+  std::string detail;
+  if (info.has_value()) {
+    detail = absl::StrCat(" [", info->reason, ", gate ", info->gate,
+                          info->method_error_type.empty() ? "" : ", type ",
+                          info->method_error_type, "]");
+  }
+  return absl::StrCat(code_name, ": ", message, detail);
+}
+
+}  // namespace
+
+std::string ErrorText(const absl::Status& status) { return ErrorReport(status, false); }
+std::string ErrorJson(const absl::Status& status) { return ErrorReport(status, true); }
+
+int Fail(const Globals& g, const absl::Status& status) {
+  if (g.json) {
+    std::printf("{\"error\":%s}\n", ErrorJson(status).c_str());
   } else {
-    std::string detail;
-    if (info.has_value()) {
-      detail = absl::StrCat(" [", info->reason, ", gate ", info->gate,
-                            info->method_error_type.empty() ? "" : ", type ",
-                            info->method_error_type, "]");
-    }
-    std::fprintf(stderr, "orbctl: %s: %s%s\n", code_name.c_str(), message.c_str(),
-                 detail.c_str());
+    std::fprintf(stderr, "orbctl: %s\n", ErrorText(status).c_str());
   }
   return ExitCode(status);
 }
@@ -415,6 +425,8 @@ void PrintHelp(FILE* out) {
       "  admin close REF                   close a session by its reference\n"
       "  admin policy                      show the running policy (and shadow)\n"
       "  admin reload                      reload the policy file\n"
+      "  admin policy-status [--targets=HOST:PORT,...]\n"
+      "                                    compare the policy several brokers run\n"
       "\n"
       "Offline policy tools:\n"
       "  policy check FILE                 validate a policy file (exit 0 OK, 1 errors)\n"
@@ -443,6 +455,7 @@ int AdminMain(const Globals& g, const std::vector<std::string>& positional) {
     return 0;
   }
   if (std::string problem = AdminUsageError(args); !problem.empty()) return Usage(g, problem);
+  if (args[0] == "policy-status") return PolicyStatusMain(g);
   absl::StatusOr<Client> client = Client::Connect(g.options);
   if (!client.ok()) return Usage(g, std::string(client.status().message()));
   absl::Status status = RunAdmin(*client, g.json, args);
@@ -507,6 +520,7 @@ std::string ParseGlobalOptions(const std::vector<std::string>& args, Globals* g,
     if (name == "--tls-ca") slot = &g->options.tls_ca_file;
     if (name == "--tls-cert") slot = &g->options.tls_cert_file;
     if (name == "--tls-key") slot = &g->options.tls_key_file;
+    if (name == "--targets") slot = &g->targets.emplace();
     if (slot == nullptr) return absl::StrCat("unknown option '", name, "'");
     if (!has_value) {
       if (i + 1 >= args.size()) return absl::StrCat(name, " needs a value");
@@ -574,6 +588,9 @@ int RemoteMain(int argc, char** argv) {
     return g.help ? 0 : kUsageExit;
   }
   const std::string command = positional[0];
+  if (std::string problem = TargetsUsageError(g, positional); !problem.empty()) {
+    return Usage(g, problem);
+  }
   if (command == "admin") return AdminMain(g, positional);
   if (command == "shell") {
     return ShellMain(g, std::vector<std::string>(positional.begin() + 1, positional.end()));

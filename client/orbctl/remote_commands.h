@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct Globals {
   client::ClientOptions options;
   bool json = false;
   bool help = false;
+  // --targets=HOST:PORT,... as given (checked by `admin policy-status`, the
+  // one command that takes it); unset when absent.
+  std::optional<std::string> targets;
   // The line after a usage error's message ("" for none): one-shot orbctl
   // points at --help, the shell says nothing more.
   std::string usage_hint = "Run 'orbctl --help' for usage.";
@@ -56,6 +60,11 @@ int ExitCode(const absl::Status& status);
 // Reports a failed operation: "orbctl: CODE: message [reason, gate g]" on
 // stderr, or with --json {"error":{...}} on stdout. Returns ExitCode(status).
 int Fail(const Globals& g, const absl::Status& status);
+// The parts of Fail's report: "CODE: message [reason, gate g]" (with the
+// transport hint's advice in the message), and the JSON object of
+// {"error":...} ({"code":14,"status":"UNAVAILABLE","message":...}).
+std::string ErrorText(const absl::Status& status);
+std::string ErrorJson(const absl::Status& status);
 
 // The help of one session command.
 struct CommandHelp {

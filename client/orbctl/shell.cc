@@ -35,8 +35,8 @@ constexpr char kShellHelp[] =
     "line editing and history; Ctrl-C drops the line) or from standard input (a\n"
     "script: no prompt). A line is a command as it would follow 'orbctl', quoted as\n"
     "in sh ('...', \"...\", \\); blank lines and lines starting with # are skipped.\n"
-    "--json and --help may end a line; the other global options are given when the\n"
-    "shell starts.\n"
+    "--json and --help may end a line (and --targets an 'admin policy-status' line);\n"
+    "the other global options are given when the shell starts.\n"
     "\n"
     "Every handle a command prints is named: $1 = <demo.Entry handle>, then $2, ...\n"
     "(the same handle keeps its name; --json adds \"name\":\"$1\" to the handle). A PATH\n"
@@ -173,6 +173,11 @@ int Shell::RunLine(absl::string_view line) {
   std::vector<Word> command;
   for (size_t i : positional) command.push_back((*words)[i]);
   if (command.empty()) return g.help ? Help({}) : Usage(g_, "no command ('help' lists them)");
+  std::vector<std::string> command_texts;
+  for (const Word& w : command) command_texts.push_back(w.text);
+  if (std::string problem = TargetsUsageError(g, command_texts); !problem.empty()) {
+    return Usage(g_, problem);
+  }
   const std::string name = command[0].text;
   if (g.help) return Help({command[0]});
   const std::vector<Word> args(command.begin() + 1, command.end());
@@ -194,6 +199,8 @@ int Shell::RunLine(absl::string_view line) {
     if (std::string problem = AdminUsageError(admin_args); !problem.empty()) {
       return Usage(g_, problem);
     }
+    // Its own connections, with the shell's options, to each broker.
+    if (admin_args[0] == "policy-status") return PolicyStatusMain(g);
     const absl::Status status = RunAdmin(client_, g.json, admin_args);
     return status.ok() ? 0 : Fail(g, status);
   }

@@ -134,12 +134,24 @@ absl::Status ClientCore::ToStatus(const grpc::Status& status) const {
   return WithTransportHint(FromGrpcStatus(status), options_);
 }
 
-void ClientCore::AddCredentials(grpc::ClientContext* context) const {
+void ClientCore::AddCredentials(grpc::ClientContext* context, const std::string& route) const {
   if (!options_.token.empty()) {
     context->AddMetadata("authorization", "Bearer " + options_.token);
   } else if (!options_.ticket.empty()) {
     context->AddMetadata("authorization", "Ticket " + options_.ticket);
   }
+  if (!route.empty()) context->AddMetadata("orb-route", route);
+}
+
+StreamChannel* ClientCore::stream(const std::string& route) const {
+  if (!uses_stream()) return nullptr;
+  MutexHold lock(&streams_mu_);
+  std::unique_ptr<StreamChannel>& stream = streams_[route];
+  if (stream == nullptr) {
+    stream = std::make_unique<StreamChannel>(
+        stub_.get(), [this, route](grpc::ClientContext* c) { AddCredentials(c, route); });
+  }
+  return stream.get();
 }
 
 void ClientCore::NoteFeatures(const v1::OpenSessionResponse& opened) const {
@@ -149,8 +161,8 @@ void ClientCore::NoteFeatures(const v1::OpenSessionResponse& opened) const {
   }
 }
 
-void ClientCore::Prepare(grpc::ClientContext* context) const {
-  AddCredentials(context);
+void ClientCore::Prepare(grpc::ClientContext* context, const std::string& route) const {
+  AddCredentials(context, route);
   context->set_deadline(std::chrono::system_clock::now() +
                         absl::ToChronoMilliseconds(options_.timeout));
 }
@@ -229,7 +241,7 @@ Client::~Client() {
 }
 
 std::string Client::transport() const {
-  return core_ != nullptr && core_->stream() != nullptr ? "stream" : "unary";
+  return core_ != nullptr && core_->uses_stream() ? "stream" : "unary";
 }
 
 const ClientOptions& Client::options() const { return core_->options(); }

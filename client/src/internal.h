@@ -9,6 +9,7 @@
 #define ORB_CLIENT_SRC_INTERNAL_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -72,8 +73,7 @@ class ClientCore {
       : options_(std::move(options)),
         channel_(std::move(channel)),
         stub_(v1::ObjectBroker::NewStub(channel_)),
-        flusher_(std::make_shared<Flusher>(options_.release_delay)),
-        stream_(stub_.get(), [this](grpc::ClientContext* c) { AddCredentials(c); }) {
+        flusher_(std::make_shared<Flusher>(options_.release_delay)) {
     KeepCallbackThreadsAlive();
   }
 
@@ -83,15 +83,21 @@ class ClientCore {
   // Records an OpenSession answer's features: with "stream" (and
   // ClientOptions::use_stream), operations go over the stream from now on.
   void NoteFeatures(const v1::OpenSessionResponse& opened) const;
-  // The stream to send operations on, or null for unary calls.
-  StreamChannel* stream() const {
-    return uses_stream_.load(std::memory_order_acquire) ? &stream_ : nullptr;
-  }
+  // Whether operations go over streams (see NoteFeatures).
+  bool uses_stream() const { return uses_stream_.load(std::memory_order_acquire); }
+  // The stream to send the operations of sessions of broker `route` on
+  // (one stream per broker the client's sessions live on: behind a proxy,
+  // a stream reaches one broker), or null for unary calls. The pointer
+  // lives as long as this ClientCore.
+  StreamChannel* stream(const std::string& route) const ABSL_LOCKS_EXCLUDED(streams_mu_);
   const std::shared_ptr<Flusher>& flusher() const { return flusher_; }
-  // Credentials metadata and the deadline of one call.
-  void Prepare(grpc::ClientContext* context) const;
-  // Credentials metadata only (the stream has no deadline of its own).
-  void AddCredentials(grpc::ClientContext* context) const;
+  // Credentials metadata and the deadline of one call; and `orb-route:
+  // route` when route is not empty (every call of a session: the broker id
+  // its OpenSession answered, so that a proxy routes the call there).
+  void Prepare(grpc::ClientContext* context, const std::string& route = std::string()) const;
+  // Credentials and route metadata only (the stream has no deadline of its
+  // own).
+  void AddCredentials(grpc::ClientContext* context, const std::string& route) const;
   // A failed call's status: FromGrpcStatus, plus a transport hint when a
   // TLS or plaintext mismatch is the likely cause (transport_hint.h).
   absl::Status ToStatus(const grpc::Status& status) const;
@@ -102,7 +108,9 @@ class ClientCore {
   const std::unique_ptr<v1::ObjectBroker::Stub> stub_;
   const std::shared_ptr<Flusher> flusher_;
   mutable std::atomic<bool> uses_stream_{false};
-  mutable StreamChannel stream_;
+  mutable absl::Mutex streams_mu_;
+  mutable std::map<std::string, std::unique_ptr<StreamChannel>> streams_
+      ABSL_GUARDED_BY(streams_mu_);
 };
 
 // One reference the session holds on the broker. Shared by every copy of a
@@ -129,6 +137,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   SessionCore(std::shared_ptr<const ClientCore> client, const v1::OpenSessionResponse& opened);
 
   const std::string& id() const { return id_; }
+  // The broker the session lives on (OpenSessionResponse.route), sent as
+  // orb-route on each of its calls; empty for a broker that names none.
+  const std::string& route() const { return route_; }
   const std::string& userid() const { return userid_; }
   const std::vector<std::string>& principals() const { return principals_; }
   uint32_t lease_seconds() const { return lease_seconds_; }
@@ -200,6 +211,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // Constant after construction.
   const std::shared_ptr<const ClientCore> client_;
   const std::string id_;
+  const std::string route_;
   const std::string userid_;
   const std::vector<std::string> principals_;
   const uint32_t lease_seconds_;

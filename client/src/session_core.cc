@@ -127,6 +127,7 @@ SessionCore::SessionCore(std::shared_ptr<const ClientCore> client,
                          const v1::OpenSessionResponse& opened)
     : client_(std::move(client)),
       id_(opened.session()),
+      route_(opened.route()),
       userid_(opened.userid()),
       principals_(opened.principals().begin(), opened.principals().end()),
       lease_seconds_(opened.lease_seconds()) {}
@@ -267,7 +268,7 @@ void SessionCore::SendReleaseAsync(std::vector<std::string> ids) {
   auto call = std::make_shared<AsyncCall<ReleaseRpc, NoValue>>();
   call->request.set_session(id_);
   for (auto& id : ids) call->request.add_handles(std::move(id));
-  client_->Prepare(&call->context);
+  client_->Prepare(&call->context, route_);
   std::shared_ptr<SessionCore> self = shared_from_this();
   ReleaseRpc::Async(client_->stub(), &call->context, &call->request, &call->response,
                     [self, call](grpc::Status status) {
@@ -331,7 +332,7 @@ absl::Status SessionCore::Close() {
   request.set_session(id_);
   v1::CloseSessionResponse response;
   grpc::ClientContext context;
-  client_->Prepare(&context);
+  client_->Prepare(&context, route_);
   return client_->ToStatus(CloseSessionRpc::Sync(client_->stub(), &context, request, &response));
 }
 
@@ -342,7 +343,7 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
   absl::StatusOr<OperationScope> scope = Begin();
   if (!scope.ok()) return scope.status();
   request->set_session(id_);
-  if (StreamChannel* stream = client_->stream()) {
+  if (StreamChannel* stream = client_->stream(route_)) {
     // The broker answers the frame's timeout itself; waiting a little
     // longer bounds a broker that keeps the connection but no longer
     // answers. The answer may then still come: it lands in `wait`, which
@@ -365,7 +366,7 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
     return status;
   }
   grpc::ClientContext context;
-  client_->Prepare(&context);
+  client_->Prepare(&context, route_);
   return client_->ToStatus(Rpc::Sync(client_->stub(), &context, *request, response));
 }
 
@@ -384,7 +385,7 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
   call->scope.emplace(*std::move(scope));
   call->keep_alive = std::move(keep_alive);
   std::shared_ptr<SessionCore> self = shared_from_this();
-  if (StreamChannel* stream = client_->stream()) {
+  if (StreamChannel* stream = client_->stream(route_)) {
     SendOnStream<Rpc>(*stream, client_->options(), call->request, &call->response,
                       [self, call, map = std::move(map), done = std::move(done)](
                           absl::Status status) mutable {
@@ -396,7 +397,7 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
                       });
     return;
   }
-  client_->Prepare(&call->context);
+  client_->Prepare(&call->context, route_);
   Rpc::Async(client_->stub(), &call->context, &call->request, &call->response,
              [self, call, map = std::move(map), done = std::move(done)](grpc::Status status) {
                absl::StatusOr<R> result =

@@ -32,7 +32,9 @@ TEST(Session, OpenReportsProtocolIdentityAndRoot) {
   EXPECT_THAT(r.features(), ::testing::Contains("restrict"));
   EXPECT_EQ(r.root().type_name(), "demo.Blog");
   EXPECT_FALSE(r.root().is_class());
-  EXPECT_EQ(r.session().size(), 32u);
+  EXPECT_THAT(r.session(), ::testing::MatchesRegex(r.route() + "~[0-9a-f]{8}\\.[0-9a-f]{32}"))
+      << "broker id, incarnation, 128-bit secret";
+  EXPECT_EQ(r.route(), h.core().broker_id());
   EXPECT_EQ(r.root().id().size(), 32u);
   EXPECT_EQ(h.core().session_count(), 1u);
   EXPECT_EQ(h.core().handle_count(), 1u);

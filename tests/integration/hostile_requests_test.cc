@@ -290,6 +290,43 @@ std::vector<Row> Rows() {
     return SendRaw(w, "KeepAlive", r, w.AttackerMetadata());
   });
 
+  // --- routing (docs/scale-out.md): a call meant for another broker, or a
+  // session of an earlier run, never reaches a session here.
+  add("route_names_another_broker", C::NOT_FOUND, "session not found", [](World& w) {
+    v1::GetAttrRequest r = GetTitleOfBlog(w);
+    auto metadata = w.AttackerMetadata();
+    metadata.emplace_back("orb-route", "orbd-elsewhere");
+    return SendRaw(w, "GetAttr", r, metadata);
+  });
+  add("close_with_route_of_another_broker", C::NOT_FOUND, "session not found", [](World& w) {
+    v1::CloseSessionRequest r;
+    r.set_session(w.attacker.session());
+    auto metadata = w.AttackerMetadata();
+    metadata.emplace_back("orb-route", "orbd-elsewhere");
+    return SendRaw(w, "CloseSession", r, metadata);
+  });
+  add("two_route_headers", C::INVALID_ARGUMENT, "more than one orb-route", [](World& w) {
+    auto metadata = w.AttackerMetadata();
+    const std::string own(w.attacker.session().substr(0, w.attacker.session().find('~')));
+    metadata.emplace_back("orb-route", own);
+    metadata.emplace_back("orb-route", "orbd-elsewhere");
+    return SendRaw(w, "GetAttr", GetTitleOfBlog(w), metadata);
+  });
+  add("session_of_an_earlier_run", C::NOT_FOUND, "restarted", [](World& w) {
+    // The attacker's own session id with another incarnation.
+    const std::string& id = w.attacker.session();
+    const size_t tilde = id.find('~'), dot = id.find('.');
+    v1::GetAttrRequest r = GetTitleOfBlog(w);
+    r.set_session(id.substr(0, tilde + 1) + "00000000" + id.substr(dot));
+    return SendRaw(w, "GetAttr", r, w.AttackerMetadata());
+  });
+  add("session_of_another_broker", C::NOT_FOUND, "session not found", [](World& w) {
+    const std::string& id = w.attacker.session();
+    v1::GetAttrRequest r = GetTitleOfBlog(w);
+    r.set_session("orbd-elsewhere" + id.substr(id.find('~')));
+    return SendRaw(w, "GetAttr", r, w.AttackerMetadata());
+  });
+
   // --- handles: valid only in the session that received them.
   add("foreign_handle", C::NOT_FOUND, "not found in this session", [](World& w) {
     return w.attacker.GetAttr(w.bystander_entry.id(), "title", nullptr);
@@ -728,6 +765,13 @@ std::vector<Row> Rows() {
                          AdminMetadata());
       },
       nullptr, "aaaaaaaaaaaaa");
+  add("admin_malformed_protobuf", C::INVALID_ARGUMENT, "is not a valid orb.v1.ListSessionsRequest",
+      [](World& w) {
+        // The bytes a fuzzer found: a field number 0, which no message has.
+        std::string ignored;
+        return RawCall(w.server.address(), "/orb.v1.BrokerAdmin/ListSessions",
+                       std::string("\x00\x02\x08\x09", 4), &ignored, AdminMetadata());
+      });
   add("admin_list_sessions_userid_and_anonymous", C::INVALID_ARGUMENT, "either userid or anonymous",
       [](World& w) {
         v1::ListSessionsRequest r;

@@ -98,7 +98,8 @@ test('the buf curl session of the quick start runs through reflection', async ()
     'orb.v1.ObjectBroker']);
   assert.equal(opened.userid, 'bob');
   assert.equal(opened.protocol, 'orb.v1');
-  assert.match(opened.session, /^[0-9a-f]{32}$/);
+  assert.match(opened.session, /^[A-Za-z0-9._-]+~[0-9a-f]{8}\.[0-9a-f]{32}$/);
+  assert.equal(opened.session.split('~')[0], opened.route);
   assert.equal(opened.root.typeName, 'demo.Blog');
   assert.ok(opened.principals.includes('system.Authenticated'));
   assert.deepEqual(title, { value: { stringValue: 'orb demo blog' } });

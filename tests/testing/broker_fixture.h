@@ -88,7 +88,8 @@ class Harness {
  public:
   explicit Harness(const std::string& policy_text = kBasePolicy,
                    const std::function<void(TypeRegistry&)>& more_types = nullptr,
-                   std::shared_ptr<Object> root = nullptr) {
+                   std::shared_ptr<Object> root = nullptr,
+                   const std::function<void(BrokerCore::Options&)>& tune = nullptr) {
     auto registry = std::make_shared<TypeRegistry>();
     EXPECT_TRUE(demo::RegisterBlogTypes(*registry).ok());
     if (more_types) more_types(*registry);
@@ -100,6 +101,7 @@ class Harness {
       orb::MutexHold lock(&mu_);
       debug_lines_.push_back(line);
     };
+    if (tune) tune(options);
     core_ = std::make_unique<BrokerCore>(registry_, root != nullptr ? root : blog_,
                                          CompilePolicy(policy_text), std::move(options));
   }

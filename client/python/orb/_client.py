@@ -345,9 +345,12 @@ def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] =
     except BaseException:
         unary.close()
         raise
+    route = _common.route_metadata(opened)
+    unary.add_metadata(route)
     chosen: SyncTransport = unary
     if transport == "stream" and "stream" in opened.features:
-        chosen = StreamTransport(channel, metadata)  # the same channel; opened at first use
+        # The same channel; opened at first use.
+        chosen = StreamTransport(channel, metadata + route)
     return Connection(chosen, opened, timeout, lazy)
 
 

@@ -7,7 +7,7 @@ import collections
 import contextvars
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
@@ -102,6 +102,14 @@ def credentials_metadata(token: Optional[str], ticket: Optional[str]) -> List[Tu
     if ticket is not None:
         return [("authorization", f"Ticket {ticket}")]
     return []
+
+
+def route_metadata(opened: Any) -> List[Tuple[str, str]]:
+    """``orb-route`` for every later call of the session opened: the broker
+    id OpenSession answered, so that a proxy in front of several brokers
+    routes the session's calls to its broker (docs/scale-out.md)."""
+    route = opened.route
+    return [("orb-route", route)] if route else []
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,11 @@ class UnaryTransport(SyncTransport):
         self._rpc = _multicallables(channel)
         interrupts.install()
 
+    def add_metadata(self, entries: Sequence[Tuple[str, str]]) -> None:
+        """Sends `entries` too on every later call (the session's route,
+        once it is open). Call before the transport is shared."""
+        self._metadata += tuple(entries)
+
     def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         # grpc's blocking call (2-3x faster than .future()) raises
         # KeyboardInterrupt from inside its wait and cancels the call when
@@ -311,6 +316,10 @@ class AioUnaryTransport:
         self._channel = channel
         self._metadata = tuple(metadata)
         self._rpc = _multicallables(channel)
+
+    def add_metadata(self, entries: Sequence[Tuple[str, str]]) -> None:
+        """As UnaryTransport.add_metadata."""
+        self._metadata += tuple(entries)
 
     async def unary(self, method: str, request: Any, timeout: Optional[float],
                     step: str = "") -> Any:

@@ -242,6 +242,7 @@ async def _connect(target, token, ticket, tls, timeout, client_name) -> AioConne
     except BaseException:
         await transport.close()
         raise
+    transport.add_metadata(_common.route_metadata(opened))
     return AioConnection(transport, opened, timeout)
 
 

@@ -65,7 +65,9 @@ struct AuditRecord {
 };
 
 // Short, stable, non-reversible reference to a session or handle id:
-// the first 12 hex digits of SHA-256("orb.id:" + id). "" for "".
+// the first 12 hex digits of SHA-256("orb.id:" + secret), the secret being
+// the id after a session id's routing prefix (`<broker>~<incarnation>.`),
+// else the whole id. "" for "".
 std::string RedactId(absl::string_view id);
 
 // `text` with every run of 32 or more hex digits (the shape of a session

@@ -131,6 +131,10 @@ struct RequestContext {
   // For a caller on a thread that must not block (gRPC's own); see
   // DeferredCall. Null: members run on the calling thread.
   DeferredCall* defer = nullptr;
+  // The call's `orb-route` metadata (the broker id the client meant); empty
+  // when it sent none. A call of a session whose route names another
+  // broker is NOT_FOUND exactly as an unknown session.
+  std::string route;
 };
 
 
@@ -168,6 +172,13 @@ class BrokerCore {
     // Makes session and handle ids; they must be unguessable. Default
     // (empty): 128 bits from the OS CSPRNG (OpenSSL RAND_bytes), as hex.
     std::function<std::string()> new_id;
+    // This broker's public name (orbd --broker-id; see broker_id()).
+    // Empty: "orbd-" and 6 random hex digits. REQUIRES: valid by
+    // ValidateBrokerId (broker/broker_identity.h).
+    std::string broker_id;
+    // Tells this run from earlier ones of the same broker id. Empty (the
+    // default): 8 random hex digits, chosen here.
+    std::string incarnation;
   };
 
   // REQUIRES: `registry` knows the root's type. The policy may be swapped
@@ -175,6 +186,11 @@ class BrokerCore {
   BrokerCore(std::shared_ptr<const TypeRegistry> registry, std::shared_ptr<Object> root,
              policy::PolicyPtr policy, Options options);
   ~BrokerCore();
+
+  // This broker's id, the routing prefix of every session id it issues
+  // ("<broker-id>~<incarnation>.<secret>"), and the incarnation of this run.
+  const std::string& broker_id() const;
+  const std::string& incarnation() const;
 
   // Atomically replaces the policy; calls in flight finish under the policy
   // they started with (each call holds its own snapshot from start to end).
