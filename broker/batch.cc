@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "orb/broker/broker_core.h"
+#include "broker/core_impl.h"
 #include "orb/broker/errors.h"
 #include "orb/broker/value_codec.h"
 
@@ -253,6 +254,12 @@ void RecordError(const absl::Status& status, v1::BatchResult* out) {
 
 absl::Status BrokerCore::Batch(const RequestContext& ctx, const v1::BatchRequest& req,
                                v1::BatchResponse* resp) {
+  return impl_->WithRequestId(ctx, req, req.session(), req.request_id(), resp,
+                              [&](const RequestContext& c) { return BatchOnce(c, req, resp); });
+}
+
+absl::Status BrokerCore::BatchOnce(const RequestContext& ctx, const v1::BatchRequest& req,
+                                   v1::BatchResponse* resp) {
   RequestContext op_ctx = ctx;
   if (op_ctx.policy == nullptr) op_ctx.policy = policy();
   op_ctx.defer = nullptr;

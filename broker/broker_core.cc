@@ -250,7 +250,12 @@ absl::Status BrokerCore::GetAttr(const RequestContext& ctx, const v1::GetAttrReq
 }
 
 absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrRequest& req,
-                                 v1::SetAttrResponse*) {
+                                 v1::SetAttrResponse* resp) {
+  return impl_->WithRequestId(ctx, req, req.session(), req.request_id(), resp,
+                              [&](const RequestContext& c) { return SetAttrOnce(c, req); });
+}
+
+absl::Status BrokerCore::SetAttrOnce(const RequestContext& ctx, const v1::SetAttrRequest& req) {
   return impl_->GatedOp(
       ctx, policy::Op::kSetAttr, req.session(), req.handle(), req.name(),
       [&](Impl::IncomingValues* values) {
@@ -264,7 +269,12 @@ absl::Status BrokerCore::SetAttr(const RequestContext& ctx, const v1::SetAttrReq
 }
 
 absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrRequest& req,
-                                 v1::DelAttrResponse*) {
+                                 v1::DelAttrResponse* resp) {
+  return impl_->WithRequestId(ctx, req, req.session(), req.request_id(), resp,
+                              [&](const RequestContext& c) { return DelAttrOnce(c, req); });
+}
+
+absl::Status BrokerCore::DelAttrOnce(const RequestContext& ctx, const v1::DelAttrRequest& req) {
   return impl_->GatedOp(
       ctx, policy::Op::kDelAttr, req.session(), req.handle(), req.name(), Impl::NoValues,
       nullptr, [&](const MemberBinding& m, Object* self, Invocation& inv) {
@@ -274,6 +284,12 @@ absl::Status BrokerCore::DelAttr(const RequestContext& ctx, const v1::DelAttrReq
 
 absl::Status BrokerCore::Call(const RequestContext& ctx, const v1::CallRequest& req,
                               v1::CallResponse* resp) {
+  return impl_->WithRequestId(ctx, req, req.session(), req.request_id(), resp,
+                              [&](const RequestContext& c) { return CallOnce(c, req, resp); });
+}
+
+absl::Status BrokerCore::CallOnce(const RequestContext& ctx, const v1::CallRequest& req,
+                                  v1::CallResponse* resp) {
   v1::Value result;
   const CallArgs args{req.args(), req.kwargs()};
   absl::Status s = impl_->GatedOp(

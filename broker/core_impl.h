@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "broker/core_counters.h"
 #include "broker/handle_table.h"
+#include "broker/request_outcomes.h"
 #include "broker/session_table.h"
 #include "orb/broker/broker_core.h"
 #include "orb/broker/object.h"
@@ -64,8 +65,13 @@ using BoundMember = absl::FunctionRef<absl::Status(Object*, Invocation&)>;
 struct DeferredCall::State {
   OpTarget op;
   // Lives in the immutable registry. Null: the whole operation (a
-  // GetAttrs) runs again on the thread that may block, nothing decided yet.
+  // GetAttrs, or a request waiting for the outcome of its request id) runs
+  // again on the thread that may block, nothing decided yet.
   const MemberBinding* member = nullptr;
+  // The request id the call runs under, when it carries one: completed
+  // when the member has run; destroyed unrun (the call refused or dropped
+  // after the decision), it frees the id for a retry.
+  std::unique_ptr<RequestOutcomes::Claim> claim;
 };
 
 struct BrokerCore::Impl {
@@ -103,6 +109,23 @@ struct BrokerCore::Impl {
   absl::Status CheckDeadline(const RequestContext& ctx) const;
   // Deadline, policy snapshot and session (renewing its lease).
   absl::Status BeginSession(const RequestContext& ctx, absl::string_view session_id, Op* op);
+
+  // --- request_ids.cc ---
+
+  // Runs a request that may carry a request id (SetAttr, DelAttr, Call,
+  // Batch): `run(context)` is the request itself. Without an id it just
+  // runs. With one (at most kMaxRequestIdBytes, else INVALID_ARGUMENT), of
+  // a session the caller owns: the first request with the id runs and its
+  // outcome (status, and `resp` serialized) is kept; a retry of the same
+  // request gets that outcome in `resp` without running; another request
+  // with the id is FAILED_PRECONDITION (REQUEST_ID_REUSED). On a thread
+  // that must not block (ctx.defer set), a retry whose first request still
+  // runs is handed back (DeferredCall) and waits on the member thread; a
+  // request whose member is deferred keeps its claim in the DeferredCall.
+  absl::Status WithRequestId(const RequestContext& ctx, const google::protobuf::Message& req,
+                             absl::string_view session_id, absl::string_view request_id,
+                             google::protobuf::Message* resp,
+                             absl::FunctionRef<absl::Status(const RequestContext&)> run);
   // OK unless the call's orb-route names another broker: then NOT_FOUND as
   // for an unknown session.
   absl::Status CheckRoute(const RequestContext& ctx) const;

@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "broker/broker_identity.h"
 #include "broker/handle_table.h"
+#include "broker/request_outcomes.h"
 #include "orb/policy/identity.h"
 #include "orb/policy/symbols.h"
 
@@ -64,6 +65,8 @@ class Session {
 
   HandleTable& handles() { return handles_; }
   const HandleTable& handles() const { return handles_; }
+  // The outcomes of its requests that carried a request id.
+  const std::shared_ptr<RequestOutcomes>& outcomes() const { return outcomes_; }
 
   // Extends the lease to now + ttl. Returns false (and changes nothing) when
   // the session has already lapsed or was closed.
@@ -83,6 +86,7 @@ class Session {
   const std::string ref_;
   const absl::Time opened_;
   HandleTable handles_;  // synchronizes itself
+  const std::shared_ptr<RequestOutcomes> outcomes_ = std::make_shared<RequestOutcomes>();
 
   mutable absl::Mutex mu_;
   absl::Time expires_ ABSL_GUARDED_BY(mu_);

@@ -74,6 +74,8 @@ constexpr LimitBound kLimitBounds[] = {
     {"max_member_calls_per_identity", 1, 1'000'000},
     {"max_batch_operations", 1, 10'000},
     {"max_stream_operations_in_flight", 1, 10'000},
+    {"request_id_window_seconds", 1, 24 * 60 * 60},
+    {"max_request_ids_per_session", 1, 1'000'000},
 };
 
 // Where a message sits in the policy text: its parse-info subtree and the
@@ -1185,6 +1187,12 @@ LoadResult PolicyCompiler::Finish() {
     if (l.max_batch_operations() != 0) limits.max_batch_operations = l.max_batch_operations();
     if (l.max_stream_operations_in_flight() != 0) {
       limits.max_stream_operations_in_flight = l.max_stream_operations_in_flight();
+    }
+    if (l.request_id_window_seconds() != 0) {
+      limits.request_id_window_seconds = l.request_id_window_seconds();
+    }
+    if (l.max_request_ids_per_session() != 0) {
+      limits.max_request_ids_per_session = l.max_request_ids_per_session();
     }
 
     for (int i = 0; i < policy_.type_size(); ++i) {

@@ -161,6 +161,12 @@ void ClientCore::NoteFeatures(const v1::OpenSessionResponse& opened) const {
   }
 }
 
+void ClientCore::Prepare(grpc::ClientContext* context, const std::string& route,
+                         absl::Time deadline) const {
+  AddCredentials(context, route);
+  context->set_deadline(absl::ToChronoTime(deadline));
+}
+
 void ClientCore::Prepare(grpc::ClientContext* context, const std::string& route) const {
   AddCredentials(context, route);
   context->set_deadline(std::chrono::system_clock::now() +

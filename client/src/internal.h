@@ -95,6 +95,8 @@ class ClientCore {
   // route` when route is not empty (every call of a session: the broker id
   // its OpenSession answered, so that a proxy routes the call there).
   void Prepare(grpc::ClientContext* context, const std::string& route = std::string()) const;
+  // The same with the call's deadline given.
+  void Prepare(grpc::ClientContext* context, const std::string& route, absl::Time deadline) const;
   // Credentials and route metadata only (the stream has no deadline of its
   // own).
   void AddCredentials(grpc::ClientContext* context, const std::string& route) const;
@@ -130,6 +132,9 @@ struct RefState {
 
 // An operation in progress; counted so that Close() can wait for it.
 class OperationScope;
+// One operation in flight in the callback form (session_core.cc).
+template <typename Rpc, typename R>
+struct AsyncCall;
 
 // The shared state of one session. Thread-safe.
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
@@ -202,11 +207,24 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // Blocks until *counter is zero.
   void WaitForZero(int SessionCore::*counter) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // An operation, retried after a lost connection as ClientOptions::retry
+  // says, within the client's timeout from now.
   template <typename Rpc>
   absl::Status Invoke(typename Rpc::Request* request, typename Rpc::Response* response);
   template <typename Rpc, typename R, typename Map>
   void InvokeAsync(typename Rpc::Request request, std::shared_ptr<const void> keep_alive,
                    Map map, Callback<R> done);
+  // One try of each form, until `deadline` / call->deadline.
+  template <typename Rpc>
+  absl::Status InvokeOnce(const typename Rpc::Request& request, typename Rpc::Response* response,
+                          absl::Time deadline);
+  template <typename Rpc, typename R>
+  void TryAsync(std::shared_ptr<AsyncCall<Rpc, R>> call);
+  // Sets a new request id on a request that takes one (when retrying).
+  template <typename Rpc>
+  void GiveRequestId(typename Rpc::Request* request);
+  // Unique within the session: the session's random prefix and a count.
+  std::string NextRequestId();
 
   // Constant after construction.
   const std::shared_ptr<const ClientCore> client_;
@@ -215,6 +233,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   const std::string userid_;
   const std::vector<std::string> principals_;
   const uint32_t lease_seconds_;
+  const std::string request_id_prefix_;
+  std::atomic<uint64_t> next_request_id_{1};
 
   mutable absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -4,11 +4,14 @@
 #include <cstdint>
 #include <future>
 #include <optional>
+#include <random>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/sync.h"
+#include "grpcpp/alarm.h"
 #include "client/src/internal.h"
 
 namespace orb {
@@ -56,6 +59,34 @@ ORB_CLIENT_RPC(Batch, batch)
 ORB_CLIENT_RPC(GetAttrs, get_attrs)
 #undef ORB_CLIENT_RPC
 
+// What a retry after a lost connection may do with each operation.
+enum class Retry {
+  kOnce,    // tried once: a repeat would change something again
+  kSafe,    // repeated as it is: reading changes nothing
+  kWithId,  // repeated under its request id: the broker runs it at most once
+};
+template <typename Rpc, typename... Rpcs>
+constexpr bool kOneOf = (std::is_same_v<Rpc, Rpcs> || ...);
+template <typename Rpc>
+constexpr Retry kRetry =
+    kOneOf<Rpc, GetAttrRpc, GetAttrsRpc, DescribeRpc, ListHandlesRpc, KeepAliveRpc>
+        ? Retry::kSafe
+    : kOneOf<Rpc, SetAttrRpc, DelAttrRpc, CallRpc, BatchRpc> ? Retry::kWithId
+                                                            : Retry::kOnce;
+
+// Whether a failed try of Rpc is sent again, `backoff` from now, before
+// `deadline`.
+template <typename Rpc>
+bool WorthRetrying(const ClientOptions& options, const absl::Status& status, absl::Time deadline,
+                   absl::Duration backoff) {
+  return options.retry && kRetry<Rpc> != Retry::kOnce &&
+         status.code() == absl::StatusCode::kUnavailable && absl::Now() + backoff < deadline;
+}
+
+absl::Duration NextBackoff(absl::Duration backoff) {
+  return std::min(backoff * 2, absl::Seconds(1));
+}
+
 // An error answer on the stream as the status the unary call returns.
 absl::Status StatusOfAnswer(const v1::OperationError& error) {
   absl::Status status(static_cast<absl::StatusCode>(error.code()), error.message());
@@ -68,12 +99,12 @@ absl::Status StatusOfAnswer(const v1::OperationError& error) {
 // Sends `request` as a Stream frame with the client's timeout and calls
 // done(status) once `response` holds the answer (or failed).
 template <typename Rpc>
-void SendOnStream(StreamChannel& stream, const ClientOptions& options,
+void SendOnStream(StreamChannel& stream, absl::Time deadline,
                   const typename Rpc::Request& request, typename Rpc::Response* response,
                   std::function<void(absl::Status)> done) {
   v1::StreamRequest frame;
   *Rpc::Frame(&frame) = request;
-  const int64_t ms = absl::ToInt64Milliseconds(options.timeout);
+  const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
   frame.set_timeout_ms(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX)));
   stream.Send(std::move(frame), [response, done = std::move(done)](
                                     absl::StatusOr<v1::StreamResponse> answer) {
@@ -84,6 +115,13 @@ void SendOnStream(StreamChannel& stream, const ClientOptions& options,
     }
     done(absl::OkStatus());
   });
+}
+
+// 64 random bits, as hex: request ids need only be unique within their
+// session, and a client of one session may run in several processes.
+std::string RandomRequestIdPrefix() {
+  std::random_device device;
+  return absl::StrCat(absl::Hex(device(), absl::kZeroPad8), absl::Hex(device(), absl::kZeroPad8));
 }
 
 absl::Status Closed() { return absl::FailedPreconditionError("orb: the session is closed"); }
@@ -119,6 +157,14 @@ struct AsyncCall {
   typename Rpc::Response response;
   std::optional<OperationScope> scope;
   std::shared_ptr<const void> keep_alive;  // the target Ref and argument Refs
+  // InvokeAsync's tries: each has a context of its own (a ClientContext
+  // serves one call), and a retry waits on `alarm`, never on a thread.
+  std::unique_ptr<grpc::ClientContext> try_context;
+  absl::Time deadline;
+  absl::Duration backoff;
+  std::unique_ptr<grpc::Alarm> alarm;
+  std::function<absl::StatusOr<R>(SessionCore&, typename Rpc::Response&)> map;
+  Callback<R> done;
 };
 
 RefState::~RefState() { session->QueueRelease(id); }
@@ -130,7 +176,8 @@ SessionCore::SessionCore(std::shared_ptr<const ClientCore> client,
       route_(opened.route()),
       userid_(opened.userid()),
       principals_(opened.principals().begin(), opened.principals().end()),
-      lease_seconds_(opened.lease_seconds()) {}
+      lease_seconds_(opened.lease_seconds()),
+      request_id_prefix_(RandomRequestIdPrefix()) {}
 
 Ref SessionCore::MakeRef(const v1::HandleRef& handle) {
   return Ref(std::make_shared<const RefState>(shared_from_this(), handle.id(),
@@ -338,11 +385,39 @@ absl::Status SessionCore::Close() {
 
 // ---- the two call forms ----
 
+std::string SessionCore::NextRequestId() {
+  return absl::StrCat(request_id_prefix_, "-",
+                      next_request_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+template <typename Rpc>
+void SessionCore::GiveRequestId(typename Rpc::Request* request) {
+  if constexpr (kRetry<Rpc> == Retry::kWithId) {
+    if (client_->options().retry && request->request_id().empty()) {
+      request->set_request_id(NextRequestId());
+    }
+  }
+}
+
 template <typename Rpc>
 absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::Response* response) {
   absl::StatusOr<OperationScope> scope = Begin();
   if (!scope.ok()) return scope.status();
   request->set_session(id_);
+  GiveRequestId<Rpc>(request);
+  const absl::Time deadline = absl::Now() + client_->options().timeout;
+  absl::Duration backoff = client_->options().retry_backoff;
+  for (;;) {
+    absl::Status status = InvokeOnce<Rpc>(*request, response, deadline);
+    if (!WorthRetrying<Rpc>(client_->options(), status, deadline, backoff)) return status;
+    absl::SleepFor(backoff);
+    backoff = NextBackoff(backoff);
+  }
+}
+
+template <typename Rpc>
+absl::Status SessionCore::InvokeOnce(const typename Rpc::Request& request,
+                                     typename Rpc::Response* response, absl::Time deadline) {
   if (StreamChannel* stream = client_->stream(route_)) {
     // The broker answers the frame's timeout itself; waiting a little
     // longer bounds a broker that keeps the connection but no longer
@@ -354,9 +429,9 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
     };
     auto wait = std::make_shared<Wait>();
     std::future<absl::Status> answer = wait->answered.get_future();
-    SendOnStream<Rpc>(*stream, client_->options(), *request, &wait->response,
+    SendOnStream<Rpc>(*stream, deadline, request, &wait->response,
                       [wait](absl::Status s) { wait->answered.set_value(std::move(s)); });
-    const absl::Duration bound = client_->options().timeout + absl::Seconds(5);
+    const absl::Duration bound = deadline - absl::Now() + absl::Seconds(5);
     if (answer.wait_for(absl::ToChronoMilliseconds(bound)) != std::future_status::ready) {
       return absl::DeadlineExceededError(
           "orb: no answer from the broker within the client's timeout");
@@ -366,8 +441,8 @@ absl::Status SessionCore::Invoke(typename Rpc::Request* request, typename Rpc::R
     return status;
   }
   grpc::ClientContext context;
-  client_->Prepare(&context, route_);
-  return client_->ToStatus(Rpc::Sync(client_->stub(), &context, *request, response));
+  client_->Prepare(&context, route_, deadline);
+  return client_->ToStatus(Rpc::Sync(client_->stub(), &context, request, response));
 }
 
 template <typename Rpc, typename R, typename Map>
@@ -382,35 +457,49 @@ void SessionCore::InvokeAsync(typename Rpc::Request request,
   auto call = std::make_shared<AsyncCall<Rpc, R>>();
   call->request = std::move(request);
   call->request.set_session(id_);
+  GiveRequestId<Rpc>(&call->request);
   call->scope.emplace(*std::move(scope));
   call->keep_alive = std::move(keep_alive);
+  call->deadline = absl::Now() + client_->options().timeout;
+  call->backoff = client_->options().retry_backoff;
+  call->map = std::move(map);
+  call->done = std::move(done);
+  TryAsync(std::move(call));
+}
+
+template <typename Rpc, typename R>
+void SessionCore::TryAsync(std::shared_ptr<AsyncCall<Rpc, R>> call) {
   std::shared_ptr<SessionCore> self = shared_from_this();
+  // The end of one try: the answer, or another try after the back-off.
+  auto tried = [self, call](absl::Status status) {
+    if (WorthRetrying<Rpc>(self->client_->options(), status, call->deadline, call->backoff)) {
+      const absl::Duration wait = call->backoff;
+      call->backoff = NextBackoff(call->backoff);
+      call->alarm = std::make_unique<grpc::Alarm>();
+      call->alarm->Set(
+          absl::ToChronoTime(absl::Now() + wait),
+          [self, call](bool) { self->TryAsync(call); });
+      return;
+    }
+    absl::StatusOr<R> result =
+        status.ok() ? call->map(*self, call->response) : absl::StatusOr<R>(status);
+    // Counted as finished before the callback runs, so a callback may close
+    // the session without waiting for itself; and the target is let go
+    // first, so that a Ref whose last copy the caller drops after the
+    // answer is queued for release before the caller can Flush().
+    call->scope.reset();
+    call->keep_alive.reset();
+    Callback<R> done = std::move(call->done);
+    done(std::move(result));
+  };
   if (StreamChannel* stream = client_->stream(route_)) {
-    SendOnStream<Rpc>(*stream, client_->options(), call->request, &call->response,
-                      [self, call, map = std::move(map), done = std::move(done)](
-                          absl::Status status) mutable {
-                        absl::StatusOr<R> result =
-                            status.ok() ? map(*self, call->response) : absl::StatusOr<R>(status);
-                        call->scope.reset();
-                        call->keep_alive.reset();
-                        done(std::move(result));
-                      });
+    SendOnStream<Rpc>(*stream, call->deadline, call->request, &call->response, tried);
     return;
   }
-  client_->Prepare(&call->context, route_);
-  Rpc::Async(client_->stub(), &call->context, &call->request, &call->response,
-             [self, call, map = std::move(map), done = std::move(done)](grpc::Status status) {
-               absl::StatusOr<R> result =
-                   status.ok() ? map(*self, call->response) : self->client_->ToStatus(status);
-               // Counted as finished before the callback runs, so a callback
-               // may close the session without waiting for itself; and the
-               // target is let go first, so that a Ref whose last copy the
-               // caller drops after the answer is queued for release before
-               // the caller can Flush().
-               call->scope.reset();
-               call->keep_alive.reset();
-               done(std::move(result));
-             });
+  call->try_context = std::make_unique<grpc::ClientContext>();
+  client_->Prepare(call->try_context.get(), route_, call->deadline);
+  Rpc::Async(client_->stub(), call->try_context.get(), &call->request, &call->response,
+             [self, tried](grpc::Status status) { tried(self->client_->ToStatus(status)); });
 }
 
 // ---- the operations ----

@@ -173,6 +173,18 @@ grpc::Status SendAdmin(World& w, const std::string& rpc, const Request& request,
                  &ignored, metadata);
 }
 
+// The attacker adds an entry titled `title` under request id `id`.
+grpc::Status AddEntryWithId(World& w, const std::string& title, const std::string& id) {
+  v1::CallRequest r;
+  r.set_session(w.attacker.session());
+  r.set_handle(w.blog.id());
+  r.set_name("add_entry");
+  *r.add_args() = Str(title);
+  *r.add_args() = Str("body");
+  r.set_request_id(id);
+  return SendRaw(w, "Call", r, w.AttackerMetadata());
+}
+
 // The bystander (alice) is the demo policy's admin: an admin fed garbage.
 std::vector<std::pair<std::string, std::string>> AdminMetadata() {
   return {{"authorization", std::string("Bearer ") + kAliceToken}};
@@ -325,6 +337,29 @@ std::vector<Row> Rows() {
     v1::GetAttrRequest r = GetTitleOfBlog(w);
     r.set_session("orbd-elsewhere" + id.substr(id.find('~')));
     return SendRaw(w, "GetAttr", r, w.AttackerMetadata());
+  });
+
+  // --- request ids (docs/protocol.md): one id, one request; a bounded id.
+  add("request_id_reused_for_another_request", C::FAILED_PRECONDITION,
+      "was given to another request",
+      [](World& w) { return AddEntryWithId(w, "other", "hostile-id"); },
+      [](World& w) { ASSERT_TRUE(AddEntryWithId(w, "first", "hostile-id").ok()); });
+  add("request_id_of_65_bytes", C::INVALID_ARGUMENT, "at most 64 bytes", [](World& w) {
+    v1::SetAttrRequest r;
+    r.set_session(w.attacker.session());
+    r.set_handle(w.blog.id());
+    r.set_name("title");
+    *r.mutable_value() = Str("t");
+    r.set_request_id(std::string(65, 'r'));
+    return SendRaw(w, "SetAttr", r, w.AttackerMetadata());
+  });
+  add("request_id_on_anothers_session", C::NOT_FOUND, "session not found", [](World& w) {
+    v1::DelAttrRequest r;
+    r.set_session(w.bystander.session());
+    r.set_handle(w.bystander_entry.id());
+    r.set_name("body");
+    r.set_request_id("stolen-session");
+    return SendRaw(w, "DelAttr", r, w.AttackerMetadata());
   });
 
   // --- handles: valid only in the session that received them.

@@ -224,6 +224,15 @@ class BrokerCore {
   ShadowTally shadow_tally() const;
 
   // One method per RPC of orb.v1.ObjectBroker. All are thread-safe.
+  //
+  // SetAttr, DelAttr, Call and Batch honour the request's request_id: the
+  // first request with an id in a session runs and its outcome is kept
+  // (the policy's request_id_window_seconds, max_request_ids_per_session);
+  // a retry of the same request gets that outcome (the same value, the same
+  // handle ids, no new reference) without running; a retry while the first
+  // still runs waits for it (until the deadline); the id with another
+  // request is FAILED_PRECONDITION (REQUEST_ID_REUSED). A retry answered
+  // from the kept outcome writes no audit record.
   absl::Status OpenSession(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                            v1::OpenSessionResponse* resp);
   absl::Status CloseSession(const RequestContext& ctx, const v1::CloseSessionRequest& req,
@@ -315,6 +324,14 @@ class BrokerCore {
  private:
   // One operation of a Batch (broker/batch.cc), its references into `done`
   // (the answers so far) replaced.
+  // The requests that may carry a request id, once (their public methods
+  // add the id's keeping: broker/request_ids.cc).
+  absl::Status SetAttrOnce(const RequestContext& ctx, const v1::SetAttrRequest& req);
+  absl::Status DelAttrOnce(const RequestContext& ctx, const v1::DelAttrRequest& req);
+  absl::Status CallOnce(const RequestContext& ctx, const v1::CallRequest& req,
+                        v1::CallResponse* resp);
+  absl::Status BatchOnce(const RequestContext& ctx, const v1::BatchRequest& req,
+                         v1::BatchResponse* resp);
   absl::Status RunBatchOperation(const RequestContext& ctx, const v1::BatchRequest& req,
                                  const v1::BatchResponse& done, int i, v1::BatchResult* out);
   // Call's by_value: replaces the handle in *result (one reference of the

@@ -129,6 +129,17 @@ struct ClientOptions {
   // without the feature: one unary call per operation. OpenSession,
   // CloseSession and releases are always unary calls.
   bool use_stream = true;
+  // Retries after a lost connection: an operation answered UNAVAILABLE (the
+  // broker unreachable, the connection reset, the stream broken) is sent
+  // again, with back-off from `retry_backoff` doubling up to 1 s, until
+  // `timeout` from its first try; the caller sees one operation. SetAttr,
+  // DelAttr, Call and Batch carry a request id the client chooses, so a
+  // retry of one the broker did run gets its first outcome and never runs
+  // it twice (docs/protocol.md); GetAttr, GetAttrs, Describe, ListHandles
+  // and KeepAlive are safe to repeat. Restrict, releases, OpenSession and
+  // CloseSession are tried once. False: every operation is tried once.
+  bool retry = true;
+  absl::Duration retry_backoff = absl::Milliseconds(20);
   // How long a released handle may wait in the queue before a background
   // flush sends it. Default: 200 ms. Zero or less turns background flushing
   // off (releases then go out with the next operation, Flush() or Close()).

@@ -46,6 +46,8 @@ struct Limits {
   uint32_t max_member_calls_per_identity = 64;
   uint32_t max_batch_operations = 64;
   uint32_t max_stream_operations_in_flight = 32;
+  uint32_t request_id_window_seconds = 600;
+  uint32_t max_request_ids_per_session = 1000;
 };
 
 // What a policy says about one type.
