@@ -378,6 +378,7 @@ absl::Status BrokerCore::Describe(const RequestContext& ctx, const v1::DescribeR
           authz.DescribeMember(kind, name, have_lineage ? &subject : nullptr);
       info->set_lock(std::move(rights.lock));
       info->set_allowed(rights.allowed);
+      info->set_idempotent(kind == policy::Op::kCall && member.idempotent);
     }
   }
   return absl::OkStatus();

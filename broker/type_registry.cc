@@ -128,7 +128,29 @@ void TypeBuilderBase::DeclareNonBlocking(std::vector<std::string> names) {
   for (std::string& name : names) non_blocking_names_.push_back(std::move(name));
 }
 
+void TypeBuilderBase::DeclareIdempotent(std::vector<std::string> names) {
+  for (std::string& name : names) idempotent_names_.push_back(std::move(name));
+}
+
 namespace {
+
+// Marks the named methods idempotent; returns the names that are no
+// method of the type.
+std::vector<std::string> ResolveIdempotent(TypeInfo::MemberMaps& members,
+                                           const std::vector<std::string>& names) {
+  std::vector<std::string> unknown;
+  for (const std::string& name : names) {
+    bool found = false;
+    for (auto& view : members) {
+      auto it = view.find(name);
+      if (it == view.end() || !it->second.Supports(policy::Op::kCall)) continue;
+      it->second.idempotent = true;
+      found = true;
+    }
+    if (!found) unknown.push_back(name);
+  }
+  return unknown;
+}
 
 // Applies the builder's NonBlocking declarations and works out each
 // member's may_block. Returns the names that are not members.
@@ -189,6 +211,11 @@ absl::Status TypeRegistry::Register(TypeBuilderBase&& builder) {
   for (const std::string& u : unknown) {
     builder.errors_.push_back(
         absl::StrCat("NonBlocking() names '", u, "', which is not a member of the type"));
+  }
+  for (const std::string& u : ResolveIdempotent(builder.info_->members_,
+                                                builder.idempotent_names_)) {
+    builder.errors_.push_back(
+        absl::StrCat("Idempotent() names '", u, "', which is not a method of the type"));
   }
   if (builder.member_locks_ != nullptr) {
     if (builder.info_->olp_ != nullptr) {

@@ -132,7 +132,9 @@ Description DescriptionOf(const v1::DescribeResponse& r) {
   d.is_class = r.is_class();
   d.view = r.view();
   d.restricted = r.restricted();
-  for (const auto& m : r.members()) d.members.push_back({m.op(), m.name(), m.lock(), m.allowed()});
+  for (const auto& m : r.members()) {
+    d.members.push_back({m.op(), m.name(), m.lock(), m.allowed(), m.idempotent()});
+  }
   for (const auto& e : r.olp()) d.olp.push_back({e.view(), e.op(), e.name(), e.lock()});
   return d;
 }

@@ -254,6 +254,49 @@ TEST_F(CounterTest, ADeferredCallKeepsItsIdUntilItsMemberRuns) {
   EXPECT_EQ(counter_->slow_runs.load(), 2);
 }
 
+TEST(Idempotent, DescribeTellsWhichMethodsAreSafeToRepeat) {
+  auto counter = std::make_shared<Counter>();
+  Harness h(kBasePolicy, [](TypeRegistry& r) {
+    policy::Olp::Builder olp;
+    olp.Expose(View::kInstance, Op::kCall, "bump", Lock::NoPermissionRequired());
+    olp.Expose(View::kInstance, Op::kCall, "slow", Lock::NoPermissionRequired());
+    TypeBuilder<Counter> t("test.Counter");
+    t.Method("bump", &Counter::Bump, {"by"}).Method("slow", &Counter::Slow).Olp(olp.Build());
+    t.Idempotent({"slow"});
+    ASSERT_TRUE(r.Register(std::move(t)).ok());
+  }, counter);
+  Client bob(h, Bob());
+  bob.Open();
+  v1::DescribeRequest req;
+  req.set_session(bob.session());
+  req.set_handle(bob.root().id());
+  v1::DescribeResponse described;
+  ASSERT_TRUE(h.core().Describe(bob.ctx(), req, &described).ok());
+  int seen = 0;
+  for (const v1::MemberInfo& m : described.members()) {
+    if (m.name() != "slow" && m.name() != "bump") continue;
+    ++seen;
+    EXPECT_EQ(m.idempotent(), m.name() == "slow") << m.name();
+  }
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(Idempotent, ANameThatIsNoMethodIsARegistrationError) {
+  TypeRegistry r;
+  TypeBuilder<Counter> t("test.Counter");
+  t.Method("bump", &Counter::Bump, {"by"})
+      .Property("runs", [](Counter& c) { return c.runs.load(); })
+      .Idempotent({"runs", "bmup"});
+  absl::Status s = r.Register(std::move(t));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("Idempotent() names 'runs', which is not a method")));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'bmup'")));
+  TypeBuilder<Counter> empty("test.Counter");
+  empty.Method("bump", &Counter::Bump, {"by"}).Idempotent({});
+  EXPECT_THAT(TypeRegistry().Register(std::move(empty)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty list")));
+}
+
 TEST(RequestIdBlog, ARetriedCallReturnsTheSameHandleWithoutANewReference) {
   Harness h;
   Client bob(h, Bob());

@@ -176,6 +176,15 @@ def service_seeds():
         "batch-foreign": (idx["Batch"], 1, 3, S + ld(2, ld(1, ld(3, "title")))),
         "batch-release": (idx["Batch"], 1, 1, S + ld(2, ld(1, ld(3, "title")))
                           + ld(2, ld(7, b"") + ld(8, b""))),
+        # Request ids (SetAttr 5, DelAttr 4, Call 7, Batch 4): with flag 1
+        # each seed's id lands in a live session, where a later input may
+        # reuse it.
+        "call-add-id": (idx["Call"], 1, 1, S + H + ld(3, "add_entry") + ld(4, v_str("t"))
+                        + ld(4, v_str("b")) + ld(7, "r-1")),
+        "set-title-id": (idx["SetAttr"], 2, 1, S + H + ld(3, "title") + ld(4, v_str("t"))
+                         + ld(5, "r-1")),
+        "del-title-id": (idx["DelAttr"], 2, 1, S + H + ld(3, "title") + ld(4, "r-2")),
+        "batch-id": (idx["Batch"], 1, 1, S + ld(2, ld(1, ld(3, "title"))) + ld(4, "r-3")),
         # GetAttrs (names = 3).
         "get-attrs": (idx["GetAttrs"], 1, 1, S + H + ld(3, "title") + ld(3, "entry_count")),
         "get-attrs-hidden": (idx["GetAttrs"], 0, 1, S + H + ld(3, "_secret") + ld(3, "nope")),

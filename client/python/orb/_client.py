@@ -21,7 +21,7 @@ from . import _common
 from ._errors import ConnectionClosed, NameNotFound
 from ._lazy import Pending, Pipeline
 from ._stream import StreamTransport
-from ._transport import Op, SyncTransport, UnaryTransport
+from ._transport import Op, Retries, SyncTransport, UnaryTransport
 from ._values import decode
 from .v1 import broker_pb2, value_pb2
 
@@ -120,6 +120,9 @@ class Connection(_common.ConnectionBase):
                 pass
             self._closed = True
         self._stop.set()
+        # A background operation retrying after a lost connection gives up
+        # now rather than hold up the close.
+        self._transport.retries.stopped = True
         if self._housekeeper is not threading.current_thread():
             self._housekeeper.join()
         self._releases.clear()
@@ -307,7 +310,7 @@ TRANSPORTS = ("stream", "unary")
 def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] = None,
             tls: _common.TlsArg = None, timeout: Optional[float] = 30.0,
             client_name: str = "orb-python", transport: str = "stream",
-            lazy: bool = True) -> Connection:
+            lazy: bool = True, retry: bool = True) -> Connection:
     """Opens a session with the broker at `target` ("host:port").
 
     Args:
@@ -326,6 +329,17 @@ def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] =
             the default).
         lazy: a call to a method that returned an object before returns a
             lazy proxy, sent with the first use of it (docs/python.md).
+        retry: an operation that loses its connection (answered
+            UNAVAILABLE: the broker unreachable, the connection reset, the
+            stream broken) is sent again after a back-off (20 ms doubling up
+            to 1 s) until its deadline from the first try (30 s without
+            one), and the caller sees one call. Writes, deletes, calls and
+            batches carry a request id the connection chooses, so the broker
+            runs each at most once and a retry gets the first outcome;
+            reads (getattr, describe, list_handles, keep-alive) are repeated;
+            restrict, releases, opening and closing the session are tried
+            once. False: every operation is tried once and a lost
+            connection raises orb.Unavailable.
 
     Raises orb.Unauthenticated for bad credentials and orb.Unavailable when
     the broker cannot be reached.
@@ -337,7 +351,8 @@ def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] =
     creds, options = _common.channel_setup(tls)
     channel = (grpc.secure_channel(target, creds, options) if creds is not None
                else grpc.insecure_channel(target, options))
-    unary = UnaryTransport(channel, metadata)
+    retries = Retries(retry)  # one count of request ids per session
+    unary = UnaryTransport(channel, metadata, retries)
     try:
         opened = unary.unary("OpenSession",
                              broker_pb2.OpenSessionRequest(client_name=client_name),
@@ -350,7 +365,7 @@ def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] =
     chosen: SyncTransport = unary
     if transport == "stream" and "stream" in opened.features:
         # The same channel; opened at first use.
-        chosen = StreamTransport(channel, metadata + route)
+        chosen = StreamTransport(channel, metadata + route, retries)
     return Connection(chosen, opened, timeout, lazy)
 
 

@@ -24,7 +24,9 @@ that stops reading at its in-flight limit never blocks the answers.
 - A stream that breaks (the broker went away, the network failed) fails
   every operation waiting on it with orb.Unavailable, saying the answer was
   lost (the operation may or may not have run); the next operation opens a
-  new stream.
+  new stream. The retries after a lost connection (SyncTransport._send,
+  _transport.py) are such next operations: a retry goes over the new
+  stream.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ import grpc
 
 from ._errors import ConnectionClosed, DeadlineExceeded, Unavailable, from_rpc_error
 from ._segregated import SegregatedStream, available as segregated_available
-from ._transport import SyncTransport, operation_error
+from ._transport import Retries, SyncTransport, operation_error
 from .v1 import broker_pb2
 
 _METHOD = "/orb.v1.ObjectBroker/Stream"
@@ -190,9 +192,11 @@ class StreamTransport(SyncTransport):
 
     name = "stream"
 
-    def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]]) -> None:
+    def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]],
+                 retries: Optional[Retries] = None) -> None:
         self._channel = channel
         self._metadata = tuple(metadata)
+        self.retries = retries if retries is not None else Retries()
         self._multicallable = channel.stream_stream(
             _METHOD, request_serializer=broker_pb2.StreamRequest.SerializeToString,
             response_deserializer=broker_pb2.StreamResponse.FromString)
@@ -226,7 +230,7 @@ class StreamTransport(SyncTransport):
                 self._stream = stream
             return stream
 
-    def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+    def _try(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         deadline = None if timeout is None else time.monotonic() + timeout
         stream = self._current()
         if len(stream.waiting) >= self._limit.limit and \

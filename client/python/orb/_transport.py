@@ -13,10 +13,25 @@ one round trip. Against an older broker each op is one unary RPC, each
 `Ref` resolved from the previous answers.
 
 Errors come back as `OrbError`s naming the step that failed.
+
+Retries after a lost connection live here too, around the one place each
+transport sends an operation (`SyncTransport._send`, `AioUnaryTransport._send`;
+a transport's `_try` is one try): an operation answered UNAVAILABLE (the
+broker unreachable, the connection reset, the stream broken) is sent again
+after a back-off (20 ms doubling up to 1 s) until its deadline from the
+first try. SetAttr, DelAttr, Call and Batch carry a request id the
+transport chooses (a random prefix per connection and a count), so that a
+retry of one the broker did run gets its first outcome and never runs it
+twice (docs/protocol.md, "Request ids and safe retries"); GetAttr,
+GetAttrs, Describe, ListHandles and KeepAlive are repeated as they are;
+Restrict, Release, OpenSession and CloseSession are tried once.
 """
 from __future__ import annotations
 
+import asyncio
 import gc
+import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -79,6 +94,18 @@ _METHODS = {
 _BATCH_FIELDS = {"getattr": "get_attr", "setattr": "set_attr", "delattr": "del_attr",
                  "call": "call", "describe": "describe", "restrict": "restrict"}
 _CODES = {c.value[0]: c for c in grpc.StatusCode}
+
+# What a retry after a lost connection may do with each operation.
+ONCE, SAFE, WITH_ID = range(3)  # tried once; repeated as it is; repeated under its id
+RETRY = {"GetAttr": SAFE, "GetAttrs": SAFE, "Describe": SAFE, "ListHandles": SAFE,
+         "KeepAlive": SAFE, "SetAttr": WITH_ID, "DelAttr": WITH_ID, "Call": WITH_ID,
+         "Batch": WITH_ID}
+FIRST_BACKOFF = 0.02  # seconds, doubled after each retry
+MAX_BACKOFF = 1.0
+# How long an operation without a deadline (timeout=None) is retried: the
+# broker keeps an outcome for a retry only for a while (the policy's
+# limits.request_id_window_seconds), so retries must end.
+RETRY_WITHOUT_DEADLINE = 30.0
 
 
 def _multicallables(channel) -> Dict[str, Any]:
@@ -194,13 +221,57 @@ def _not_run(op: Op, failed: Op) -> OrbError:
                      "BATCH_STOPPED", "arguments", "", op.step())
 
 
+class Retries:
+    """The retry policy of one connection's transport and its request ids:
+    a random prefix (64 bits, hex) and a count, unique within the session
+    (the broker keeps outcomes per session)."""
+
+    __slots__ = ("enabled", "stopped", "_prefix", "_count")
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.stopped = False  # the connection is closing: no more retries
+        self._prefix = secrets.token_hex(8)
+        self._count = itertools.count(1)
+
+    def kind(self, method: str, request: Any) -> int:
+        """How `method` is retried; gives `request` its request id (kept by
+        every retry of it) when it takes one."""
+        if not self.enabled:
+            return ONCE
+        kind = RETRY.get(method, ONCE)
+        if kind == WITH_ID and not request.request_id:
+            request.request_id = f"{self._prefix}-{next(self._count)}"
+        return kind
+
+    @staticmethod
+    def end(timeout: Optional[float], start: float) -> float:
+        """The monotonic time after which a failed try is not retried."""
+        return start + (RETRY_WITHOUT_DEADLINE if timeout is None else timeout)
+
+    def worth_retrying(self, kind: int, error: OrbError, end: float, backoff: float) -> bool:
+        """Whether a try that failed with `error` is sent again `backoff`
+        seconds from now: the connection was lost (not a member's own
+        error), the back-off ends before the deadline and the connection is
+        not closing."""
+        return (kind != ONCE and isinstance(error, Unavailable) and not self.stopped
+                and time.monotonic() + backoff < end)
+
+
+def _left(timeout: Optional[float], end: float) -> Optional[float]:
+    """A retry's timeout: what is left of the first try's."""
+    return None if timeout is None else max(0.001, end - time.monotonic())
+
+
 class SyncTransport:
     """What the blocking transports share: a plan runs as one Batch where
     the broker offers it (``use_batch``), else op by op, each `Ref` resolved
-    from the answers before it. Subclasses define `_send` (one operation by
-    its unary method name) and `close`."""
+    from the answers before it. Subclasses define `_try` (one try of one
+    operation by its unary method name) and `close`; `_send` retries it
+    after a lost connection as `retries` says."""
 
     use_batch = False
+    retries: Retries  # each transport's own (orb.connect shares one per session)
 
     @property
     def one_round_trip(self) -> bool:
@@ -257,6 +328,28 @@ class SyncTransport:
         return results
 
     def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+        """One operation, sent again after a lost connection while its kind
+        and deadline allow; the caller sees one call."""
+        start = time.monotonic()
+        kind = self.retries.kind(method, request)
+        try:
+            return self._try(method, request, timeout, step)
+        except Unavailable as e:
+            if kind == ONCE:
+                raise
+            error: OrbError = e
+        end = Retries.end(timeout, start)
+        backoff = FIRST_BACKOFF
+        while self.retries.worth_retrying(kind, error, end, backoff):
+            time.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            try:
+                return self._try(method, request, _left(timeout, end), step)
+            except Unavailable as e:
+                error = e
+        raise error
+
+    def _try(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -269,10 +362,12 @@ class UnaryTransport(SyncTransport):
 
     name = "unary"
 
-    def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]]) -> None:
+    def __init__(self, channel: grpc.Channel, metadata: Sequence[Tuple[str, str]],
+                 retries: Optional[Retries] = None) -> None:
         self._channel = channel
         self._metadata = tuple(metadata)
         self._rpc = _multicallables(channel)
+        self.retries = retries if retries is not None else Retries()
         interrupts.install()
 
     def add_metadata(self, entries: Sequence[Tuple[str, str]]) -> None:
@@ -280,7 +375,7 @@ class UnaryTransport(SyncTransport):
         once it is open). Call before the transport is shared."""
         self._metadata += tuple(entries)
 
-    def _send(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
+    def _try(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         # grpc's blocking call (2-3x faster than .future()) raises
         # KeyboardInterrupt from inside its wait and cancels the call when
         # its call object is freed; the interrupt is re-raised outside the
@@ -304,7 +399,8 @@ class UnaryTransport(SyncTransport):
 
 
 class AioUnaryTransport:
-    """The same over grpc.aio, for orb.aio."""
+    """The same over grpc.aio, for orb.aio (retrying as SyncTransport._send,
+    waiting out each back-off with asyncio.sleep)."""
 
     use_batch = False
 
@@ -312,10 +408,12 @@ class AioUnaryTransport:
     def one_round_trip(self) -> bool:
         return self.use_batch
 
-    def __init__(self, channel: "grpc.aio.Channel", metadata: Sequence[Tuple[str, str]]) -> None:
+    def __init__(self, channel: "grpc.aio.Channel", metadata: Sequence[Tuple[str, str]],
+                 retries: Optional[Retries] = None) -> None:
         self._channel = channel
         self._metadata = tuple(metadata)
         self._rpc = _multicallables(channel)
+        self.retries = retries if retries is not None else Retries()
 
     def add_metadata(self, entries: Sequence[Tuple[str, str]]) -> None:
         """As UnaryTransport.add_metadata."""
@@ -323,26 +421,48 @@ class AioUnaryTransport:
 
     async def unary(self, method: str, request: Any, timeout: Optional[float],
                     step: str = "") -> Any:
-        try:
-            return await self._rpc[method](request, timeout=timeout, metadata=self._metadata)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e, step or method) from None
+        return await self._send(method, request, timeout, step or method)
 
     async def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
         if self.use_batch and len(ops) > 1:
-            response = await self.unary("Batch", _batch_request(session, ops),
+            response = await self._send("Batch", _batch_request(session, ops),
                                         _remaining(deadline, ops[0]), ops[-1].step())
             return _batch_results(ops, response)
         results: List[Any] = []
         for op in ops:
             method, request = _request(op, session, _resolve(op, results))
-            try:
-                response = await self._rpc[method](request, timeout=_remaining(deadline, op),
-                                                   metadata=self._metadata)
-            except grpc.RpcError as e:
-                raise from_rpc_error(e, op.step()) from None
+            response = await self._send(method, request, _remaining(deadline, op), op.step())
             results.append(_result(op, response))
         return results
+
+    async def _send(self, method: str, request: Any, timeout: Optional[float],
+                    step: str) -> Any:
+        """As SyncTransport._send."""
+        start = time.monotonic()
+        kind = self.retries.kind(method, request)
+        try:
+            return await self._try(method, request, timeout, step)
+        except Unavailable as e:
+            if kind == ONCE:
+                raise
+            error: OrbError = e
+        end = Retries.end(timeout, start)
+        backoff = FIRST_BACKOFF
+        while self.retries.worth_retrying(kind, error, end, backoff):
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            try:
+                return await self._try(method, request, _left(timeout, end), step)
+            except Unavailable as e:
+                error = e
+        raise error
+
+    async def _try(self, method: str, request: Any, timeout: Optional[float],
+                   step: str) -> Any:
+        try:
+            return await self._rpc[method](request, timeout=timeout, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise from_rpc_error(e, step) from None
 
     async def close(self) -> None:
         await self._channel.close()

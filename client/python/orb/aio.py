@@ -35,7 +35,7 @@ import grpc.aio
 from . import _common
 from ._common import Description, deadline  # noqa: F401  (orb.aio.deadline)
 from ._errors import ConnectionClosed
-from ._transport import AioUnaryTransport, Op, Ref
+from ._transport import AioUnaryTransport, Op, Ref, Retries
 from ._values import decode
 from .v1 import broker_pb2, value_pb2
 
@@ -221,18 +221,21 @@ class _Connecting:
 
 def connect(target: str, *, token: Optional[str] = None, ticket: Optional[str] = None,
             tls: _common.TlsArg = None, timeout: Optional[float] = 30.0,
-            client_name: str = "orb-python-aio") -> _Connecting:
-    """Opens a session (see orb.connect for the arguments):
+            client_name: str = "orb-python-aio", retry: bool = True) -> _Connecting:
+    """Opens a session (see orb.connect for the arguments, `retry` included:
+    an operation that loses its connection is sent again until its
+    deadline, writes and calls under a request id so that the broker runs
+    them once; False tries each once):
     ``conn = await orb.aio.connect(...)`` or ``async with orb.aio.connect(...) as conn``."""
-    return _Connecting(_connect(target, token, ticket, tls, timeout, client_name))
+    return _Connecting(_connect(target, token, ticket, tls, timeout, client_name, retry))
 
 
-async def _connect(target, token, ticket, tls, timeout, client_name) -> AioConnection:
+async def _connect(target, token, ticket, tls, timeout, client_name, retry) -> AioConnection:
     metadata = _common.credentials_metadata(token, ticket)
     creds, options = _common.channel_setup(tls)
     channel = (grpc.aio.secure_channel(target, creds, options) if creds is not None
                else grpc.aio.insecure_channel(target, options))
-    transport = AioUnaryTransport(channel, metadata)
+    transport = AioUnaryTransport(channel, metadata, Retries(retry))
     end = _common.absolute_deadline(timeout)
     try:
         opened = await transport.unary(

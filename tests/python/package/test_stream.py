@@ -87,23 +87,33 @@ def test_the_in_flight_limit_is_the_brokers(address):
 
 def test_a_broker_killed_under_a_stream_fails_fast_then_stays_unavailable(tmp_path):
     proc, address = start_orbd(str(tmp_path / "orbd.log"))
-    conn = connect(address, "stream", token=BOB, timeout=30)
+    conn = connect(address, "stream", token=BOB, timeout=30, retry=False)
+    retrying = connect(address, "stream", token=BOB, timeout=30)
     try:
         assert conn.root.title == "orb demo blog"
+        assert retrying.root.title == "orb demo blog"
         proc.kill()
         proc.wait()
         for _ in range(3):  # every try opens a new stream, which cannot connect
             with pytest.raises(orb.Unavailable) as raised:
                 conn.root.title
             assert raised.value.step == "getattr 'title'"
+        # Retried until its deadline; then what the last try met (or the
+        # deadline itself, when that try could not finish within it).
+        with orb.deadline(1.0):
+            with pytest.raises((orb.Unavailable, orb.DeadlineExceeded)) as raised:
+                retrying.root.title
+        assert raised.value.step == "getattr 'title'"
     finally:
         conn.close()
+        retrying.close()
         stop_orbd(proc)
 
 
 def test_an_answer_lost_with_its_stream_is_a_clear_error_then_a_new_stream(fake):
     servicer, address = fake
-    with connect(address, "stream", timeout=30) as conn:
+    # Retries off: a retry of the lost reads would wait on the fake again.
+    with connect(address, "stream", timeout=30, retry=False) as conn:
         slow = []
         waiting = threading.Thread(target=lambda: slow.append(_raised(lambda: conn.root.slow)))
         waiting.start()
@@ -185,7 +195,7 @@ def test_the_reader_thread_stream_serves_where_grpcio_internals_differ(address, 
             blog._secret
         assert type(conn._transport._stream).__name__ == "_Stream"
     servicer, fake_address = fake
-    with connect(fake_address, "stream", timeout=30) as conn:
+    with connect(fake_address, "stream", timeout=30, retry=False) as conn:
         conn._transport.segregated = False
         with pytest.raises(orb.Unavailable):
             conn.root.break_stream

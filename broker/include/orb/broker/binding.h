@@ -119,6 +119,7 @@ class TypeBuilderBase {
   void SetConcurrency(Concurrency c);
   // Empty `names`: every member of the type.
   void DeclareNonBlocking(std::vector<std::string> names);
+  void DeclareIdempotent(std::vector<std::string> names);
   // `lock` for `op` on the member bound last (see "Locks next to the
   // members"); a registration error when there is none or it cannot `op`.
   void LockLastMember(policy::Op op, policy::Lock lock);
@@ -134,6 +135,7 @@ class TypeBuilderBase {
   std::vector<std::string> errors_;
   bool all_non_blocking_ = false;
   std::vector<std::string> non_blocking_names_;
+  std::vector<std::string> idempotent_names_;
 };
 
 namespace binding_internal {
@@ -597,6 +599,19 @@ class TypeBuilder : public TypeBuilderBase {
       AddError("NonBlocking() was given an empty list of member names");
     } else {
       DeclareNonBlocking(std::move(names));
+    }
+    return *this;
+  }
+  // Declares the named methods safe to repeat: a second call with the same
+  // arguments does no more than the first (a query, a "set to" rather than
+  // an "add"). Describe tells clients, which may then retry such a call
+  // after a lost connection without a request id. A name that is not a
+  // method by registration time is a registration error.
+  TypeBuilder& Idempotent(std::vector<std::string> names) {
+    if (names.empty()) {
+      AddError("Idempotent() was given an empty list of method names");
+    } else {
+      DeclareIdempotent(std::move(names));
     }
     return *this;
   }

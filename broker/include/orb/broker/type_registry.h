@@ -80,6 +80,10 @@ struct MemberBinding {
   // hold. Set by TypeRegistry::Register. The service runs members that may
   // block on its member threads and the others on gRPC's own threads.
   bool may_block = true;
+  // Methods only: the binder's word that calling it twice does no more
+  // than calling it once (TypeBuilder::Idempotent), told to clients by
+  // Describe so that they may retry it without a request id.
+  bool idempotent = false;
   Getter get;
   Setter set;
   Deleter del;

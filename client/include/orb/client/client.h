@@ -156,6 +156,8 @@ struct Description {
     std::string name;
     std::string lock;  // e.g. "view", "[edit | delete]"
     bool allowed = false;  // whether this caller holds it now
+    // A method the type declares safe to repeat (TypeBuilder::Idempotent).
+    bool idempotent = false;
   };
   struct OlpEntry {
     std::string view;  // "instance" / "class"
