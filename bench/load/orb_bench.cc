@@ -37,6 +37,9 @@
 // The stream rows are also compared with the unary getattr row's echo
 // (latency, and operations/s against calls/s).
 // Then the memory of 1,000,000 live handles (see memory_probe.h).
+// With --via_proxy, also GetAttr through HAProxy running the checked-in
+// deploy/haproxy/haproxy.cfg, against the same GetAttr straight to the
+// broker, in the same alternating rounds: what the proxy hop costs.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -66,6 +69,7 @@
 #include "bench/load/echo_child.h"
 #include "bench/load/echo_server.h"
 #include "bench/load/frame_stream.h"
+#include "bench/load/haproxy_child.h"
 #include "bench/load/memory_probe.h"
 #include "broker/service/rpc_stats.h"
 #include "orb/broker/broker_core.h"
@@ -101,6 +105,9 @@ ABSL_FLAG(bool, rpc_stats, false,
           "record every answer by method, code and latency, as orbd does with --metrics-listen "
           "(the call-path cost of metrics)");
 ABSL_FLAG(std::string, json, "", "also write the results to this file as JSON");
+ABSL_FLAG(bool, via_proxy, false,
+          "also measure GetAttr through HAProxy (deploy/haproxy/haproxy.cfg) against GetAttr "
+          "straight to the broker (docs/scale-out.md)");
 ABSL_FLAG(std::string, source_dir, ORB_SOURCE_DIR,
           "the orb source tree (for examples/blog/policy.textproto)");
 
@@ -119,9 +126,11 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-std::unique_ptr<grpc::ClientContext> NewContext() {
+// `route`: the session's broker, sent as orb-route (needed through a proxy).
+std::unique_ptr<grpc::ClientContext> NewContext(const std::string& route = std::string()) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", kAuthorization);
+  if (!route.empty()) context->AddMetadata("orb-route", route);
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   return context;
 }
@@ -132,6 +141,7 @@ struct Client {
   std::unique_ptr<v1::ObjectBroker::Stub> orb;
   std::unique_ptr<Echo::Stub> echo;
   std::string session;     // opened at start-up, closed at the end
+  std::string route;       // the session's broker; sent as orb-route when set
   std::string root;
   std::string entry_name;  // the entry this client made (call_handle)
 
@@ -205,7 +215,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
   if (op == "getattr") {
     w.start = [all](size_t i, int, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       c.request_bytes[0] = c.get.ByteSizeLong();
       c.orb->async()->GetAttr(c.context.get(), &c.get, &c.got,
                               [&c, done = std::move(done)](grpc::Status s) {
@@ -216,7 +226,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
   } else if (op == "setattr") {
     w.start = [all](size_t i, int, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       c.request_bytes[0] = c.set.ByteSizeLong();
       c.orb->async()->SetAttr(c.context.get(), &c.set, &c.was_set,
                               [&c, done = std::move(done)](grpc::Status s) {
@@ -227,7 +237,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
   } else if (op == "call_value") {
     w.start = [all](size_t i, int, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       c.request_bytes[0] = c.call_value.ByteSizeLong();
       c.orb->async()->Call(c.context.get(), &c.call_value, &c.called,
                            [&c, done = std::move(done)](grpc::Status s) {
@@ -244,7 +254,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
     w.steps = 2;
     w.start = [all](size_t i, int step, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       if (step == 0) {
         c.request_bytes[0] = c.call_handle.ByteSizeLong();
         c.orb->async()->Call(c.context.get(), &c.call_handle, &c.called,
@@ -270,7 +280,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
   } else if (op == "getattrs3") {
     w.start = [all](size_t i, int, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       c.request_bytes[0] = c.snapshot.ByteSizeLong();
       c.orb->async()->GetAttrs(c.context.get(), &c.snapshot, &c.snapshotted,
                                [&c, done = std::move(done)](grpc::Status s) {
@@ -285,7 +295,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
   } else if (op == "batch5") {
     w.start = [all](size_t i, int, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       c.request_bytes[0] = c.chain.ByteSizeLong();
       c.orb->async()->Batch(c.context.get(), &c.chain, &c.chained,
                             [&c, done = std::move(done)](grpc::Status s) {
@@ -327,7 +337,7 @@ Workload OrbWorkload(const std::string& op, std::vector<std::unique_ptr<Client>>
     w.steps = 2;
     w.start = [all](size_t i, int step, Done done) {
       Client& c = *(*all)[i];
-      c.context = NewContext();
+      c.context = NewContext(c.route);
       if (step == 0) {
         c.request_bytes[0] = c.open.ByteSizeLong();
         c.orb->async()->OpenSession(c.context.get(), &c.open, &c.opened,
@@ -399,7 +409,7 @@ Workload EchoWorkload(const std::string& op, int steps,
   }
   w.start = [all](size_t i, int step, Done done) {
     Client& c = *(*all)[i];
-    c.context = NewContext();
+    c.context = NewContext(c.route);
     c.echo->async()->Echo(c.context.get(), &c.echo_request[step], &c.echo_response,
                           std::move(done));
   };
@@ -409,8 +419,9 @@ Workload EchoWorkload(const std::string& op, int steps,
 template <typename Request, typename Response>
 grpc::Status SyncCall(grpc::Status (v1::ObjectBroker::Stub::*method)(grpc::ClientContext*,
                                                                       const Request&, Response*),
-                      v1::ObjectBroker::Stub* stub, const Request& request, Response* response) {
-  auto context = NewContext();
+                      v1::ObjectBroker::Stub* stub, const Request& request, Response* response,
+                      const std::string& route = std::string()) {
+  auto context = NewContext(route);
   return (stub->*method)(context.get(), request, response);
 }
 
@@ -640,8 +651,10 @@ int Run() {
     std::fprintf(stderr, "%s\n", echo_server.status().ToString().c_str());
     return 1;
   }
+  BrokerCore::Options core_options;
+  core_options.broker_id = "orbd-a";  // the name deploy/haproxy/haproxy.cfg routes to
   BrokerCore core(DemoRegistry(), demo::MakeBlog(), LoadDemoPolicy(source_dir, kBenchLimits),
-                  BrokerCore::Options());
+                  core_options);
   broker::ServerOptions server_options;
   server_options.listen = "127.0.0.1:0";
   server_options.max_message_bytes = kMaxMessageBytes;
@@ -802,6 +815,7 @@ int Run() {
   // nothing, so the model's own cost shows).
   std::vector<std::string> model_json;
   std::string model_text;
+  int64_t errors_via_proxy = 0;
   if (absl::GetFlag(FLAGS_compare_models) && !quick) {
     // Each model alone in a process of its own (see echo_child.h).
     auto callback_child = EchoChild::Start("/proc/self/exe", ServerModel::kCallback);
@@ -843,6 +857,91 @@ int Run() {
       model_json.push_back(absl::StrFormat("{\"clients\": %d, \"callback\": %s, \"sync\": %s}", n,
                                            SideJson(cb), SideJson(sync)));
     }
+  }
+
+  // The proxy hop: GetAttr through HAProxy ("orb" side) against GetAttr
+  // straight to the broker ("echo" side), each client with a session of
+  // its own on each path.
+  std::vector<std::string> proxy_json;
+  std::string proxy_text;
+  if (absl::GetFlag(FLAGS_via_proxy)) {
+    const std::string log_path = absl::StrCat("/tmp/orb-bench-haproxy-", getpid(), ".log");
+    auto proxy = HaproxyChild::Start(absl::StrCat(source_dir, "/deploy/haproxy/haproxy.cfg"),
+                                     (*orb_server)->address(), log_path);
+    if (!proxy.ok()) {
+      std::fprintf(stderr, "--via_proxy: %s\n", proxy.status().ToString().c_str());
+      return 1;
+    }
+    std::vector<std::unique_ptr<Client>> proxied;
+    for (size_t i = 0; i < max_clients; ++i) {
+      auto c = std::make_unique<Client>();
+      c->orb = v1::ObjectBroker::NewStub(NewChannel((*proxy)->address()));
+      v1::OpenSessionRequest open;
+      open.set_client_name("orb-bench via proxy");
+      v1::OpenSessionResponse opened;
+      // HAProxy may still be starting: its port refuses until it listens.
+      grpc::Status s;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        s = SyncCall(&v1::ObjectBroker::Stub::OpenSession, c->orb.get(), open, &opened);
+        if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!s.ok()) {
+        std::fprintf(stderr, "OpenSession through HAProxy failed: %s (its log: %s)\n",
+                     s.error_message().c_str(), log_path.c_str());
+        return 1;
+      }
+      c->session = opened.session();
+      c->route = opened.route();
+      c->get.set_session(c->session);
+      c->get.set_handle(opened.root().id());
+      c->get.set_name("title");
+      proxied.push_back(std::move(c));
+    }
+    Workload direct = OrbWorkload("getattr", clients);
+    Workload through = OrbWorkload("getattr", proxied);
+    through.name = "getattr via HAProxy";
+    absl::StrAppend(&proxy_text,
+                    "\nGetAttr through HAProxy 2.6 (deploy/haproxy/haproxy.cfg, nbthread 1) vs "
+                    "straight to the broker; ratio = proxy/direct\n",
+                    absl::StrFormat("%8s %12s %12s %7s %12s %12s %7s %14s %14s %7s\n", "clients",
+                                    "direct p50", "proxy p50", "ratio", "direct p99",
+                                    "proxy p99", "ratio", "direct it/s", "proxy it/s", "ratio"));
+    for (size_t n : client_counts) {
+      SideStats d, p;
+      Measure(direct, through, n, settings, &d, &p);
+      std::fprintf(stderr, "  measured getattr via HAProxy with %zu client(s)\n", n);
+      errors_via_proxy += d.errors + p.errors;
+      absl::StrAppend(&proxy_text,
+                      absl::StrFormat("%8zu %12.1f %12.1f %7s %12.1f %12.1f %7s %14.0f %14.0f %7s\n",
+                                      n, d.p50_us, p.p50_us, Ratio(p.p50_us, d.p50_us),
+                                      d.p99_us, p.p99_us, Ratio(p.p99_us, d.p99_us),
+                                      d.median_throughput, p.median_throughput,
+                                      Ratio(p.median_throughput, d.median_throughput)));
+      for (const SideStats* side : {&d, &p}) {
+        if (!side->first_error.empty()) {
+          absl::StrAppend(&proxy_text, "  error: ", side->first_error, "\n");
+        }
+      }
+      proxy_json.push_back(absl::StrFormat(
+          "{\"clients\": %d, \"direct\": %s, \"proxy\": %s, \"p50_ratio\": %.4f, "
+          "\"throughput_ratio\": %.4f}",
+          n, SideJson(d), SideJson(p), d.p50_us > 0 ? p.p50_us / d.p50_us : 0,
+          d.median_throughput > 0 ? p.median_throughput / d.median_throughput : 0));
+    }
+    for (auto& c : proxied) {
+      v1::CloseSessionRequest close;
+      close.set_session(c->session);
+      v1::CloseSessionResponse closed;
+      grpc::Status s = SyncCall(&v1::ObjectBroker::Stub::CloseSession, c->orb.get(), close,
+                                &closed, c->route);
+      if (!s.ok()) {
+        std::fprintf(stderr, "CloseSession through HAProxy failed: %s\n",
+                     s.error_message().c_str());
+        return 1;
+      }
+    }
+    std::remove(log_path.c_str());
   }
 
   // Close the clients' sessions (and make sure the broker is still well).
@@ -961,7 +1060,8 @@ int Run() {
                 Ratio(r.orb.cpu_us_per_iteration, r.echo.cpu_us_per_iteration).c_str(),
                 r.orb.cpu_us_per_iteration - r.echo.cpu_us_per_iteration);
   }
-  std::printf("%s", model_text.c_str());
+  std::printf("%s%s", model_text.c_str(), proxy_text.c_str());
+  errors += errors_via_proxy;
 
   std::printf("\ntargets%s\n", quick ? " (quick mode: figures are not meaningful)" : "");
   std::vector<std::string> target_json;
@@ -987,6 +1087,7 @@ int Run() {
         << ", \"rounds\": " << settings.rounds << ", \"quick\": " << (quick ? "true" : "false")
         << "},\n  \"rows\": [\n    " << absl::StrJoin(row_json, ",\n    ") << "\n  ],\n"
         << "  \"server_models\": [" << absl::StrJoin(model_json, ", ") << "],\n"
+        << "  \"via_proxy\": [" << absl::StrJoin(proxy_json, ", ") << "],\n"
         << "  \"memory\": " << memory_json << ",\n"
         << "  \"targets\": [" << absl::StrJoin(target_json, ", ") << "]\n}\n";
     if (!out) {
@@ -1007,7 +1108,17 @@ int Run() {
 }  // namespace orb::bench
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  // --via-proxy and --via_proxy are the same flag (as orbd's flags are).
+  std::vector<std::string> args(argv, argv + argc);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : args) {
+    if (arg.rfind("--", 0) == 0) {
+      const size_t name_end = std::min(arg.find('='), arg.size());
+      std::replace(arg.begin() + 2, arg.begin() + static_cast<std::ptrdiff_t>(name_end), '-', '_');
+    }
+    arg_pointers.push_back(arg.data());
+  }
+  absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   orb::bench::ConfigureLikeOrbd();
   const std::string serve_echo = absl::GetFlag(FLAGS_serve_echo);
   if (!serve_echo.empty()) {
