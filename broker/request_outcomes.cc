@@ -85,16 +85,17 @@ void RequestOutcomes::Finish(const std::string& id, uint64_t generation, Outcome
   done_.push_back(Done{now, id, generation});
 }
 
+void RequestOutcomes::DropOldest() {
+  const Done& oldest = done_.front();
+  auto it = entries_.find(oldest.id);
+  if (it != entries_.end() && it->second.generation == oldest.generation) entries_.erase(it);
+  done_.pop_front();
+}
+
 void RequestOutcomes::Evict(absl::Time now, const Limits& limits) {
-  const auto drop_front = [this] {
-    const Done& oldest = done_.front();
-    auto it = entries_.find(oldest.id);
-    if (it != entries_.end() && it->second.generation == oldest.generation) entries_.erase(it);
-    done_.pop_front();
-  };
-  while (!done_.empty() && done_.front().at + limits.window <= now) drop_front();
+  while (!done_.empty() && done_.front().at + limits.window <= now) DropOldest();
   // Room for one more: the oldest outcomes go first.
-  while (!done_.empty() && entries_.size() >= limits.max_entries) drop_front();
+  while (!done_.empty() && entries_.size() >= limits.max_entries) DropOldest();
 }
 
 size_t RequestOutcomes::size() const {

@@ -101,6 +101,8 @@ class RequestOutcomes : public std::enable_shared_from_this<RequestOutcomes> {
   // Drops outcomes older than the window, then the oldest while more than
   // `max_entries` entries are kept.
   void Evict(absl::Time now, const Limits& limits) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets the oldest completed outcome. REQUIRES: done_ is not empty.
+  void DropOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores `outcome` for the claim (id, generation), or, null, forgets the
   // id; wakes the requests waiting for it.
   void Finish(const std::string& id, uint64_t generation, Outcome* outcome, absl::Time now)
