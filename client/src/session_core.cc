@@ -165,6 +165,7 @@ struct AsyncCall {
   absl::Time deadline;
   absl::Duration backoff;
   std::unique_ptr<grpc::Alarm> alarm;
+  absl::Mutex handoff;  // orders a retry's set-up before its alarm fires
   std::function<absl::StatusOr<R>(SessionCore&, typename Rpc::Response&)> map;
   Callback<R> done;
 };
@@ -477,10 +478,14 @@ void SessionCore::TryAsync(std::shared_ptr<AsyncCall<Rpc, R>> call) {
     if (WorthRetrying<Rpc>(self->client_->options(), status, call->deadline, call->backoff)) {
       const absl::Duration wait = call->backoff;
       call->backoff = NextBackoff(call->backoff);
+      // The alarm's thread takes `handoff` before it touches the call:
+      // gRPC's alarm orders the two threads, but out of TSan's sight.
+      MutexHold lock(&call->handoff);
       call->alarm = std::make_unique<grpc::Alarm>();
-      call->alarm->Set(
-          absl::ToChronoTime(absl::Now() + wait),
-          [self, call](bool) { self->TryAsync(call); });
+      call->alarm->Set(absl::ToChronoTime(absl::Now() + wait), [self, call](bool) {
+        { MutexHold seen(&call->handoff); }
+        self->TryAsync(call);
+      });
       return;
     }
     absl::StatusOr<R> result =
