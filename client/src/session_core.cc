@@ -482,10 +482,14 @@ void SessionCore::TryAsync(std::shared_ptr<AsyncCall<Rpc, R>> call) {
       // gRPC's alarm orders the two threads, but out of TSan's sight.
       MutexHold lock(&call->handoff);
       call->alarm = std::make_unique<grpc::Alarm>();
-      call->alarm->Set(absl::ToChronoTime(absl::Now() + wait), [self, call](bool) {
-        { MutexHold seen(&call->handoff); }
-        self->TryAsync(call);
-      });
+      // The callback moves its `call` out: the alarm, which the call owns,
+      // keeps the callback, and must not keep the call alive in a cycle.
+      call->alarm->Set(absl::ToChronoTime(absl::Now() + wait),
+                       [self, call](bool) mutable {
+                         std::shared_ptr<AsyncCall<Rpc, R>> next = std::move(call);
+                         { MutexHold seen(&next->handoff); }
+                         self->TryAsync(std::move(next));
+                       });
       return;
     }
     absl::StatusOr<R> result =
