@@ -83,6 +83,16 @@ bool WorthRetrying(const ClientOptions& options, const absl::Status& status, abs
          status.code() == absl::StatusCode::kUnavailable && absl::Now() + backoff < deadline;
 }
 
+// Orders a retry's set-up (the alarm and the callback's captures, written
+// by the thread that sets the alarm) before the alarm's callback reads them.
+// gRPC's alarm orders the two threads out of TSan's sight, and the callback
+// cannot reach a mutex of the call without first reading its captures, so
+// the mutex is one for the process; it is held only for those two moments.
+absl::Mutex& RetryHandoff() {
+  static absl::Mutex* const mutex = new absl::Mutex;
+  return *mutex;
+}
+
 absl::Duration NextBackoff(absl::Duration backoff) {
   return std::min(backoff * 2, absl::Seconds(1));
 }
@@ -165,7 +175,6 @@ struct AsyncCall {
   absl::Time deadline;
   absl::Duration backoff;
   std::unique_ptr<grpc::Alarm> alarm;
-  absl::Mutex handoff;  // orders a retry's set-up before its alarm fires
   std::function<absl::StatusOr<R>(SessionCore&, typename Rpc::Response&)> map;
   Callback<R> done;
 };
@@ -478,16 +487,14 @@ void SessionCore::TryAsync(std::shared_ptr<AsyncCall<Rpc, R>> call) {
     if (WorthRetrying<Rpc>(self->client_->options(), status, call->deadline, call->backoff)) {
       const absl::Duration wait = call->backoff;
       call->backoff = NextBackoff(call->backoff);
-      // The alarm's thread takes `handoff` before it touches the call:
-      // gRPC's alarm orders the two threads, but out of TSan's sight.
-      MutexHold lock(&call->handoff);
+      MutexHold lock(&RetryHandoff());
       call->alarm = std::make_unique<grpc::Alarm>();
       // The callback moves its `call` out: the alarm, which the call owns,
       // keeps the callback, and must not keep the call alive in a cycle.
       call->alarm->Set(absl::ToChronoTime(absl::Now() + wait),
                        [self, call](bool) mutable {
+                         { MutexHold seen(&RetryHandoff()); }
                          std::shared_ptr<AsyncCall<Rpc, R>> next = std::move(call);
-                         { MutexHold seen(&next->handoff); }
                          self->TryAsync(std::move(next));
                        });
       return;

@@ -29,12 +29,14 @@ using ::testing::SizeIs;
 // unary calls (ClientOptions::use_stream = false).
 class ClientTest : public ::testing::TestWithParam<bool> {
  protected:
-  orb::client::Client Connect(const std::string& token, absl::Duration release_delay = absl::ZeroDuration()) {
+  orb::client::Client Connect(const std::string& token, absl::Duration release_delay = absl::ZeroDuration(),
+                              absl::Duration timeout = absl::Seconds(30)) {
     orb::client::ClientOptions options;
     options.use_stream = GetParam();
     options.target = server_.address();
     options.token = token;
     options.release_delay = release_delay;
+    options.timeout = timeout;
     absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
     EXPECT_THAT(client, IsOk());
     return *std::move(client);
@@ -541,7 +543,9 @@ TEST_P(ClientTest, OperationsGoOverTheStreamUnlessTurnedOff) {
 }
 
 TEST_P(ClientTest, ABrokerThatStopsFailsTheNextOperationClearlyAndNothingHangs) {
-  orb::client::Client client = Connect(kBobToken);
+  // A read is retried on UNAVAILABLE until the client's timeout: a short
+  // one makes "nothing hangs" mean "gives up within it".
+  orb::client::Client client = Connect(kBobToken, absl::ZeroDuration(), absl::Seconds(2));
   auto session = Open(client);
   ASSERT_THAT(session.root().Get("title"), IsOk());
   server_.server().Shutdown(absl::ZeroDuration());
