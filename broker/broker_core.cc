@@ -264,7 +264,9 @@ absl::Status BrokerCore::SetAttrOnce(const RequestContext& ctx, const v1::SetAtt
       },
       nullptr,
       [&](const MemberBinding& m, Object* self, Invocation& inv) {
-        return m.set(self, inv, req.value());
+        absl::Status set = m.set(self, inv, req.value());
+        if (set.ok() && self != nullptr) self->Changed(req.name());  // to its watchers
+        return set;
       });
 }
 
@@ -278,7 +280,9 @@ absl::Status BrokerCore::DelAttrOnce(const RequestContext& ctx, const v1::DelAtt
   return impl_->GatedOp(
       ctx, policy::Op::kDelAttr, req.session(), req.handle(), req.name(), Impl::NoValues,
       nullptr, [&](const MemberBinding& m, Object* self, Invocation& inv) {
-        return m.del(self, inv);
+        absl::Status deleted = m.del(self, inv);
+        if (deleted.ok() && self != nullptr) self->Changed(req.name());  // to its watchers
+        return deleted;
       });
 }
 
@@ -327,6 +331,8 @@ absl::Status BrokerCore::Release(const RequestContext& ctx, const v1::ReleaseReq
   std::vector<std::string> ids(req.handles().begin(), req.handles().end());
   absl::StatusOr<uint32_t> released = op.session->handles().Release(ids);
   if (!released.ok()) return released.status();
+  // A watch whose handle went finds out and ends.
+  op.session->watches().PokeAll();
   resp->set_released(*released);
   return absl::OkStatus();
 }

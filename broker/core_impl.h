@@ -48,6 +48,12 @@ namespace orb::broker {
 // The longest member name or keyword a request may use.
 inline constexpr size_t kMaxNameBytes = 256;
 
+// A GetAttr refusal that means "the caller may not read this name" (not
+// there or not exposed, denied, not an attribute): GetAttrs and Watch then
+// leave the name out as if the object had no such attribute
+// (broker/get_attrs.cc).
+bool MayNotRead(const absl::Status& status);
+
 // Everything one gated operation works with.
 struct OpTarget {
   policy::PolicyPtr policy;

@@ -12,10 +12,6 @@
 #include "orb/broker/errors.h"
 
 namespace orb::broker {
-namespace {
-
-// A refusal that means "the caller may not read this name": the name is
-// then left out of the snapshot as if the object had no such attribute.
 bool MayNotRead(const absl::Status& status) {
   const std::optional<v1::ErrorInfo> info = GetErrorInfo(status);
   if (!info.has_value()) return false;
@@ -24,6 +20,8 @@ bool MayNotRead(const absl::Status& status) {
          reason == v1::ErrorReason_Name(v1::ACL_DENIED) ||
          reason == v1::ErrorReason_Name(v1::WRONG_MEMBER_KIND);
 }
+
+namespace {
 
 // Reads each of `names` (repeats once) on `handle` through GetAttr into
 // *resp; names the caller may not read are left out and the first such

@@ -1,6 +1,8 @@
 #include "orb/broker/object.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "base/sync.h"
 
@@ -48,6 +50,42 @@ policy::OlpPtr Object::olp_override() const {
 void Object::SetOlpOverride(policy::OlpPtr olp) {
   orb::MutexHold lock(&mu_);
   olp_override_ = std::move(olp);
+}
+
+void Object::Changed(absl::string_view name) const {
+  std::vector<std::shared_ptr<ChangeListener>> live;
+  {
+    orb::MutexHold lock(&listeners_mu_);
+    if (listeners_.empty()) return;
+    live.reserve(listeners_.size());
+    for (const std::weak_ptr<ChangeListener>& weak : listeners_) {
+      if (std::shared_ptr<ChangeListener> listener = weak.lock()) live.push_back(std::move(listener));
+    }
+    if (live.size() != listeners_.size()) {
+      listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
+                                      [](const std::weak_ptr<ChangeListener>& weak) {
+                                        return weak.expired();
+                                      }),
+                       listeners_.end());
+    }
+  }
+  // Outside the lock: a listener may add or remove listeners.
+  for (const std::shared_ptr<ChangeListener>& listener : live) listener->OnChanged(name);
+}
+
+void Object::AddChangeListener(std::weak_ptr<ChangeListener> listener) const {
+  orb::MutexHold lock(&listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void Object::RemoveChangeListener(const ChangeListener* listener) const {
+  orb::MutexHold lock(&listeners_mu_);
+  listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
+                                  [listener](const std::weak_ptr<ChangeListener>& weak) {
+                                    std::shared_ptr<ChangeListener> held = weak.lock();
+                                    return held == nullptr || held.get() == listener;
+                                  }),
+                   listeners_.end());
 }
 
 }  // namespace orb::broker

@@ -185,7 +185,9 @@ std::optional<size_t> SessionTable::Drop(const std::shared_ptr<Session>& session
     auto it = sessions_per_owner_.find(session->owner_key());
     if (it != sessions_per_owner_.end() && --it->second == 0) sessions_per_owner_.erase(it);
   }
-  return session->handles().Close();
+  const size_t released = session->handles().Close();
+  session->watches().End();
+  return released;
 }
 
 std::vector<std::shared_ptr<Session>> SessionTable::All() const {

@@ -32,6 +32,7 @@
 #include "broker/broker_identity.h"
 #include "broker/handle_table.h"
 #include "broker/request_outcomes.h"
+#include "broker/session_watches.h"
 #include "orb/policy/identity.h"
 #include "orb/policy/symbols.h"
 
@@ -67,6 +68,8 @@ class Session {
   const HandleTable& handles() const { return handles_; }
   // The outcomes of its requests that carried a request id.
   const std::shared_ptr<RequestOutcomes>& outcomes() const { return outcomes_; }
+  // Its open watches (ObjectBroker.Watch); ended when the session is dropped.
+  SessionWatches& watches() { return watches_; }
 
   // Extends the lease to now + ttl. Returns false (and changes nothing) when
   // the session has already lapsed or was closed.
@@ -87,6 +90,7 @@ class Session {
   const absl::Time opened_;
   HandleTable handles_;  // synchronizes itself
   const std::shared_ptr<RequestOutcomes> outcomes_ = std::make_shared<RequestOutcomes>();
+  SessionWatches watches_;  // synchronizes itself
 
   mutable absl::Mutex mu_;
   absl::Time expires_ ABSL_GUARDED_BY(mu_);

@@ -76,6 +76,8 @@ constexpr LimitBound kLimitBounds[] = {
     {"max_stream_operations_in_flight", 1, 10'000},
     {"request_id_window_seconds", 1, 24 * 60 * 60},
     {"max_request_ids_per_session", 1, 1'000'000},
+    {"max_watches_per_session", 1, 10'000},
+    {"max_names_per_watch", 1, 10'000},
 };
 
 // Where a message sits in the policy text: its parse-info subtree and the
@@ -1194,6 +1196,10 @@ LoadResult PolicyCompiler::Finish() {
     if (l.max_request_ids_per_session() != 0) {
       limits.max_request_ids_per_session = l.max_request_ids_per_session();
     }
+    if (l.max_watches_per_session() != 0) {
+      limits.max_watches_per_session = l.max_watches_per_session();
+    }
+    if (l.max_names_per_watch() != 0) limits.max_names_per_watch = l.max_names_per_watch();
 
     for (int i = 0; i < policy_.type_size(); ++i) {
       const orb::v1::TypePolicy& type = policy_.type(i);

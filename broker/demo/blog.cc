@@ -80,9 +80,12 @@ absl::StatusOr<std::shared_ptr<Entry>> Blog::AddEntry(const CallContext& ctx, st
   absl::Status s = CheckTitle(title);
   if (!s.ok()) return s;
   auto entry = std::make_shared<Entry>(ctx.userid(), std::move(title), std::move(body));
-  orb::MutexHold lock(&entries_mu_);
-  entry->SetLocation(shared_from_this(), absl::StrCat("entry-", next_entry_++));
-  entries_.push_back(entry);
+  {
+    orb::MutexHold lock(&entries_mu_);
+    entry->SetLocation(shared_from_this(), absl::StrCat("entry-", next_entry_++));
+    entries_.push_back(entry);
+  }
+  Changed("entry_count");  // to whoever watches it
   return entry;
 }
 
@@ -101,12 +104,15 @@ absl::StatusOr<std::shared_ptr<Entry>> Blog::FindEntry(const std::string& name) 
 
 bool Blog::RemoveEntry(const std::string& name) {
   std::shared_ptr<Entry> removed;  // destroyed after the lock is released
-  orb::MutexHold lock(&entries_mu_);
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const std::shared_ptr<Entry>& e) { return e->name() == name; });
-  if (it == entries_.end()) return false;
-  removed = std::move(*it);
-  entries_.erase(it);
+  {
+    orb::MutexHold lock(&entries_mu_);
+    auto it = std::find_if(entries_.begin(), entries_.end(),
+                           [&](const std::shared_ptr<Entry>& e) { return e->name() == name; });
+    if (it == entries_.end()) return false;
+    removed = std::move(*it);
+    entries_.erase(it);
+  }
+  Changed("entry_count");
   return true;
 }
 

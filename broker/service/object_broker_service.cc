@@ -9,6 +9,7 @@
 #include "broker/service/rpc_stats.h"
 #include "broker/service/status_convert.h"
 #include "broker/service/stream_reactor.h"
+#include "broker/service/watch_reactor.h"
 
 namespace orb::broker {
 
@@ -84,6 +85,11 @@ ORB_BROKER_OPERATIONS(ORB_RAW_METHOD)
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ObjectBrokerService::Stream(
     Context* context) {
   return new StreamReactor(&runner_, context, peer_certificates_verified_);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ObjectBrokerService::Watch(Context* context,
+                                                                      const Bytes* in) {
+  return new WatchReactor(&runner_, watch_reads_, context, *in, peer_certificates_verified_);
 }
 
 }  // namespace orb::broker

@@ -34,7 +34,8 @@ using RawBrokerService = v1::ObjectBroker::WithRawCallbackMethod_OpenSession<
                                             v1::ObjectBroker::WithRawCallbackMethod_Batch<
                                                 v1::ObjectBroker::WithRawCallbackMethod_Stream<
                                                     v1::ObjectBroker::WithRawCallbackMethod_GetAttrs<
-                                                        v1::ObjectBroker::Service>>>>>>>>>>>>>>;
+                                                        v1::ObjectBroker::WithRawCallbackMethod_Watch<
+                                                            v1::ObjectBroker::Service>>>>>>>>>>>>>>>;
 
 // Thread safety: all methods may run concurrently; the service's only
 // mutable state is its OperationRunner's (itself thread-safe).
@@ -56,7 +57,9 @@ class ObjectBrokerService final : public RawBrokerService {
                                WorkerPool* members = nullptr, CallsInFlight* calls = nullptr,
                                RpcStats* stats = nullptr)
       : peer_certificates_verified_(peer_certificates_verified),
-        runner_(core, members, calls, stats) {}
+        runner_(core, members, calls, stats),
+        own_watch_reads_(members == nullptr ? std::make_unique<WorkerPool>(4, 4096) : nullptr),
+        watch_reads_(members != nullptr ? members : own_watch_reads_.get()) {}
 
   using Reactor = grpc::ServerUnaryReactor;
   using Context = grpc::CallbackServerContext;
@@ -80,6 +83,11 @@ class ObjectBrokerService final : public RawBrokerService {
   Reactor* Batch(Context* c, const Bytes* in, Bytes* out) override;
   // One bidi stream of operations (broker/service/stream_reactor.h).
   grpc::ServerBidiReactor<Bytes, Bytes>* Stream(Context* c) override;
+  // Changes of one object's attributes, pushed (broker/service/watch_reactor.h).
+  // Values are read on `members` (or, without it, on a few threads of the
+  // service's own): reading runs members, and a change is announced on
+  // whatever thread made it.
+  grpc::ServerWriteReactor<Bytes>* Watch(Context* c, const Bytes* in) override;
 
  private:
   template <typename Request, typename Response>
@@ -89,6 +97,9 @@ class ObjectBrokerService final : public RawBrokerService {
                                                      Response*));
   const bool peer_certificates_verified_;
   OperationRunner runner_;
+  // Watch reads when the service was given no member threads.
+  const std::unique_ptr<WorkerPool> own_watch_reads_;
+  WorkerPool* const watch_reads_;
 };
 
 }  // namespace orb::broker

@@ -74,6 +74,7 @@ class OperationRunner {
   OperationRunner& operator=(const OperationRunner&) = delete;
 
   BrokerCore* core() const { return core_; }
+  WorkerPool* members() const { return members_; }
   CallsInFlight* calls() const { return calls_; }
   RpcStats* stats() const { return stats_; }
 

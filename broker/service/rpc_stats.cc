@@ -19,6 +19,7 @@ struct Table {
     ORB_BROKER_OPERATIONS(ORB_RPC_STATS_STREAM)
 #undef ORB_RPC_STATS_STREAM
     labels[i++] = {"ObjectBroker", "Stream", "stream", false};
+    labels[i++] = {"ObjectBroker", "Watch", "stream", false};
 #define ORB_RPC_STATS_ADMIN(Name) labels[i++] = {"BrokerAdmin", #Name, "unary", true};
     ORB_ADMIN_RPCS(ORB_RPC_STATS_ADMIN)
 #undef ORB_RPC_STATS_ADMIN

@@ -8,8 +8,9 @@
 // records nothing and pays one null check per call (RpcTimer).
 //
 // Series: every method of orb.v1.ObjectBroker sent as a unary call, every
-// operation sent on a Stream, the Stream call itself (counted when it ends,
-// untimed: a stream lasts as long as its client wants), and the methods of
+// operation sent on a Stream, the Stream and Watch calls themselves (counted
+// when they end, untimed: they last as long as their client wants), and the
+// methods of
 // orb.v1.BrokerAdmin. The list is fixed here; Describe() gives each its
 // labels.
 //
@@ -53,12 +54,13 @@ class RpcStats {
   };
 
   // Series indexes: unary operations, then Stream operations, then the
-  // Stream call, then the admin methods.
+  // Stream call, the Watch call, then the admin methods.
   static constexpr int Unary(Operation op) { return op; }
   static constexpr int OnStream(Operation op) { return kOperations + op; }
   static constexpr int kStreamCall = 2 * kOperations;
-  static constexpr int Admin(AdminMethod m) { return kStreamCall + 1 + m; }
-  static constexpr int kSeries = kStreamCall + 1 + kAdminMethods;
+  static constexpr int kWatchCall = kStreamCall + 1;
+  static constexpr int Admin(AdminMethod m) { return kWatchCall + 1 + m; }
+  static constexpr int kSeries = kWatchCall + 1 + kAdminMethods;
 
   // gRPC's status codes, 0 (OK) to 16 (UNAUTHENTICATED).
   static constexpr int kCodes = 17;

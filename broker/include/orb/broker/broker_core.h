@@ -77,6 +77,7 @@
 namespace orb::broker {
 
 class Object;
+class Watch;  // broker/watch.h (private)
 class TypeRegistry;
 class CoreCounters;  // broker/core_counters.h (private)
 
@@ -266,6 +267,19 @@ class BrokerCore {
   // the thread that may block.
   absl::Status GetAttrs(const RequestContext& ctx, const v1::GetAttrsRequest& req,
                         v1::GetAttrsResponse* resp);
+  // Starts a watch (ObjectBroker.Watch; broker/watch.h has the whole
+  // contract): checks the names (1..limits.max_names_per_watch, each a
+  // valid name), the session and the handle (an instance handle: a class
+  // handle is INVALID_ARGUMENT, NOT_WATCHABLE) and the session's quota
+  // (RESOURCE_EXHAUSTED, QUOTA_WATCHES), reads nothing, and returns the
+  // watch registered with its object and session. `wake` is called (from
+  // any thread, quickly, never blocking) each time the watch has something
+  // for Watch::Next(). ctx.is_cancelled, when set, must stay callable until
+  // the watch is cancelled; ctx.deadline and ctx.defer are not used (each
+  // value is read without deadline, on the thread calling Next()).
+  absl::StatusOr<std::shared_ptr<Watch>> StartWatch(const RequestContext& ctx,
+                                                    const v1::WatchRequest& req,
+                                                    std::function<void()> wake);
   // Runs req.operations in order, each through its unary method above (same
   // gates, audit records and answers), replacing result references first.
   // The batch as a whole is refused, with nothing run, when it is longer
@@ -342,6 +356,7 @@ class BrokerCore {
   absl::Status OpenSessionUnaudited(const RequestContext& ctx, const v1::OpenSessionRequest& req,
                                     v1::OpenSessionResponse* resp);
 
+  friend class Watch;  // reads through impl_ (broker/watch.cc)
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -21,22 +21,41 @@
 // later destroyed), operations on the object fail closed (FAILED_PRECONDITION)
 // instead of being decided on a truncated lineage.
 //
+// Changes. An object tells its watchers (ObjectBroker.Watch) that an
+// attribute changed with Changed("name"); the broker then reads the new
+// value for each watcher, through both gates, and sends it. SetAttr and
+// DelAttr through the broker announce by themselves; a method or a thread
+// of the program that changes an attribute calls Changed itself.
+//
 // Thread safety: the location, instance ACL and OLP override may be read and
-// changed from any thread (guarded by an internal mutex). access_mutex() is
-// the lock the broker holds around member access for types registered with
+// changed from any thread (guarded by an internal mutex), and Changed() may
+// be called from any thread. access_mutex() is the lock the broker holds
+// around member access for types registered with
 // Concurrency::kSerialized.
 #ifndef ORB_BROKER_OBJECT_H_
 #define ORB_BROKER_OBJECT_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "orb/policy/acl.h"
 #include "orb/policy/olp.h"
 
 namespace orb::broker {
+
+// What Object::Changed tells: implemented by the broker's watches.
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  // Called on the thread that called Object::Changed, with none of the
+  // object's locks held (access_mutex() may be held by that thread). Must
+  // return quickly and must not block.
+  virtual void OnChanged(absl::string_view name) = 0;
+};
 
 class Object : public std::enable_shared_from_this<Object> {
  public:
@@ -76,6 +95,21 @@ class Object : public std::enable_shared_from_this<Object> {
   // object: absl::Mutex is not reentrant).
   absl::Mutex& access_mutex() const ABSL_LOCK_RETURNED(access_mu_) { return access_mu_; }
 
+  // Announces that attribute `name` changed: each watch of this object that
+  // watches `name` sends its value as it is when the watch next writes
+  // (several changes before that are sent once, as the latest value). Call
+  // it after the change is visible to a reader. Cheap when nobody watches;
+  // never blocks on a watcher. Any thread, with or without access_mutex().
+  void Changed(absl::string_view name) const ABSL_LOCKS_EXCLUDED(listeners_mu_);
+
+  // For the broker's watches. The object holds its listeners weakly; a
+  // listener removes itself before it is destroyed, and one that is gone
+  // is dropped on the next change.
+  void AddChangeListener(std::weak_ptr<ChangeListener> listener) const
+      ABSL_LOCKS_EXCLUDED(listeners_mu_);
+  void RemoveChangeListener(const ChangeListener* listener) const
+      ABSL_LOCKS_EXCLUDED(listeners_mu_);
+
  protected:
   Object() = default;
 
@@ -88,6 +122,9 @@ class Object : public std::enable_shared_from_this<Object> {
   policy::OlpPtr olp_override_ ABSL_GUARDED_BY(mu_);
 
   mutable absl::Mutex access_mu_;
+
+  mutable absl::Mutex listeners_mu_;
+  mutable std::vector<std::weak_ptr<ChangeListener>> listeners_ ABSL_GUARDED_BY(listeners_mu_);
 };
 
 using ObjectPtr = std::shared_ptr<Object>;

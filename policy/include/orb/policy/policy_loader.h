@@ -48,6 +48,8 @@ struct Limits {
   uint32_t max_stream_operations_in_flight = 32;
   uint32_t request_id_window_seconds = 600;
   uint32_t max_request_ids_per_session = 1000;
+  uint32_t max_watches_per_session = 16;
+  uint32_t max_names_per_watch = 64;
 };
 
 // What a policy says about one type.
