@@ -194,7 +194,7 @@ absl::Status BrokerCore::OpenSessionUnaudited(const RequestContext& ctx,
   resp->set_protocol(kProtocol);
   resp->set_protocol_revision(kProtocolRevision);
   for (const char* feature : {"describe", "restrict", "kwargs", "class-handles", "release-many",
-                              "batch", "stream", "get-attrs"}) {
+                              "batch", "stream", "get-attrs", "watch"}) {
     resp->add_features(feature);
   }
   resp->set_userid(ctx.identity.userid);

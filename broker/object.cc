@@ -1,10 +1,10 @@
 #include "orb/broker/object.h"
 
-#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "base/sync.h"
+#include "base/weak_list.h"
 
 namespace orb::broker {
 
@@ -57,17 +57,7 @@ void Object::Changed(absl::string_view name) const {
   {
     orb::MutexHold lock(&listeners_mu_);
     if (listeners_.empty()) return;
-    live.reserve(listeners_.size());
-    for (const std::weak_ptr<ChangeListener>& weak : listeners_) {
-      if (std::shared_ptr<ChangeListener> listener = weak.lock()) live.push_back(std::move(listener));
-    }
-    if (live.size() != listeners_.size()) {
-      listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
-                                      [](const std::weak_ptr<ChangeListener>& weak) {
-                                        return weak.expired();
-                                      }),
-                       listeners_.end());
-    }
+    live = orb::LockLive(&listeners_);
   }
   // Outside the lock: a listener may add or remove listeners.
   for (const std::shared_ptr<ChangeListener>& listener : live) listener->OnChanged(name);
@@ -80,12 +70,7 @@ void Object::AddChangeListener(std::weak_ptr<ChangeListener> listener) const {
 
 void Object::RemoveChangeListener(const ChangeListener* listener) const {
   orb::MutexHold lock(&listeners_mu_);
-  listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
-                                  [listener](const std::weak_ptr<ChangeListener>& weak) {
-                                    std::shared_ptr<ChangeListener> held = weak.lock();
-                                    return held == nullptr || held.get() == listener;
-                                  }),
-                   listeners_.end());
+  orb::EraseWeak(&listeners_, listener);
 }
 
 }  // namespace orb::broker

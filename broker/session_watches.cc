@@ -1,11 +1,11 @@
 #include "broker/session_watches.h"
 
-#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/sync.h"
+#include "base/weak_list.h"
 #include "broker/session_table.h"
 #include "orb/broker/errors.h"
 
@@ -14,9 +14,7 @@ namespace orb::broker {
 absl::Status SessionWatches::Add(const std::shared_ptr<WatchPoke>& watch, uint32_t max) {
   orb::MutexHold lock(&mu_);
   if (ended_) return SessionTable::NotFound();
-  watches_.erase(std::remove_if(watches_.begin(), watches_.end(),
-                                [](const std::weak_ptr<WatchPoke>& w) { return w.expired(); }),
-                 watches_.end());
+  orb::EraseWeak(&watches_);
   if (watches_.size() >= max) {
     return OrbError(absl::StatusCode::kResourceExhausted,
                     absl::StrCat("this session already has ", watches_.size(),
@@ -30,21 +28,14 @@ absl::Status SessionWatches::Add(const std::shared_ptr<WatchPoke>& watch, uint32
 
 void SessionWatches::Remove(const WatchPoke* watch) {
   orb::MutexHold lock(&mu_);
-  watches_.erase(std::remove_if(watches_.begin(), watches_.end(),
-                                [watch](const std::weak_ptr<WatchPoke>& w) {
-                                  std::shared_ptr<WatchPoke> held = w.lock();
-                                  return held == nullptr || held.get() == watch;
-                                }),
-                 watches_.end());
+  orb::EraseWeak(&watches_, watch);
 }
 
 void SessionWatches::PokeAll() {
   std::vector<std::shared_ptr<WatchPoke>> live;
   {
     orb::MutexHold lock(&mu_);
-    for (const std::weak_ptr<WatchPoke>& w : watches_) {
-      if (std::shared_ptr<WatchPoke> held = w.lock()) live.push_back(std::move(held));
-    }
+    live = orb::LockLive(&watches_);
   }
   for (const std::shared_ptr<WatchPoke>& watch : live) watch->Poke();
 }

@@ -241,6 +241,19 @@ def service_seeds():
     for name, (rpc, cred, flags, body) in sorted(admin_seeds.items()):
         write("service", name, bytes([rpc, cred, flags]) + body)
 
+    # Watch (the choice after the admin RPCs): WatchRequest 1 session,
+    # 2 handle, 3 names; flag 1 aims it at a live session and its root.
+    watch = stream + 1 + len(admin)
+    watch_seeds = {
+        "watch-title": (1, 1, S + H + ld(3, "title") + ld(3, "entry_count")),
+        "watch-hidden": (2, 1, S + H + ld(3, "_secret")),
+        "watch-foreign": (1, 3, S + H + ld(3, "title")),
+        "watch-no-names": (0, 1, S + H),
+        "watch-anonymous": (0, 1, S + H + ld(3, "title")),
+    }
+    for name, (cred, flags, body) in sorted(watch_seeds.items()):
+        write("service", name, bytes([watch, cred, flags]) + body)
+
 
 def policy_seeds():
     folder = os.path.join(HERE, "corpus", "policy")

@@ -5,7 +5,7 @@
 // admin is alice).
 //
 // Input: byte 0 picks the RPC (the ObjectBroker's, then the Stream, then
-// the BrokerAdmin's), byte 1 the credential (none, bob's token,
+// the BrokerAdmin's, then Watch), byte 1 the credential (none, bob's token,
 // alice's token, a wrong token, a valid ticket, an expired ticket, a
 // malformed ticket, or a header taken from the input), byte 2 holds flags,
 // the rest is the request message in wire form. With flag 1 (and a request
@@ -31,6 +31,11 @@
 //     rules of a unary answer (CANCELLED and DEADLINE_EXCEEDED allowed:
 //     frames may cancel and set timeouts), and the stream ends OK (or
 //     UNAUTHENTICATED at open for a refused credential);
+//   - Watch (the last value of byte 0): the request as for a unary RPC;
+//     the call either ends before any event with a code allowed for a
+//     unary answer and a message, or its first event parses, is marked
+//     initial and holds no value for a foreign session; it is then
+//     cancelled and must end CANCELLED;
 //   - afterwards the server still reports SERVING, and the standing
 //     sessions of anonymous, bob and alice still answer their owners.
 #include <chrono>
@@ -444,6 +449,39 @@ void RunStream(Fixture& fixture, const std::string& authorization, int who, uint
   }
 }
 
+// One Watch call with `request` (wire bytes): its refusal, or its first
+// event and then its end once cancelled.
+void RunWatch(Fixture& fixture, const std::string& authorization, const std::string& request,
+              bool foreign_session) {
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (!authorization.empty()) metadata.emplace_back("authorization", authorization);
+  orb::testing::RawStream call(fixture.channel(), metadata, absl::Seconds(10),
+                               "/orb.v1.ObjectBroker/Watch");
+  if (call.Write(request)) call.WritesDone();
+  v1::WatchEvent first;
+  bool timed_out = false;
+  const bool event = call.Read(&first, absl::Seconds(5), &timed_out);
+  if (timed_out) Finding("a Watch neither sent its first event nor ended");
+  if (event) {
+    if (!first.initial()) Finding("a Watch's first event is not marked initial");
+    if (foreign_session) Finding("a Watch on another identity's session sent an event");
+    call.Cancel();
+  }
+  const grpc::Status ended = call.Finish();
+  if (event || timed_out) {
+    if (ended.error_code() != grpc::StatusCode::CANCELLED) {
+      Finding(absl::StrCat("a cancelled Watch ended with code ", ended.error_code(), ": ",
+                           ended.error_message()));
+    }
+    return;
+  }
+  if (ended.ok() || !AllowedCode(ended.error_code())) {
+    Finding(absl::StrCat("a Watch ended before its first event with code ", ended.error_code(),
+                         ": ", ended.error_message()));
+  }
+  if (!ended.ok() && ended.error_message().empty()) Finding("a Watch failed with no message");
+}
+
 }  // namespace
 }  // namespace orb::fuzz
 
@@ -452,10 +490,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace orb::fuzz;
   Fixture& fixture = *TheFixture();
   FuzzInput in(data, size);
-  const size_t choice = in.Byte() % (Rpcs().size() + 1 + AdminRpcs().size());
+  const size_t choice = in.Byte() % (Rpcs().size() + 1 + AdminRpcs().size() + 1);
   int who = -1;
   const std::string authorization = Credential(in.Byte(), in, &who);
   const uint8_t flags = in.Byte();
+  if (choice == Rpcs().size() + 1 + AdminRpcs().size()) {
+    std::string request = in.Rest();
+    bool foreign_session = false;
+    v1::WatchRequest watch;
+    if ((flags & 1) != 0 && watch.ParseFromString(request)) {
+      int owner = who < 0 ? 0 : who;
+      if ((flags & 2) != 0 && who != -2) {
+        owner = (owner + 1 + (flags >> 7)) % kIdentities;
+        foreign_session = true;
+      }
+      AimAtLiveSession(&watch, fixture, owner);
+      request = watch.SerializeAsString();
+    }
+    RunWatch(fixture, authorization, request, foreign_session);
+    if (!fixture.Serving()) Finding("the server stopped reporting SERVING");
+    fixture.CheckStanding();
+    return 0;
+  }
   if (choice == Rpcs().size()) {
     RunStream(fixture, authorization, who, flags, in);
     if (!fixture.Serving()) Finding("the server stopped reporting SERVING");

@@ -245,6 +245,33 @@ grpc::Status FirstStreamAnswer(World& w, const std::vector<std::string>& frames,
   return StatusOf(answer.error());
 }
 
+// A Watch request, as raw bytes with chosen metadata: the call's status
+// when it ends before its first event, OK when an event came (the row then
+// fails on its code).
+grpc::Status SendWatch(World& w, const std::string& request_bytes,
+                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+  RawStream call(w.server.PlaintextChannel(), metadata, absl::Seconds(30),
+                 "/orb.v1.ObjectBroker/Watch");
+  if (call.Write(request_bytes)) call.WritesDone();
+  v1::WatchEvent event;
+  bool timed_out = false;
+  if (call.Read(&event, absl::Seconds(10), &timed_out) || timed_out) {
+    call.Cancel();
+    call.Finish();
+    return grpc::Status::OK;
+  }
+  return call.Finish();
+}
+
+v1::WatchRequest WatchOf(const std::string& session, const v1::HandleRef& handle,
+                         std::vector<std::string> names) {
+  v1::WatchRequest r;
+  r.set_session(session);
+  r.set_handle(handle.id());
+  for (std::string& n : names) r.add_names(std::move(n));
+  return r;
+}
+
 // A frame's id field (5), in wire form.
 const std::string kFrameId5("\x08\x05", 2);
 
@@ -750,6 +777,69 @@ std::vector<Row> Rows() {
     std::string ignored;
     return RawCall(w.server.address(), "/orb.v1.ObjectBroker/GetAttrs", raw, &ignored,
                    w.AttackerMetadata());
+  });
+
+  // --- Watch: refused before any event, with the unary call's errors.
+  add("watch_of_hidden_names_only", C::NOT_FOUND, "has no attribute '_secret'", [](World& w) {
+    return SendWatch(
+        w, WatchOf(w.attacker.session(), w.blog, {"_secret", "nope"}).SerializeAsString(),
+        w.AttackerMetadata());
+  });
+  add("watch_with_no_names", C::INVALID_ARGUMENT, "names no attribute", [](World& w) {
+    return SendWatch(w, WatchOf(w.attacker.session(), w.blog, {}).SerializeAsString(),
+                     w.AttackerMetadata());
+  });
+  add("watch_over_the_names_limit", C::INVALID_ARGUMENT, "max_names_per_watch", [](World& w) {
+    return SendWatch(w,
+                     WatchOf(w.attacker.session(), w.blog, std::vector<std::string>(65, "title"))
+                         .SerializeAsString(),
+                     w.AttackerMetadata());
+  });
+  add("watch_of_a_class_handle", C::INVALID_ARGUMENT, "a class handle cannot be watched",
+      [](World& w) {
+        return SendWatch(
+            w, WatchOf(w.attacker.session(), w.entry_class, {"max_title_length"})
+                   .SerializeAsString(),
+            w.AttackerMetadata());
+      });
+  add("watch_on_another_identitys_session", C::NOT_FOUND, "session not found", [](World& w) {
+    return SendWatch(
+        w, WatchOf(w.bystander.session(), w.bystander_entry, {"title"}).SerializeAsString(),
+        w.AttackerMetadata());
+  });
+  add("watch_without_credentials", C::NOT_FOUND, "session not found", [](World& w) {
+    return SendWatch(w, WatchOf(w.attacker.session(), w.blog, {"title"}).SerializeAsString(),
+                     {});
+  });
+  add("watch_with_a_bad_token", C::UNAUTHENTICATED, "unknown bearer token", [](World& w) {
+    return SendWatch(w, WatchOf(w.attacker.session(), w.blog, {"title"}).SerializeAsString(),
+                     {{"authorization", "Bearer bob-demo-token-guess"}});
+  });
+  add("watch_outside_a_restricted_handles_subset", C::NOT_FOUND,
+      "has no attribute 'body'",
+      [](World& w) {
+        return SendWatch(w, WatchOf(w.attacker.session(), w.prepared, {"body"}).SerializeAsString(),
+                         w.AttackerMetadata());
+      },
+      [](World& w) {
+        v1::RestrictRequest r;
+        r.set_session(w.attacker.session());
+        r.set_handle(w.own_entry.id());
+        r.add_getattr("title");
+        v1::RestrictResponse response;
+        ASSERT_TRUE(w.attacker.Invoke(&v1::ObjectBroker::Stub::Restrict, r, &response).ok());
+        w.prepared = response.handle();
+      });
+  add("watch_request_that_does_not_parse", C::INVALID_ARGUMENT, "orb.v1.WatchRequest",
+      [](World& w) {
+        return SendWatch(w, LengthDelimited(1, w.attacker.session()) + "\xff\xff\xff",
+                         w.AttackerMetadata());
+      });
+  add("watch_name_not_utf8", C::INVALID_ARGUMENT, "orb.v1.WatchRequest", [](World& w) {
+    return SendWatch(w,
+                     LengthDelimited(1, w.attacker.session()) + LengthDelimited(2, w.blog.id()) +
+                         LengthDelimited(3, kNotUtf8),
+                     w.AttackerMetadata());
   });
 
   // --- Stream frames: each a clear error on that operation.

@@ -16,11 +16,11 @@ void* TagPointer(intptr_t tag) { return reinterpret_cast<void*>(tag); }
 
 RawStream::RawStream(const std::shared_ptr<grpc::Channel>& channel,
                      const std::vector<std::pair<std::string, std::string>>& metadata,
-                     absl::Duration deadline)
+                     absl::Duration deadline, const std::string& method)
     : stub_(channel) {
   for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
   context_.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline));
-  call_ = stub_.PrepareCall(&context_, "/orb.v1.ObjectBroker/Stream", &queue_);
+  call_ = stub_.PrepareCall(&context_, method, &queue_);
   call_->StartCall(TagPointer(kStart));
   bool ok = false;
   started_ok_ = Await(kStart, absl::Now() + deadline, &ok) && ok;
@@ -78,7 +78,7 @@ bool RawStream::WritesDone() {
   return Await(kWritesDone, absl::InfiniteFuture(), &ok) && ok;
 }
 
-bool RawStream::Read(v1::StreamResponse* answer, absl::Duration wait, bool* timed_out) {
+bool RawStream::Read(google::protobuf::Message* answer, absl::Duration wait, bool* timed_out) {
   if (timed_out != nullptr) *timed_out = false;
   if (!started_ok_ || finished_) return false;
   if (!read_pending_) {

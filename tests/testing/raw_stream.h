@@ -26,10 +26,14 @@ namespace orb::testing {
 class RawStream {
  public:
   // Opens the stream on `channel` with `metadata` (e.g. authorization) and
-  // a deadline `deadline` from now. Errors surface in Finish().
+  // a deadline `deadline` from now. Errors surface in Finish(). `method`:
+  // another streaming method's path (e.g. "/orb.v1.ObjectBroker/Watch",
+  // whose one request is then the one Write before WritesDone(); Read()
+  // then takes that method's response type).
   RawStream(const std::shared_ptr<grpc::Channel>& channel,
             const std::vector<std::pair<std::string, std::string>>& metadata,
-            absl::Duration deadline = absl::Seconds(30));
+            absl::Duration deadline = absl::Seconds(30),
+            const std::string& method = "/orb.v1.ObjectBroker/Stream");
   ~RawStream();
   RawStream(const RawStream&) = delete;
   RawStream& operator=(const RawStream&) = delete;
@@ -44,7 +48,7 @@ class RawStream {
   // Waits up to `wait` for the next answer. Returns true with *answer set;
   // false at the end of the stream or when `wait` passed (*timed_out tells
   // which; a read still under way is picked up by the next call).
-  bool Read(v1::StreamResponse* answer, absl::Duration wait = absl::Seconds(30),
+  bool Read(google::protobuf::Message* answer, absl::Duration wait = absl::Seconds(30),
             bool* timed_out = nullptr);
 
   // Cancels the call from the client's side.
