@@ -272,6 +272,18 @@ v1::WatchRequest WatchOf(const std::string& session, const v1::HandleRef& handle
   return r;
 }
 
+// A row's setup: w.prepared is the attacker's own entry restricted to
+// reading its title.
+void RestrictOwnEntryToTitle(World& w) {
+  v1::RestrictRequest r;
+  r.set_session(w.attacker.session());
+  r.set_handle(w.own_entry.id());
+  r.add_getattr("title");
+  v1::RestrictResponse response;
+  ASSERT_TRUE(w.attacker.Invoke(&v1::ObjectBroker::Stub::Restrict, r, &response).ok());
+  w.prepared = response.handle();
+}
+
 // A frame's id field (5), in wire form.
 const std::string kFrameId5("\x08\x05", 2);
 
@@ -596,15 +608,7 @@ std::vector<Row> Rows() {
         return w.attacker.Call(w.attacker.root(), "same_owner",
                                {Ref(w.prepared), Ref(w.own_entry)}, nullptr);
       },
-      [](World& w) {
-        v1::RestrictRequest r;
-        r.set_session(w.attacker.session());
-        r.set_handle(w.own_entry.id());
-        r.add_getattr("title");
-        v1::RestrictResponse response;
-        ASSERT_TRUE(w.attacker.Invoke(&v1::ObjectBroker::Stub::Restrict, r, &response).ok());
-        w.prepared = response.handle();
-      });
+      RestrictOwnEntryToTitle);
   add("handle_of_the_wrong_type", C::INVALID_ARGUMENT,
       "expected a handle to 'demo.Entry', got 'demo.Blog'", [](World& w) {
         return w.attacker.Call(w.attacker.root(), "same_owner",
@@ -821,15 +825,7 @@ std::vector<Row> Rows() {
         return SendWatch(w, WatchOf(w.attacker.session(), w.prepared, {"body"}).SerializeAsString(),
                          w.AttackerMetadata());
       },
-      [](World& w) {
-        v1::RestrictRequest r;
-        r.set_session(w.attacker.session());
-        r.set_handle(w.own_entry.id());
-        r.add_getattr("title");
-        v1::RestrictResponse response;
-        ASSERT_TRUE(w.attacker.Invoke(&v1::ObjectBroker::Stub::Restrict, r, &response).ok());
-        w.prepared = response.handle();
-      });
+      RestrictOwnEntryToTitle);
   add("watch_request_that_does_not_parse", C::INVALID_ARGUMENT, "orb.v1.WatchRequest",
       [](World& w) {
         return SendWatch(w, LengthDelimited(1, w.attacker.session()) + "\xff\xff\xff",
