@@ -34,7 +34,8 @@ absl::Status BrokerCore::Impl::BeginSession(const RequestContext& ctx,
   op->limits = LimitsOf(op->policy);
   absl::StatusOr<std::shared_ptr<Session>> session =
       sessions.Find(session_id, ctx.identity.OwnerKey(), Now(),
-                    absl::Seconds(op->limits.session_ttl_seconds));
+                    ctx.renews_lease ? absl::Seconds(op->limits.session_ttl_seconds)
+                                     : absl::ZeroDuration());
   if (!session.ok()) return session.status();
   op->session = *std::move(session);
   return absl::OkStatus();

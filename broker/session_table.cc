@@ -33,6 +33,7 @@ Session::Lease Session::lease() const {
 bool Session::Renew(absl::Time now, absl::Duration ttl) {
   orb::MutexHold lock(&mu_);
   if (dead_ || now >= expires_) return false;
+  if (ttl <= absl::ZeroDuration()) return true;  // a check only
   expires_ = now + ttl;
   last_activity_ = now;
   return true;

@@ -71,8 +71,9 @@ class Session {
   // Its open watches (ObjectBroker.Watch); ended when the session is dropped.
   SessionWatches& watches() { return watches_; }
 
-  // Extends the lease to now + ttl. Returns false (and changes nothing) when
-  // the session has already lapsed or was closed.
+  // Extends the lease to now + ttl (a ttl of zero or less: only checks).
+  // Returns false (and changes nothing) when the session has already lapsed
+  // or was closed.
   bool Renew(absl::Time now, absl::Duration ttl) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks the session dead if its lease has lapsed at `now`. True only for
   // the call that marked it: that caller removes the session from the table.
@@ -117,7 +118,7 @@ class SessionTable {
                                                 absl::Duration ttl, uint32_t max_per_identity);
 
   // The session `id` if `owner_key` owns it and its lease has not lapsed;
-  // renews the lease. Errors: NOT_FOUND (SESSION_NOT_FOUND), one wording;
+  // renews the lease (unless ttl is zero or less). Errors: NOT_FOUND (SESSION_NOT_FOUND), one wording;
   // NOT_FOUND (BROKER_RESTARTED) for an id of this broker's earlier run.
   absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view id,
                                                 absl::string_view owner_key, absl::Time now,

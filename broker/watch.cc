@@ -53,6 +53,7 @@ absl::StatusOr<std::shared_ptr<Watch>> BrokerCore::StartWatch(const RequestConte
   RequestContext reads = inner;
   reads.policy = nullptr;
   reads.deadline = absl::InfiniteFuture();
+  reads.renews_lease = false;  // the watcher keeps its session alive as any client
   auto watch = std::make_shared<Watch>(this, std::move(reads), req.session(), req.handle(),
                                        std::move(names), op.target.object, op.session,
                                        std::move(wake));

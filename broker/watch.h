@@ -20,6 +20,10 @@
 // listed in the event's `dropped` and no longer watched; once none is
 // left, the watch ends PERMISSION_DENIED (WATCH_NOTHING_LEFT).
 //
+// Lease: a watch's reads do not renew its session's lease; the watcher
+// keeps the session alive as any client does (calls, KeepAlive), and the
+// watch ends when the session lapses.
+//
 // End: Next() returns the watch's end status: NOT_FOUND (SESSION_NOT_FOUND)
 // once its session is closed, expired or revoked, NOT_FOUND
 // (HANDLE_NOT_FOUND) once its handle is released, FAILED_PRECONDITION when

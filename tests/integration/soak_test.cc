@@ -5,9 +5,16 @@
 // their session gone ("session not found", the one error expected) and
 // open a new one.
 //
+// Every client also watches its root's entry_count (which every client's
+// add_entry and delete change) for the life of each session; every other
+// client's watcher reads nothing until its session has ended, so the
+// broker must coalesce for it.
+//
 // After every round:
 //   - no client saw any other error, and every client's session held only
 //     its root handle before it was closed;
+//   - every watch got its first event and ended NOT_FOUND "session not
+//     found" (its session closed or lapsed);
 //   - the broker is back to zero sessions and zero handles, and the blog to
 //     zero entries;
 //   - resident memory, measured after malloc_trim(0), has not grown.
@@ -25,6 +32,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -85,17 +93,71 @@ class Errors {
   size_t count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// One Watch of a session's root entry_count, read on a thread of its own
+// until it ends; a slow one reads nothing until told the session is over.
+class RootWatch {
+ public:
+  RootWatch(Caller& caller, const std::string& authorization, bool slow) : slow_(slow) {
+    context_.AddMetadata("authorization", authorization);
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    v1::WatchRequest request;
+    request.set_session(caller.session());
+    request.set_handle(caller.root());
+    request.add_names("entry_count");
+    reader_ = caller.stub().Watch(&context_, request);
+    thread_.emplace([this] { ReadAll(); });
+  }
+
+  // Tells a slow watcher to read, waits for the end and returns what is
+  // wrong with it ("" when it got its first event and ended NOT_FOUND
+  // "session not found").
+  std::string End() {
+    session_over_.Notify();
+    thread_->Join();
+    if (!first_initial_) return "the watch's first event was missing or not initial";
+    if (status_.error_code() != grpc::StatusCode::NOT_FOUND ||
+        status_.error_message() != "session not found") {
+      return absl::StrCat("the watch ended ", status_.error_code(), " ", status_.error_message());
+    }
+    return "";
+  }
+
+ private:
+  void ReadAll() {
+    if (slow_) session_over_.WaitForNotification();
+    v1::WatchEvent event;
+    if (reader_->Read(&event)) {
+      first_initial_ = event.initial() && event.values().count("entry_count") == 1;
+      while (reader_->Read(&event)) {
+      }
+    }
+    status_ = reader_->Finish();
+  }
+
+  const bool slow_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader_;
+  orb::VisibleNotification session_over_;
+  // Written by the reading thread, read after Join().
+  bool first_initial_ = false;
+  grpc::Status status_;
+  std::optional<JoiningThread> thread_;  // last: joined before the rest goes
+};
+
 class SoakClient {
  public:
   SoakClient(const BrokerServer& server, int index, const std::string& ticket, Errors* errors)
       : caller_(Caller::WithAuthorization(server, "Ticket " + ticket)),
+        authorization_("Ticket " + ticket),
         index_(index),
         errors_(errors) {}
 
   // One round: `ops` iterations; with `idle` > 0, falls silent for that
   // long halfway through and expects its session to be gone afterwards.
+  // Each session is watched from its open to its end.
   void Round(int round, int ops, absl::Duration idle) {
     if (!Expect(caller_.Open(), "OpenSession")) return;
+    auto watch = std::make_unique<RootWatch>(caller_, authorization_, index_ % 2 == 1);
     for (int i = 0; i < ops; ++i) {
       if (idle > absl::ZeroDuration() && i == ops / 2) {
         absl::SleepFor(idle);
@@ -105,18 +167,34 @@ class SoakClient {
           Fail(absl::StrCat("after the lease: ", lapsed.error_code(), " ",
                             lapsed.error_message()));
         }
+        EndWatch(watch.get());
         if (!Expect(caller_.Open(), "OpenSession after expiry")) return;
+        watch = std::make_unique<RootWatch>(caller_, authorization_, index_ % 2 == 1);
       }
-      if (!Iteration(round, i)) return;
+      if (!Iteration(round, i)) {
+        CloseSession();
+        EndWatch(watch.get());
+        return;
+      }
     }
     CheckOnlyRootRemains();
+    CloseSession();
+    EndWatch(watch.get());
+  }
+
+ private:
+  void CloseSession() {
     v1::CloseSessionRequest close;
     close.set_session(caller_.session());
     v1::CloseSessionResponse closed;
     Expect(caller_.Invoke(&v1::ObjectBroker::Stub::CloseSession, close, &closed), "CloseSession");
   }
 
- private:
+  void EndWatch(RootWatch* watch) {
+    const std::string wrong = watch->End();
+    if (!wrong.empty()) Fail(wrong);
+  }
+
   // add an entry, read it, write it, sometimes restrict, describe, list
   // every entry or keep alive, then delete it and release every handle.
   bool Iteration(int round, int i) {
@@ -200,6 +278,7 @@ class SoakClient {
   void Fail(const std::string& what) { errors_->Add(absl::StrCat("client ", index_, ": ", what)); }
 
   Caller caller_;
+  const std::string authorization_;
   const int index_;
   Errors* const errors_;
 };

@@ -132,6 +132,9 @@ struct RequestContext {
   // For a caller on a thread that must not block (gRPC's own); see
   // DeferredCall. Null: members run on the calling thread.
   DeferredCall* defer = nullptr;
+  // Whether finding the session renews its lease (every client call does;
+  // a watch's reads, which the client did not ask for, do not).
+  bool renews_lease = true;
   // The call's `orb-route` metadata (the broker id the client meant); empty
   // when it sent none. A call of a session whose route names another
   // broker is NOT_FOUND exactly as an unknown session.
