@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/caller.h"
@@ -77,6 +78,37 @@ TEST_F(FaultsTest, AThrowingMethodFailsItsOwnCallOnly) {
   EXPECT_TRUE(thrower->Ping().ok());
   for (int i = 0; i < 20; ++i) EXPECT_EQ(thrower->Call("boom", {}, nullptr).error_code(), grpc::StatusCode::UNKNOWN);
   EXPECT_TRUE(other->Ping().ok());
+}
+
+// Safe retries over gRPC: a retry sent while the original still runs (a
+// client that gave up on a slow answer and sent again) waits for it; the
+// member runs once and both calls get its outcome.
+TEST_F(FaultsTest, ARetryRacingTheOriginalRunsTheMemberOnceAndBothGetItsOutcome) {
+  auto client = NewClient();
+  grpc::Status original;
+  grpc::Status retry;
+  v1::Value original_result;
+  v1::Value retry_result;
+  JoiningThread first =
+      InBackground([&] { original = client->CallWithId("wait", "race-1", &original_result); });
+  ASSERT_TRUE(board_->AwaitStarted(1));
+  JoiningThread second =
+      InBackground([&] { retry = client->CallWithId("wait", "race-1", &retry_result); });
+  // Gives the retry time to arrive while the original runs; the assertions
+  // below hold whichever comes first.
+  absl::SleepFor(absl::Milliseconds(200));
+  board_->Release();
+  first.Join();
+  second.Join();
+  ASSERT_TRUE(original.ok()) << original.error_message();
+  ASSERT_TRUE(retry.ok()) << retry.error_message();
+  EXPECT_EQ(original_result.string_value(), "released");
+  EXPECT_EQ(retry_result.string_value(), "released");
+  EXPECT_EQ(board_->started(), 1) << "the member ran more than once";
+  // Another request under the same id is refused and runs nothing.
+  grpc::Status reused = client->CallWithId("ping", "race-1", nullptr);
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorInfoOf(reused).reason(), "REQUEST_ID_REUSED");
 }
 
 TEST_F(FaultsTest, AClientThatCancelsMidCallIsAbandonedCleanly) {

@@ -68,6 +68,21 @@ class GadgetClient {
     return status;
   }
 
+  // Calls `method` (no arguments) under request id `request_id`.
+  grpc::Status CallWithId(const std::string& method, const std::string& request_id,
+                          v1::Value* result) {
+    v1::CallRequest request;
+    request.set_session(session_);
+    request.set_handle(gadget_);
+    request.set_name(method);
+    request.set_request_id(request_id);
+    v1::CallResponse response;
+    std::unique_ptr<grpc::ClientContext> context = Context(token_, std::chrono::milliseconds(20000));
+    grpc::Status status = stub_->Call(context.get(), request, &response);
+    if (result != nullptr) *result = response.result();
+    return status;
+  }
+
   grpc::Status Ping() {
     v1::Value result;
     grpc::Status status = Call("ping", {}, &result, std::chrono::milliseconds(5000));
