@@ -17,28 +17,39 @@ WatchReactor::WatchReactor(OperationRunner* runner, WorkerPool* reads,
                            bool peer_certificates_verified)
     : runner_(runner),
       reads_(reads),
-      context_(context),
       peer_(context->peer()),
       timer_(runner->stats(), RpcStats::kWatchCall) {
+  absl::StatusOr<std::shared_ptr<Watch>> watch = Start(context, request, peer_certificates_verified);
+  {
+    // Orders everything written here (this object and its gRPC base
+    // included) before the threads that take mu_ next: a read, OnDone.
+    MutexHold lock(&mu_);
+    if (!watch.ok()) {
+      // Not yet bound to its call, the reactor keeps this answer in its
+      // gRPC base until the handler returns, so OnDone cannot run before
+      // mu_ is released: finishing under mu_ orders the write before it.
+      FinishWith(watch.status());
+      return;
+    }
+    watch_ = *watch;
+    reading_ = true;  // the first event
+  }
+  ScheduleRead();
+}
+
+absl::StatusOr<std::shared_ptr<Watch>> WatchReactor::Start(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer& request,
+                                                          bool peer_certificates_verified) {
   v1::WatchRequest watch;
   absl::Status status = ParseRequest(request, &watch);
-  if (!status.ok()) {
-    FinishWith(status);
-    return;
-  }
+  if (!status.ok()) return status;
   policy::PolicyPtr policy = runner_->core()->policy();
   credentials_ = ExtractCredentials(*context, peer_certificates_verified);
   absl::StatusOr<policy::Identity> identity =
       runner_->Authenticate(*policy, credentials_, peer_, "Watch");
-  if (!identity.ok()) {
-    FinishWith(identity.status());
-    return;
-  }
+  if (!identity.ok()) return identity.status();
   absl::StatusOr<std::string> route = ReadRouteHeader(*context);
-  if (!route.ok()) {
-    FinishWith(route.status());
-    return;
-  }
+  if (!route.ok()) return route.status();
   identity_ = *identity;
   identity_policy_ = policy;
   RequestContext request_context;
@@ -47,18 +58,7 @@ WatchReactor::WatchReactor(OperationRunner* runner, WorkerPool* reads,
   request_context.is_cancelled = [context] { return context->IsCancelled(); };
   if (runner_->core()->records_peers(policy.get())) request_context.peer = peer_;
   request_context.policy = std::move(policy);
-  absl::StatusOr<std::shared_ptr<Watch>> watch_or =
-      runner_->core()->StartWatch(request_context, watch, [this] { Wake(); });
-  if (!watch_or.ok()) {
-    FinishWith(watch_or.status());
-    return;
-  }
-  {
-    MutexHold lock(&mu_);
-    watch_ = *std::move(watch_or);
-    reading_ = true;  // the first event
-  }
-  ScheduleRead();
+  return runner_->core()->StartWatch(request_context, watch, [this] { Wake(); });
 }
 
 void WatchReactor::Wake() {

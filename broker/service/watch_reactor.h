@@ -46,8 +46,8 @@ namespace orb::broker {
 class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // REQUIRES: runner, reads and context outlive the reactor (gRPC
-  // guarantees the context; the server outlives every call). `reads`: the
-  // threads that read the watched values.
+  // guarantees the context until OnDone; the server outlives every call).
+  // `reads`: the threads that read the watched values.
   WatchReactor(OperationRunner* runner, WorkerPool* reads, grpc::CallbackServerContext* context,
                const grpc::ByteBuffer& request, bool peer_certificates_verified);
 
@@ -56,6 +56,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override;
 
  private:
+  // The constructor's work: parse, authenticate, start the watch.
+  absl::StatusOr<std::shared_ptr<Watch>> Start(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer& request,
+                                               bool peer_certificates_verified);
   // The watch has something new (any thread; quick).
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
   // Hands a read to a member thread; ends the call when none takes it.
@@ -74,7 +78,6 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   OperationRunner* const runner_;
   WorkerPool* const reads_;
-  grpc::CallbackServerContext* const context_;
   const std::string peer_;
   const RpcTimer timer_;
 
