@@ -22,7 +22,7 @@ namespace orb::broker {
 namespace {
 
 constexpr char kProtocol[] = "orb.v1";
-constexpr uint32_t kProtocolRevision = 3;
+constexpr uint32_t kProtocolRevision = 4;
 
 }  // namespace
 

@@ -1,8 +1,9 @@
 // Embedding orb: serve a C++ object of your own over gRPC in a few lines.
 //
 // A lab thermostat whose setpoint anyone may read, authenticated users may
-// adjust, and only group:lab may calibrate. Its service code is a private
-// member no policy can reach.
+// adjust, and only group:lab may calibrate. Its temperature follows the
+// setpoint and is announced as it changes (ObjectBroker.Watch). Its service
+// code is a private member no policy can reach.
 //
 //   thermostat-broker --listen=127.0.0.1:50052
 //   grpcurl -plaintext -d '{}' 127.0.0.1:50052 orb.v1.ObjectBroker/OpenSession

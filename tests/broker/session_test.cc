@@ -25,7 +25,7 @@ TEST(Session, OpenReportsProtocolIdentityAndRoot) {
   bob.Open();
   const v1::OpenSessionResponse& r = bob.open_response();
   EXPECT_EQ(r.protocol(), "orb.v1");
-  EXPECT_EQ(r.protocol_revision(), 3u);
+  EXPECT_EQ(r.protocol_revision(), 4u);
   EXPECT_EQ(r.lease_seconds(), 60u);
   EXPECT_EQ(r.userid(), "bob");
   EXPECT_THAT(r.principals(), ElementsAre("system.Everyone", "system.Authenticated", "bob"));

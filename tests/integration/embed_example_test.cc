@@ -91,6 +91,66 @@ TEST_P(EmbedExample, PrivateMemberIsUnreachable) {
   EXPECT_THAT(secret.error_message(), ::testing::Not(::testing::HasSubstr("never leaves")));
 }
 
+// The thermostat announces its temperature: a watch gets the first value,
+// then the new one after calibrate (the control loop's 0.1 °C steps may
+// come too: every event carries the latest value). Then SetAttr's own
+// announcement of the setpoint, and the watch's end when its session closes.
+TEST_P(EmbedExample, WatchSeesTemperatureChange) {
+  ASSERT_FALSE(address_.empty()) << child_.log();
+  auto ada = Open("lab-token");
+  auto context = BearerContext("lab-token");
+  v1::WatchRequest request;
+  request.set_session(ada.session);
+  request.set_handle(ada.root);
+  request.add_names("temperature");
+  request.add_names("setpoint");
+  request.add_names("_service_code");  // not readable: left out
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> watch = stub_->Watch(context.get(), request);
+  v1::WatchEvent event;
+  ASSERT_TRUE(watch->Read(&event)) << watch->Finish().error_message();
+  ASSERT_TRUE(event.initial());
+  EXPECT_THAT(event.values(), ::testing::SizeIs(2));
+  EXPECT_FALSE(event.values().contains("_service_code"));
+  const double first = event.values().at("temperature").double_value();
+
+  v1::CallRequest calibrate;
+  calibrate.set_session(ada.session);
+  calibrate.set_handle(ada.root);
+  calibrate.set_name("calibrate");
+  calibrate.add_args()->set_double_value(10.0);
+  v1::CallResponse called;
+  ASSERT_TRUE(stub_->Call(BearerContext("lab-token").get(), calibrate, &called).ok());
+  // The loop moves at most 0.1 °C a second: within 10 s the offset shows.
+  double latest = first;
+  while (latest < first + 9 && watch->Read(&event)) {
+    EXPECT_FALSE(event.initial());
+    if (event.values().contains("temperature")) {
+      latest = event.values().at("temperature").double_value();
+    }
+  }
+  EXPECT_GE(latest, first + 9) << "no event carried the calibrated temperature";
+
+  ASSERT_TRUE(Set("lab-token", ada, "setpoint", 25.0).ok());
+  bool setpoint_seen = false;
+  while (!setpoint_seen && watch->Read(&event)) {
+    auto it = event.values().find("setpoint");
+    if (it != event.values().end()) {
+      EXPECT_DOUBLE_EQ(it->second.double_value(), 25.0);
+      setpoint_seen = true;
+    }
+  }
+  EXPECT_TRUE(setpoint_seen) << watch->Finish().error_message();
+
+  v1::CloseSessionRequest close;
+  close.set_session(ada.session);
+  v1::CloseSessionResponse closed;
+  ASSERT_TRUE(stub_->CloseSession(BearerContext("lab-token").get(), close, &closed).ok());
+  while (watch->Read(&event)) {
+  }
+  grpc::Status end = watch->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::NOT_FOUND) << end.error_message();
+}
+
 // The daemon behaves as orbd: its policy fits the served type (it started
 // under --strict-policy), SIGHUP reloads it, decisions go to the audit log,
 // and its log lines carry its own name.
