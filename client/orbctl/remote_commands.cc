@@ -27,6 +27,7 @@
 #include "client/orbctl/json.h"
 #include "client/orbctl/read_file.h"
 #include "client/orbctl/shell.h"
+#include "client/orbctl/watch_command.h"
 #include "google/protobuf/util/json_util.h"
 #include "orb/v1/broker.pb.h"
 #include "grpc/support/log.h"
@@ -96,6 +97,15 @@ const std::vector<CommandHelp>& SessionCommands() {
      "(GetAttrs) and prints 'NAME: VALUE' lines in name order (--json: one object).\n"
      "A name you may not read is left out; only when every name is does it fail.",
      "orbctl snapshot . title entry_count"},
+    {"watch", "watch [--count=N] PATH NAME...",
+     "print attributes of the object at PATH, then each change",
+     "Watches every NAME of the object at PATH ('.' for the root) and prints one line\n"
+     "per event: first the value of every NAME you may read, then the new values of\n"
+     "those that changed ('NAME: VALUE, ...', values as get prints them; --json: one\n"
+     "object per line, {\"initial\":..,\"values\":{..},\"dropped\":[..]}). Runs until\n"
+     "N events were printed (--count=N, exit 0), the watch ends (its error and exit\n"
+     "code, e.g. 5 NOT_FOUND when the session or the handle goes), or Ctrl-C (130).",
+     "orbctl watch --count=1 . title entry_count"},
     {"whoami", "whoami", "print who the broker says you are, and your principals", "",
      "orbctl --token=bob-demo-token whoami"},
     {"batch", "batch FILE.json", "run several operations in one round trip, print the answers",
@@ -521,6 +531,7 @@ std::string ParseGlobalOptions(const std::vector<std::string>& args, Globals* g,
     if (name == "--tls-cert") slot = &g->options.tls_cert_file;
     if (name == "--tls-key") slot = &g->options.tls_key_file;
     if (name == "--targets") slot = &g->targets.emplace();
+    if (name == "--count") slot = &g->count.emplace();
     if (slot == nullptr) return absl::StrCat("unknown option '", name, "'");
     if (!has_value) {
       if (i + 1 >= args.size()) return absl::StrCat(name, " needs a value");
@@ -552,21 +563,38 @@ std::string InvocationUsageError(const Invocation& inv, absl::string_view progra
   if (command == "call") min_args = 1, max_args = SIZE_MAX;
   if (command == "describe") max_args = 1;
   if (command == "batch") min_args = max_args = 1;
-  if (command == "snapshot") min_args = 2, max_args = SIZE_MAX;
+  if (command == "snapshot" || command == "watch") min_args = 2, max_args = SIZE_MAX;
   if (args.size() < min_args || args.size() > max_args) return usage;
   // An empty PATH is the root for describe, and the named handle itself
   // for describe and snapshot in the shell.
-  const bool object_itself = command == "describe" || (inv.start && command == "snapshot");
+  const bool names_follow = command == "snapshot" || command == "watch";
+  const bool object_itself = command == "describe" || (inv.start && names_follow);
   if (!args.empty() && command != "batch" && args[0].empty() && !object_itself) return usage;
-  if (!args.empty() && command != "batch" && !(command == "snapshot" && args[0] == ".") &&
+  if (!args.empty() && command != "batch" && !(names_follow && args[0] == ".") &&
       !SplitPath(args[0]).ok()) {
     return absl::StrCat("bad path '", args[0], "': use dotted names, e.g. title or a.b");
   }
   return "";
 }
 
+namespace {
+
+// orbctl watch PATH NAME...: walks PATH, then watch_command.h.
+Outcome RunWatchCommand(const Globals& g, const Session& session, const Invocation& inv) {
+  const Ref root = inv.start ? inv.start : session.root();
+  absl::StatusOr<std::vector<std::string>> path =
+      SplitPath(inv.args[0] == "." ? "" : inv.args[0]);
+  absl::StatusOr<Ref> target = path.ok() ? Walk(root, *path) : path.status();
+  if (!target.ok()) return {Fail(g, target.status()), target.status()};
+  return RunWatch(g, *target, std::vector<std::string>(inv.args.begin() + 1, inv.args.end()),
+                  inv.namer);
+}
+
+}  // namespace
+
 Outcome RunInvocation(const Globals& g, const Session& session, const Invocation& inv) {
   if (inv.command == "batch") return RunBatchFile(g, session, inv.args[0]);
+  if (inv.command == "watch") return RunWatchCommand(g, session, inv);
   absl::Status status = Run(g, session, inv);
   if (!status.ok()) return {Fail(g, status), status};
   return {};
@@ -589,6 +617,9 @@ int RemoteMain(int argc, char** argv) {
   }
   const std::string command = positional[0];
   if (std::string problem = TargetsUsageError(g, positional); !problem.empty()) {
+    return Usage(g, problem);
+  }
+  if (std::string problem = CountUsageError(g, positional); !problem.empty()) {
     return Usage(g, problem);
   }
   if (command == "admin") return AdminMain(g, positional);

@@ -1,5 +1,5 @@
 // orbctl's global options and its session commands (get, set, del, call,
-// describe, snapshot, whoami, batch), shared by one-shot orbctl
+// describe, snapshot, watch, whoami, batch), shared by one-shot orbctl
 // (RemoteMain, one session per command) and `orbctl shell` (one session for
 // many commands): the parsing, the checks, the running and the reporting
 // live here once.
@@ -34,6 +34,9 @@ struct Globals {
   // --targets=HOST:PORT,... as given (checked by `admin policy-status`, the
   // one command that takes it); unset when absent.
   std::optional<std::string> targets;
+  // --count=N as given (checked by `watch`, the one command that takes it:
+  // CountUsageError in watch_command.h); unset when absent.
+  std::optional<std::string> count;
   // The line after a usage error's message ("" for none): one-shot orbctl
   // points at --help, the shell says nothing more.
   std::string usage_hint = "Run 'orbctl --help' for usage.";

@@ -16,6 +16,7 @@
 #include "client/orbctl/line_reader.h"
 #include "client/orbctl/shell_names.h"
 #include "client/orbctl/shell_words.h"
+#include "client/orbctl/watch_command.h"
 #include "orb/client/client.h"
 #include "orb/client/errors.h"
 
@@ -35,8 +36,9 @@ constexpr char kShellHelp[] =
     "line editing and history; Ctrl-C drops the line) or from standard input (a\n"
     "script: no prompt). A line is a command as it would follow 'orbctl', quoted as\n"
     "in sh ('...', \"...\", \\); blank lines and lines starting with # are skipped.\n"
-    "--json and --help may end a line (and --targets an 'admin policy-status' line);\n"
-    "the other global options are given when the shell starts.\n"
+    "--json and --help may end a line (and --targets an 'admin policy-status' line,\n"
+    "--count a watch line); the other global options are given when the shell\n"
+    "starts. A watch runs until its --count, its end, or Ctrl-C (then 130).\n"
     "\n"
     "Every handle a command prints is named: $1 = <demo.Entry handle>, then $2, ...\n"
     "(the same handle keeps its name; --json adds \"name\":\"$1\" to the handle). A PATH\n"
@@ -176,6 +178,9 @@ int Shell::RunLine(absl::string_view line) {
   std::vector<std::string> command_texts;
   for (const Word& w : command) command_texts.push_back(w.text);
   if (std::string problem = TargetsUsageError(g, command_texts); !problem.empty()) {
+    return Usage(g_, problem);
+  }
+  if (std::string problem = CountUsageError(g, command_texts); !problem.empty()) {
     return Usage(g_, problem);
   }
   const std::string name = command[0].text;

@@ -349,6 +349,14 @@ absl::Status Session::Close() { return core_ ? core_->Close() : absl::OkStatus()
 
 // ---- Ref ----
 
+absl::StatusOr<Subscription> Ref::Watch(std::vector<std::string> names,
+                                        WatchEventCallback on_event,
+                                        WatchEndCallback on_end) const {
+  if (!state_) return client_internal::EmptyRef();
+  return state_->session->Watch(state_, std::move(names), std::move(on_event),
+                                std::move(on_end));
+}
+
 const std::string& Ref::id() const {
   return state_ ? state_->id : client_internal::EmptyString();
 }

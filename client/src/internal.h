@@ -142,6 +142,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   SessionCore(std::shared_ptr<const ClientCore> client, const v1::OpenSessionResponse& opened);
 
   const std::string& id() const { return id_; }
+  const ClientCore& client() const { return *client_; }
   // The broker the session lives on (OpenSessionResponse.route), sent as
   // orb-route on each of its calls; empty for a broker that names none.
   const std::string& route() const { return route_; }
@@ -177,6 +178,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void DescribeAsync(const Target& target, Callback<Description> done);
   absl::StatusOr<Ref> Restrict(const Target& target, const Restriction& keep);
   void RestrictAsync(const Target& target, const Restriction& keep, Callback<Ref> done);
+
+  // Starts a watch of `names` of `target` (watch_call.cc; Ref::Watch's
+  // contract). The watch is not an operation Close() waits for: closing
+  // the session ends it (NOT_FOUND).
+  absl::StatusOr<Subscription> Watch(const Target& target, std::vector<std::string> names,
+                                     WatchEventCallback on_event, WatchEndCallback on_end);
 
   // One Batch RPC (the request's session is filled in).
   absl::Status RunBatch(v1::BatchRequest* request, v1::BatchResponse* response);

@@ -208,5 +208,38 @@ TEST_F(OrbctlRemoteTest, SnapshotPrintsTheReadableNamesInOneCall) {
   EXPECT_EQ(Orbctl("snapshot .").exit_code, 2);
 }
 
+TEST_F(OrbctlRemoteTest, WatchPrintsTheValuesThenEachChangeUntilItsCount) {
+  // The change is made once the first event is printed (the watch has
+  // started then); `timeout` bounds a watch that never sees it.
+  const std::string orbctl = std::string(ORB_BINARY_DIR) + "/bin/orbctl";
+  CommandResult watched = RunCommand(
+      "env -u ORB_TOKEN -u ORB_TICKET ORB_TARGET=" + orbd_.address() + " sh -c '"
+      "out=$(mktemp); "
+      "timeout 30 " + orbctl + " watch --count=2 . entry_count title >\"$out\" & pid=$!; "
+      "until [ -s \"$out\" ] || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done; " +
+      orbctl + " --token=alice-demo-token call add_entry a b >/dev/null; "
+      "wait $pid; code=$?; cat \"$out\"; rm -f \"$out\"; exit $code'");
+  EXPECT_EQ(watched.exit_code, 0) << watched.output;
+  EXPECT_EQ(watched.output, "entry_count: 0, title: orb demo blog\nentry_count: 1\n");
+
+  CommandResult json = Orbctl("--json watch --count=1 . title");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(json.output, "{\"initial\":true,\"values\":{\"title\":\"orb demo blog\"},"
+                         "\"dropped\":[]}\n");
+}
+
+TEST_F(OrbctlRemoteTest, WatchReportsARefusedStartAndMisusedCount) {
+  CommandResult hidden = Orbctl("watch . _secret");
+  EXPECT_EQ(hidden.exit_code, 5) << hidden.output;
+  EXPECT_THAT(hidden.output, HasSubstr("NAME_NOT_FOUND"));
+  CommandResult zero = Orbctl("watch --count=0 . title");
+  EXPECT_EQ(zero.exit_code, 2) << zero.output;
+  EXPECT_THAT(zero.output, HasSubstr("bad --count '0'"));
+  CommandResult elsewhere = Orbctl("get --count=1 title");
+  EXPECT_EQ(elsewhere.exit_code, 2) << elsewhere.output;
+  EXPECT_THAT(elsewhere.output, HasSubstr("--count is an option of 'watch' only"));
+  EXPECT_EQ(Orbctl("watch .").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace orb::testing

@@ -82,6 +82,7 @@
 #include "absl/time/time.h"
 #include "orb/client/errors.h"
 #include "orb/client/value.h"
+#include "orb/client/watch.h"
 
 namespace orb {
 namespace client {
@@ -266,6 +267,24 @@ class Ref {
   absl::StatusOr<Ref> Restrict(const Restriction& keep) const;
   std::future<absl::StatusOr<Ref>> RestrictAsync(const Restriction& keep) const;
   void RestrictAsync(const Restriction& keep, Callback<Ref> done) const;
+
+  // Watches `names` (attributes of this object; 1 to the policy's
+  // limits.max_names_per_watch, repeats watched once): see
+  // orb/client/watch.h for the events, the end and the threads callbacks
+  // run on. Returns once the watch has started, that is when the first
+  // event came (it is delivered to on_event, perhaps before Watch returns),
+  // or with the error the broker refused the watch with: NOT_FOUND
+  // (HANDLE_NOT_FOUND, SESSION_NOT_FOUND, or the first name's error when
+  // the caller may read none of them), INVALID_ARGUMENT (NOT_WATCHABLE for a
+  // class handle; no names, too many), RESOURCE_EXHAUSTED (QUOTA_WATCHES),
+  // UNAUTHENTICATED, UNAVAILABLE; DEADLINE_EXCEEDED when neither came
+  // within ClientOptions::timeout; FAILED_PRECONDITION for an empty Ref or
+  // a closed session. On an error neither callback is ever called. The
+  // watch is a call of its own on the client's channel, with or without
+  // the Stream transport. REQUIRES: on_event is not empty.
+  absl::StatusOr<Subscription> Watch(std::vector<std::string> names,
+                                     WatchEventCallback on_event,
+                                     WatchEndCallback on_end = {}) const;
 
   // Same handle id, type and session.
   friend bool operator==(const Ref& a, const Ref& b);
