@@ -15,6 +15,7 @@
 #include "orb/client/client.h"
 #include "base/sync.h"
 #include "orb/demo/blog.h"
+#include "tests/client/connect.h"
 #include "tests/testing/broker_server.h"
 #include "tests/testing/test_support.h"
 
@@ -48,16 +49,10 @@ class SessionAdminTest : public ::testing::Test {
     options.target = server_.address();
     options.token = token;
     if (!name.empty()) options.client_name = name;
-    absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
-    EXPECT_THAT(client, IsOk());
-    return *std::move(client);
+    return ConnectOrFail(options);
   }
 
-  orb::client::Session Open(const orb::client::Client& client) {
-    absl::StatusOr<orb::client::Session> session = client.OpenSession();
-    EXPECT_THAT(session, IsOk());
-    return *std::move(session);
-  }
+  orb::client::Session Open(const orb::client::Client& client) { return OpenOrFail(client); }
 
   std::vector<v1::SessionInfo> List(const v1::ListSessionsRequest& request = {}) {
     absl::StatusOr<v1::ListSessionsResponse> list =

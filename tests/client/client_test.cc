@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/client/client.h"
+#include "tests/client/connect.h"
 #include "tests/integration/caller.h"
 #include "tests/testing/joining_thread.h"
 #include "tests/testing/test_support.h"
@@ -37,16 +38,10 @@ class ClientTest : public ::testing::TestWithParam<bool> {
     options.token = token;
     options.release_delay = release_delay;
     options.timeout = timeout;
-    absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
-    EXPECT_THAT(client, IsOk());
-    return *std::move(client);
+    return ConnectOrFail(options);
   }
 
-  orb::client::Session Open(const orb::client::Client& client) {
-    absl::StatusOr<orb::client::Session> session = client.OpenSession();
-    EXPECT_THAT(session, IsOk());
-    return *std::move(session);
-  }
+  orb::client::Session Open(const orb::client::Client& client) { return OpenOrFail(client); }
 
   // The handles the broker holds for `session`, asked through a separate
   // raw stub so that asking sends none of the session's queued releases.

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "orb/client/client.h"
+#include "tests/client/connect.h"
 #include "tests/integration/caller.h"
 #include "tests/testing/test_support.h"
 
@@ -110,15 +111,9 @@ class WatchTest : public ::testing::TestWithParam<bool> {
     options.target = server_->address();
     options.token = token;
     options.release_delay = absl::ZeroDuration();
-    absl::StatusOr<orb::client::Client> client = orb::client::Client::Connect(options);
-    EXPECT_THAT(client, IsOk());
-    return *std::move(client);
+    return ConnectOrFail(options);
   }
-  orb::client::Session Open(const orb::client::Client& client) {
-    absl::StatusOr<orb::client::Session> session = client.OpenSession();
-    EXPECT_THAT(session, IsOk());
-    return *std::move(session);
-  }
+  orb::client::Session Open(const orb::client::Client& client) { return OpenOrFail(client); }
 
   std::unique_ptr<BrokerServer> server_ = std::make_unique<BrokerServer>();
 };

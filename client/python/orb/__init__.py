@@ -27,6 +27,7 @@ from ._errors import (Cancelled, ConnectionClosed, DeadlineExceeded, EncodeError
                       PermissionDenied, RemoteError, ResourceExhausted, Unauthenticated,
                       Unavailable)
 from ._lazy import NotAnObject
+from ._watch import Watch, WatchEvent, check_names, start_sync
 from . import _common
 
 __version__ = "0.1.0"
@@ -36,7 +37,7 @@ __all__ = [
     "Description", "MemberInfo", "OrbError", "NameNotFound", "NotFound", "PermissionDenied",
     "Unauthenticated", "InvalidArgument", "DeadlineExceeded", "ResourceExhausted",
     "FailedPrecondition", "RemoteError", "Unavailable", "Cancelled", "ConnectionClosed",
-    "EncodeError", "NotAnObject",
+    "EncodeError", "NotAnObject", "watch", "Watch", "WatchEvent",
 ]
 
 
@@ -66,6 +67,34 @@ def restrict(proxy: Proxy, *, getattr: Optional[Sequence[str]] = None,
     it. Names outside the original's exposure are refused by the broker."""
     _check_proxy(proxy, "restrict")
     return proxy._orb_conn._restrict(proxy, _common.restrict_keep(getattr, setattr, delattr, call))
+
+
+def watch(proxy: Proxy, *names: str, timeout: Optional[float] = None) -> Watch:
+    """Watches attributes of `proxy` (one Watch call, its own on the
+    connection's channel whatever the transport): returns an orb.Watch, an
+    iterator of orb.WatchEvents (``.values``, ``.dropped``, ``.initial``)
+    and a context manager whose end cancels the call::
+
+        with orb.watch(blog, "title", "entry_count") as w:
+            for event in w:          # the first event, then one per change
+                print(event.values)
+
+    The first event is read before this returns: a refusal raises here as
+    the same refusal of a GetAttr would (orb.NameNotFound when no name is
+    readable; names the caller may not read are left out of the values;
+    orb.InvalidArgument for a class handle or bad names;
+    orb.ResourceExhausted over the session's quota of watches). Later the
+    broker's end raises from ``next()`` (orb.NotFound once the handle is
+    released or the session ends); close(), the ``with`` block's end or
+    closing the connection just end the iteration.
+
+    `timeout` bounds the whole watch in seconds (narrowed by an enclosing
+    orb.deadline; not the connection's default timeout): when it passes,
+    ``next()`` raises orb.DeadlineExceeded. None: no deadline. A watch is
+    tried once (no retry after a lost connection) and does not renew the
+    session's lease (the connection's background keep-alive does)."""
+    _check_proxy(proxy, "watch")
+    return start_sync(proxy._orb_conn, proxy, check_names(names, "orb.watch"), timeout)
 
 
 def _check_proxy(obj: Any, what: str) -> None:

@@ -23,6 +23,7 @@ from ._lazy import Pending, Pipeline
 from ._stream import StreamTransport
 from ._transport import Op, Retries, SyncTransport, UnaryTransport
 from ._values import decode
+from ._watch import Watch
 from .v1 import broker_pb2, value_pb2
 
 
@@ -100,6 +101,8 @@ class Connection(_common.ConnectionBase):
         # returned last; such a method's next call is lazy.
         self._returns: Dict[Any, Tuple[str, bool]] = {}
         self._pipeline = Pipeline(self._outcomes, self._settled)
+        self._watches: "weakref.WeakSet[Any]" = weakref.WeakSet()  # open orb.watch calls
+        self._watch_lock = threading.Lock()
         self._stop = threading.Event()
         self.root: Proxy = Proxy(self, opened.root)
         self._housekeeper = threading.Thread(target=_housekeeping, args=(weakref.ref(self),
@@ -110,7 +113,8 @@ class Connection(_common.ConnectionBase):
 
     def close(self) -> None:
         """Closes the session (every handle is released) and the channel.
-        Idempotent; proxies of a closed connection raise orb.ConnectionClosed."""
+        Idempotent; proxies of a closed connection raise orb.ConnectionClosed,
+        and its open watches end (their iteration stops)."""
         with self._close_lock:
             if self._closed:
                 return
@@ -118,7 +122,11 @@ class Connection(_common.ConnectionBase):
                 self._pipeline.flush()  # lazy calls not sent yet still run
             except Exception:
                 pass
-            self._closed = True
+            with self._watch_lock:
+                self._closed = True
+                watches = list(self._watches)
+        for w in watches:  # cancelled by the caller, before the session ends
+            w.close()
         self._stop.set()
         # A background operation retrying after a lost connection gives up
         # now rather than hold up the close.
@@ -191,6 +199,19 @@ class Connection(_common.ConnectionBase):
         if self._closed:
             raise ConnectionClosed("the connection is closed", step=ops[-1].step())
         return self._pipeline.run(ops)
+
+    def _open_watch(self, start: Any, names: Tuple[str, ...]) -> Any:
+        """A Watch of the call `start()` makes, registered so that close()
+        ends it; orb.ConnectionClosed when the connection is closed."""
+        with self._watch_lock:
+            self._check_open()
+            w = Watch(self, start(), names)
+            self._watches.add(w)
+        return w
+
+    def _forget_watch(self, w: Any) -> None:
+        with self._watch_lock:
+            self._watches.discard(w)
 
     def _outcomes(self, ops: Sequence[Op]) -> List[Any]:
         if self._closed:

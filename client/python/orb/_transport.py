@@ -14,6 +14,10 @@ one round trip. Against an older broker each op is one unary RPC, each
 
 Errors come back as `OrbError`s naming the step that failed.
 
+A watch (orb.watch, _watch.py) is the one call that is not an operation of
+a plan: `watch()` starts the server-streaming Watch RPC on the same channel
+with the same metadata, whatever the transport, and hands back grpc's call.
+
 Retries after a lost connection live here too, around the one place each
 transport sends an operation (`SyncTransport._send`, `AioUnaryTransport._send`;
 a transport's `_try` is one try): an operation answered UNAVAILABLE (the
@@ -113,6 +117,13 @@ def _multicallables(channel) -> Dict[str, Any]:
                                       request_serializer=req.SerializeToString,
                                       response_deserializer=resp.FromString)
             for name, (req, resp) in _METHODS.items()}
+
+
+def _watch_multicallable(channel) -> Any:
+    """The server-streaming Watch method on `channel` (sync or aio)."""
+    return channel.unary_stream(_SERVICE + "Watch",
+                                request_serializer=broker_pb2.WatchRequest.SerializeToString,
+                                response_deserializer=broker_pb2.WatchEvent.FromString)
 
 
 def _request(op: Op, session: str, handle: str) -> Tuple[str, Any]:
@@ -349,6 +360,14 @@ class SyncTransport:
                 error = e
         raise error
 
+    def watch(self, request: broker_pb2.WatchRequest, timeout: Optional[float]) -> Any:
+        """Starts one Watch call on the channel, with the metadata of every
+        call (credentials, route), whatever carries the other operations;
+        returns grpc's call: an iterator of orb.v1.WatchEvents with
+        cancel(). Tried once (a watch is not retried)."""
+        return _watch_multicallable(self._channel)(request, timeout=timeout,
+                                                  metadata=self._metadata)
+
     def _try(self, method: str, request: Any, timeout: Optional[float], step: str) -> Any:
         raise NotImplementedError
 
@@ -456,6 +475,12 @@ class AioUnaryTransport:
             except Unavailable as e:
                 error = e
         raise error
+
+    def watch(self, request: broker_pb2.WatchRequest, timeout: Optional[float]) -> Any:
+        """As SyncTransport.watch: grpc.aio's call (``await call.read()``,
+        ``cancel()``)."""
+        return _watch_multicallable(self._channel)(request, timeout=timeout,
+                                                  metadata=self._metadata)
 
     async def _try(self, method: str, request: Any, timeout: Optional[float],
                    step: str) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
 
 import grpc
@@ -37,10 +38,11 @@ from ._common import Description, deadline  # noqa: F401  (orb.aio.deadline)
 from ._errors import ConnectionClosed
 from ._transport import AioUnaryTransport, Op, Ref, Retries
 from ._values import decode
+from ._watch import AioWatch, WatchEvent, check_names
 from .v1 import broker_pb2, value_pb2
 
 __all__ = ["connect", "AioConnection", "AioProxy", "Pending", "getattr", "setattr", "delattr",
-           "describe", "restrict", "deadline"]
+           "describe", "restrict", "deadline", "watch", "AioWatch", "WatchEvent"]
 
 _builtin_getattr = getattr
 
@@ -118,6 +120,7 @@ class AioConnection(_common.ConnectionBase):
                  timeout: Optional[float]) -> None:
         self._init_session(transport, opened, timeout)
         self._described: Dict[str, Description] = {}
+        self._watches: "weakref.WeakSet[AioWatch]" = weakref.WeakSet()  # open watches
         self.root = AioProxy(self, opened.root)
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
 
@@ -126,6 +129,8 @@ class AioConnection(_common.ConnectionBase):
         if self._closed:
             return
         self._closed = True
+        for w in list(self._watches):  # cancelled by the caller: their iteration ends
+            w.close()
         self._housekeeper.cancel()
         self._releases.clear()
         try:
@@ -291,3 +296,18 @@ async def restrict(proxy: AioProxy, *, getattr: Optional[Sequence[str]] = None,
     keep = _common.restrict_keep(getattr, setattr, delattr, call)
     (ref,) = await conn._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
     return AioProxy(conn, ref, restricted=True)
+
+
+def watch(proxy: AioProxy, *names: str, timeout: Optional[float] = None) -> AioWatch:
+    """Watches attributes of `proxy` (one Watch call): see orb.watch.
+    Sends nothing until started::
+
+        async with orb.aio.watch(blog, "entry_count") as w:   # the start error here
+            async for event in w:
+                print(event.values)
+
+    ``async for`` alone starts it at its first step. `timeout` bounds the
+    whole watch (with an enclosing orb.deadline, when the watch is made);
+    None: no deadline."""
+    conn = _conn_of(proxy, "watch")
+    return AioWatch(conn, proxy._orb_ref.id, check_names(names, "orb.aio.watch"), timeout)

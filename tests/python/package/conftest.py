@@ -9,6 +9,7 @@ Run by ctest (label python) with PYTHONPATH=<build>/python, ORB_SOURCE_DIR
 and ORB_BINARY_DIR set."""
 import os
 import queue
+import shutil
 import sys
 import threading
 import time
@@ -33,6 +34,29 @@ def start_orbd(log_path):
 
 
 stop_orbd = orbd_launcher.stop
+
+
+def orbd_with_policy_copy(tmp_path, example):
+    """Starts an orbd of its own on a copy of examples/blog/`example` (a test
+    may rewrite the copy and send SIGHUP); yields (process, address, policy
+    path, log path) and stops it afterwards. For a fixture: `yield from`."""
+    policy = tmp_path / "policy.textproto"
+    shutil.copy(os.path.join(SOURCE_DIR, "examples", "blog", example), policy)
+    log = str(tmp_path / "orbd.log")
+    proc, m, _ = orbd_launcher.start([orbd_launcher.orbd_path(BINARY_DIR),
+                                      "--listen=127.0.0.1:0", "--service=blog",
+                                      f"--policy={policy}"], log)
+    yield proc, m.group(1), policy, log
+    orbd_launcher.stop(proc)
+
+
+def wait_for_reloads(log_path, count):
+    """Waits until orbd's log says "policy reloaded" `count` times."""
+    for _ in range(400):
+        if orbd_launcher.read_log(log_path).count("policy reloaded") >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"orbd did not reload:\n{orbd_launcher.read_log(log_path)}")
 
 
 @pytest.fixture(scope="session")

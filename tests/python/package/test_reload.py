@@ -5,34 +5,18 @@ is asked of the broker)."""
 import os
 import shutil
 import signal
-import time
 
 import pytest
 
 import orb
-from conftest import BINARY_DIR, BOB, SOURCE_DIR, connect, orbd_launcher
-
-
-def _wait_for_reloads(log_path, count):
-    for _ in range(400):
-        if orbd_launcher.read_log(log_path).count("policy reloaded") >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"orbd did not reload:\n{orbd_launcher.read_log(log_path)}")
+from conftest import BOB, SOURCE_DIR, connect, orbd_with_policy_copy, wait_for_reloads
 
 
 @pytest.fixture
 def narrowed_orbd(tmp_path):
-    """(address, policy path, log path) of an orbd whose policy file starts
-    as the narrowed blog (demo.Blog without add_entry)."""
-    policy = tmp_path / "policy.textproto"
-    shutil.copy(os.path.join(SOURCE_DIR, "examples", "blog", "narrowed-blog.textproto"), policy)
-    log = str(tmp_path / "orbd.log")
-    proc, m, _ = orbd_launcher.start([orbd_launcher.orbd_path(BINARY_DIR),
-                                      "--listen=127.0.0.1:0", "--service=blog",
-                                      f"--policy={policy}"], log)
-    yield proc, m.group(1), policy, log
-    orbd_launcher.stop(proc)
+    """(process, address, policy path, log path) of an orbd whose policy file
+    starts as the narrowed blog (demo.Blog without add_entry)."""
+    yield from orbd_with_policy_copy(tmp_path, "narrowed-blog.textproto")
 
 
 def test_a_method_exposed_by_a_reload_is_found_after_describe(narrowed_orbd, transport):
@@ -45,7 +29,7 @@ def test_a_method_exposed_by_a_reload_is_found_after_describe(narrowed_orbd, tra
             blog.add_entry
         shutil.copy(os.path.join(SOURCE_DIR, "examples", "blog", "policy.textproto"), policy)
         proc.send_signal(signal.SIGHUP)
-        _wait_for_reloads(log, 1)
+        wait_for_reloads(log, 1)
         assert isinstance(blog.add_entry, orb.Method)
         assert blog.add_entry("after the reload", "x").owner == "bob"
         assert "add_entry" in dir(blog)
