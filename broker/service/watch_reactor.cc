@@ -32,6 +32,7 @@ WatchReactor::WatchReactor(OperationRunner* runner, WorkerPool* reads,
       return;
     }
     watch_ = *watch;
+    started_ = true;
     reading_ = true;  // the first event
   }
   ScheduleRead();
@@ -64,7 +65,9 @@ absl::StatusOr<std::shared_ptr<Watch>> WatchReactor::Start(grpc::CallbackServerC
 void WatchReactor::Wake() {
   {
     MutexHold lock(&mu_);
-    if (end_.has_value() || finished_) return;
+    // Before the constructor hands watch_ over, the first read is still to
+    // be scheduled, and it reads what this wake announces.
+    if (!started_ || end_.has_value() || finished_) return;
     if (reading_ || writing_) {
       woken_ = true;
       return;

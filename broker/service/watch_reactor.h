@@ -90,6 +90,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer event_bytes_;  // the write in flight
 
   absl::Mutex mu_;
+  // watch_ is set and the first read is scheduled: the watch may wake the
+  // reactor as soon as StartWatch registers it, before the constructor ends.
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a read is scheduled or runs
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write is in flight
   bool woken_ ABSL_GUARDED_BY(mu_) = false;    // woken while reading or writing

@@ -4,8 +4,10 @@
 // the ends (handle released, session closed, a reload that takes every
 // name away) and the refusals (class handle, names, quota, another
 // identity's session).
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -124,6 +126,48 @@ TEST_F(WatchTest, NamesTheWatcherMayNotReadAreLeftOutAsInGetAttrs) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(ErrorInfoOf(status).reason(), "NAME_NOT_FOUND");
   EXPECT_THAT(status.error_message(), HasSubstr("has no attribute '_secret'"));
+}
+
+TEST_F(WatchTest, WatchesOpenedWhileTheirObjectChangesWithoutPauseEachStartWithOneInitialEvent) {
+  // A change can wake a watch as soon as the broker registers it, before
+  // the call is fully set up: such a wake must neither run a read early
+  // nor start a second one. Writers change the title without pause while
+  // watchers open watch after watch on it.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      Caller writer(*broker_, kAliceToken);
+      if (!writer.Open().ok()) return;
+      for (int i = 0; !stop.load(); ++i) {
+        if (!writer.SetAttr(writer.root(), "title", Str(absl::StrCat(w, ":", i))).ok()) return;
+      }
+    });
+  }
+  std::vector<std::thread> watchers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    watchers.emplace_back([&] {
+      Caller watcher(*broker_, kBobToken);
+      if (!watcher.Open().ok()) {
+        ++bad;
+        return;
+      }
+      for (int i = 0; i < 250; ++i) {
+        WatchCall watch(watcher, kBobToken, watcher.root(), {"title"});
+        v1::WatchEvent first;
+        v1::WatchEvent next;
+        if (!watch.TryNext(&first) || !first.initial() || !watch.TryNext(&next) ||
+            next.initial()) {
+          ++bad;
+        }
+      }
+    });
+  }
+  for (std::thread& watcher : watchers) watcher.join();
+  stop = true;
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(bad.load(), 0) << "watches that did not start with exactly one initial event";
 }
 
 TEST_F(WatchTest, ASlowWatcherGetsTheLatestValueNotAQueue) {
