@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -62,8 +63,14 @@ std::optional<std::string> LineReader::Next() {
     return line;
   }
   interrupted.store(false, std::memory_order_relaxed);
+  errno = 0;
   char* read = readline(prompt_.c_str());
-  if (read == nullptr && interrupted.load(std::memory_order_relaxed)) {
+  // An interrupted read is the one way readline answers nullptr with EINTR
+  // (end of input leaves errno alone). The flag alone is not enough: libedit's
+  // own handler re-raises the signal for the whole process, and the thread
+  // that takes it may run our handler only after readline has returned.
+  const bool read_interrupted = errno == EINTR;
+  if (read == nullptr && (read_interrupted || interrupted.load(std::memory_order_relaxed))) {
     std::fputs("^C\n", stdout);
     return std::string();
   }
