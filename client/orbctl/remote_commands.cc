@@ -86,7 +86,9 @@ const std::vector<CommandHelp>& SessionCommands() {
      "orbctl --token=alice-demo-token del settings.banner"},
     {"call", "call PATH [ARG...] [NAME=ARG...]", "call the method at PATH, print its result",
      "NAME=ARG (NAME an identifier) is a keyword argument, any other ARG a\n"
-     "positional one.",
+     "positional one. With --by-value (orbctl call --by-value PATH ...), a result\n"
+     "that is an object is printed as a map of the attributes you may read, and\n"
+     "the session keeps no handle to it.",
      "orbctl --token=bob-demo-token call add_entry title=Hello body='First post'"},
     {"describe", "describe [PATH]", "print the members of the object at PATH (default: root)",
      "Prints the type, view and members of the object, with the lock each member\n"
@@ -408,7 +410,9 @@ absl::Status Run(const Globals& g, const Session& session, const Invocation& inv
       positional.push_back(ArgumentValue(inv, i, args[i]));
     }
   }
-  absl::StatusOr<Value> result = target->Call(last, std::move(positional), std::move(kwargs));
+  absl::StatusOr<Value> result =
+      g.by_value ? target->CallByValue(last, std::move(positional), std::move(kwargs))
+                 : target->Call(last, std::move(positional), std::move(kwargs));
   if (!result.ok()) return result.status();
   PrintValue(g, inv, *result);
   return absl::OkStatus();
@@ -515,6 +519,10 @@ std::string ParseGlobalOptions(const std::vector<std::string>& args, Globals* g,
       g->json = true;
       continue;
     }
+    if (arg == "--by-value") {
+      g->by_value = true;
+      continue;
+    }
     std::string name = arg, value;
     bool has_value = false;
     size_t eq = arg.find('=');
@@ -600,6 +608,15 @@ Outcome RunInvocation(const Globals& g, const Session& session, const Invocation
   return {};
 }
 
+std::string CommandOptionsUsageError(const Globals& g, const std::vector<std::string>& command) {
+  if (std::string problem = TargetsUsageError(g, command); !problem.empty()) return problem;
+  if (std::string problem = CountUsageError(g, command); !problem.empty()) return problem;
+  if (g.by_value && (command.empty() || command[0] != "call")) {
+    return "--by-value is an option of 'call' only";
+  }
+  return "";
+}
+
 int RemoteMain(int argc, char** argv) {
   gpr_set_log_function(DropGrpcLog);
   Globals g = DefaultGlobals();
@@ -616,10 +633,7 @@ int RemoteMain(int argc, char** argv) {
     return g.help ? 0 : kUsageExit;
   }
   const std::string command = positional[0];
-  if (std::string problem = TargetsUsageError(g, positional); !problem.empty()) {
-    return Usage(g, problem);
-  }
-  if (std::string problem = CountUsageError(g, positional); !problem.empty()) {
+  if (std::string problem = CommandOptionsUsageError(g, positional); !problem.empty()) {
     return Usage(g, problem);
   }
   if (command == "admin") return AdminMain(g, positional);

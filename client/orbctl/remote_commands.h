@@ -37,6 +37,9 @@ struct Globals {
   // --count=N as given (checked by `watch`, the one command that takes it:
   // CountUsageError in watch_command.h); unset when absent.
   std::optional<std::string> count;
+  // --by-value (checked by `call`, the one command that takes it: see
+  // CommandOptionsUsageError): the result object as a map of its attributes.
+  bool by_value = false;
   // The line after a usage error's message ("" for none): one-shot orbctl
   // points at --help, the shell says nothing more.
   std::string usage_hint = "Run 'orbctl --help' for usage.";
@@ -54,6 +57,11 @@ Globals DefaultGlobals();
 // '--x'", "--token needs a value").
 std::string ParseGlobalOptions(const std::vector<std::string>& args, Globals* g,
                                std::vector<size_t>* positional);
+
+// "" when every option in `g` that only one command takes (--targets,
+// --count, --by-value) is given to that command (`command`: the command's
+// words) with a well-formed value, else the usage error to report.
+std::string CommandOptionsUsageError(const Globals& g, const std::vector<std::string>& command);
 
 // Prints "orbctl: MESSAGE" and g.usage_hint on stderr; returns kUsageExit.
 int Usage(const Globals& g, const std::string& message);

@@ -37,8 +37,9 @@ constexpr char kShellHelp[] =
     "script: no prompt). A line is a command as it would follow 'orbctl', quoted as\n"
     "in sh ('...', \"...\", \\); blank lines and lines starting with # are skipped.\n"
     "--json and --help may end a line (and --targets an 'admin policy-status' line,\n"
-    "--count a watch line); the other global options are given when the shell\n"
-    "starts. A watch runs until its --count, its end, or Ctrl-C (then 130).\n"
+    "--count a watch line, --by-value a call line); the other global options are\n"
+    "given when the shell starts. A watch runs until its --count, its end, or\n"
+    "Ctrl-C (then 130).\n"
     "\n"
     "Every handle a command prints is named: $1 = <demo.Entry handle>, then $2, ...\n"
     "(the same handle keeps its name; --json adds \"name\":\"$1\" to the handle). A PATH\n"
@@ -177,10 +178,7 @@ int Shell::RunLine(absl::string_view line) {
   if (command.empty()) return g.help ? Help({}) : Usage(g_, "no command ('help' lists them)");
   std::vector<std::string> command_texts;
   for (const Word& w : command) command_texts.push_back(w.text);
-  if (std::string problem = TargetsUsageError(g, command_texts); !problem.empty()) {
-    return Usage(g_, problem);
-  }
-  if (std::string problem = CountUsageError(g, command_texts); !problem.empty()) {
+  if (std::string problem = CommandOptionsUsageError(g, command_texts); !problem.empty()) {
     return Usage(g_, problem);
   }
   const std::string name = command[0].text;

@@ -418,18 +418,37 @@ std::future<absl::Status> Ref::DelAsync(absl::string_view name) const {
 absl::StatusOr<Value> Ref::Call(absl::string_view name, std::vector<Value> args,
                                 std::map<std::string, Value> kwargs) const {
   if (!state_) return client_internal::EmptyRef();
-  return state_->session->Call(state_, name, args, kwargs);
+  return state_->session->Call(state_, name, args, kwargs, /*by_value=*/false);
 }
 void Ref::CallAsync(absl::string_view name, std::vector<Value> args,
                     std::map<std::string, Value> kwargs, Callback<Value> done) const {
   if (!state_) return done(client_internal::EmptyRef());
-  state_->session->CallAsync(state_, name, std::move(args), std::move(kwargs), std::move(done));
+  state_->session->CallAsync(state_, name, std::move(args), std::move(kwargs),
+                             /*by_value=*/false, std::move(done));
 }
 std::future<absl::StatusOr<Value>> Ref::CallAsync(absl::string_view name,
                                                   std::vector<Value> args,
                                                   std::map<std::string, Value> kwargs) const {
   return client_internal::Future<absl::StatusOr<Value>>([&](Callback<Value> done) {
     CallAsync(name, std::move(args), std::move(kwargs), std::move(done));
+  });
+}
+
+absl::StatusOr<Value> Ref::CallByValue(absl::string_view name, std::vector<Value> args,
+                                       std::map<std::string, Value> kwargs) const {
+  if (!state_) return client_internal::EmptyRef();
+  return state_->session->Call(state_, name, args, kwargs, /*by_value=*/true);
+}
+void Ref::CallByValueAsync(absl::string_view name, std::vector<Value> args,
+                           std::map<std::string, Value> kwargs, Callback<Value> done) const {
+  if (!state_) return done(client_internal::EmptyRef());
+  state_->session->CallAsync(state_, name, std::move(args), std::move(kwargs),
+                             /*by_value=*/true, std::move(done));
+}
+std::future<absl::StatusOr<Value>> Ref::CallByValueAsync(
+    absl::string_view name, std::vector<Value> args, std::map<std::string, Value> kwargs) const {
+  return client_internal::Future<absl::StatusOr<Value>>([&](Callback<Value> done) {
+    CallByValueAsync(name, std::move(args), std::move(kwargs), std::move(done));
   });
 }
 

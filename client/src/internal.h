@@ -169,11 +169,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void SetAsync(const Target& target, absl::string_view name, Value value, StatusCallback done);
   absl::Status Del(const Target& target, absl::string_view name);
   void DelAsync(const Target& target, absl::string_view name, StatusCallback done);
+  // `by_value`: CallRequest.by_value (an object result comes as a map).
   absl::StatusOr<Value> Call(const Target& target, absl::string_view name,
                              const std::vector<Value>& args,
-                             const std::map<std::string, Value>& kwargs);
+                             const std::map<std::string, Value>& kwargs, bool by_value);
   void CallAsync(const Target& target, absl::string_view name, std::vector<Value> args,
-                 std::map<std::string, Value> kwargs, Callback<Value> done);
+                 std::map<std::string, Value> kwargs, bool by_value, Callback<Value> done);
   absl::StatusOr<Description> Describe(const Target& target);
   void DescribeAsync(const Target& target, Callback<Description> done);
   absl::StatusOr<Ref> Restrict(const Target& target, const Restriction& keep);

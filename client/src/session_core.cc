@@ -607,10 +607,12 @@ absl::Status FillCall(const SessionCore& session, const std::vector<Value>& args
 
 absl::StatusOr<Value> SessionCore::Call(const Target& target, absl::string_view name,
                                         const std::vector<Value>& args,
-                                        const std::map<std::string, Value>& kwargs) {
+                                        const std::map<std::string, Value>& kwargs,
+                                        bool by_value) {
   v1::CallRequest request;
   request.set_handle(target->id);
   request.set_name(std::string(name));
+  request.set_by_value(by_value);
   absl::Status filled = FillCall(*this, args, kwargs, &request);
   if (!filled.ok()) return filled;
   v1::CallResponse response;
@@ -621,10 +623,11 @@ absl::StatusOr<Value> SessionCore::Call(const Target& target, absl::string_view 
 
 void SessionCore::CallAsync(const Target& target, absl::string_view name,
                             std::vector<Value> args, std::map<std::string, Value> kwargs,
-                            Callback<Value> done) {
+                            bool by_value, Callback<Value> done) {
   v1::CallRequest request;
   request.set_handle(target->id);
   request.set_name(std::string(name));
+  request.set_by_value(by_value);
   absl::Status filled = FillCall(*this, args, kwargs, &request);
   if (!filled.ok()) {
     done(filled);

@@ -529,6 +529,41 @@ TEST_P(ClientTest, GetManyReadsASnapshotAndLeavesOutWhatItMayNotRead) {
   EXPECT_EQ(orb::client::ErrorInfoOf(none.status())->reason, "NAME_NOT_FOUND");
 }
 
+TEST_P(ClientTest, CallByValueAnswersAnObjectAsAMapOfItsAttributesAndKeepsNoHandle) {
+  orb::client::Client client = Connect(kBobToken);
+  auto session = Open(client);
+  auto before = session.ListHandles();
+  ASSERT_THAT(before, IsOk());
+  auto entry = session.root().CallByValue("add_entry", {"T", "B"});
+  ASSERT_THAT(entry, IsOk());
+  ASSERT_EQ(entry->kind(), Value::Kind::kMap) << entry->DebugString();
+  auto fields = entry->As<std::map<std::string, Value>>();
+  ASSERT_THAT(fields, IsOk());
+  EXPECT_EQ(fields->at("title").As<std::string>().value_or(""), "T");
+  EXPECT_EQ(fields->at("body").As<std::string>().value_or(""), "B");
+  EXPECT_EQ(fields->at("owner").As<std::string>().value_or(""), "bob");
+  EXPECT_EQ(fields->count("delete"), 0u) << "a method is no attribute";
+  auto after = session.ListHandles();
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->size(), before->size()) << "by value leaves no handle in the session";
+  // The same call without by_value makes a handle; the async forms ask the same.
+  auto ref = session.root().Call("add_entry", {"U", "C"});
+  ASSERT_THAT(ref, IsOk());
+  EXPECT_EQ(ref->kind(), Value::Kind::kRef);
+  std::future<absl::StatusOr<Value>> later = session.root().CallByValueAsync("entry", {"entry-2"});
+  absl::StatusOr<Value> by_future = later.get();
+  ASSERT_THAT(by_future, IsOk());
+  EXPECT_EQ(by_future->kind(), Value::Kind::kMap);
+  // A result that is no object comes as it is.
+  auto list = session.root().CallByValue("entries");
+  ASSERT_THAT(list, IsOk());
+  EXPECT_EQ(list->kind(), Value::Kind::kList);
+  // Errors are Call's.
+  EXPECT_THAT(session.root().CallByValue("no_such_method"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(orb::client::Ref().CallByValue("entries"), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_P(ClientTest, OperationsGoOverTheStreamUnlessTurnedOff) {
   orb::client::Client client = Connect(kBobToken);
   EXPECT_EQ(client.transport(), "unary") << "nothing is known before the first session";

@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class OrbctlRemoteTest : public ::testing::Test {
@@ -206,6 +207,27 @@ TEST_F(OrbctlRemoteTest, SnapshotPrintsTheReadableNamesInOneCall) {
   CommandResult hidden = Orbctl("snapshot . _secret");
   EXPECT_EQ(hidden.exit_code, 5) << hidden.output;
   EXPECT_EQ(Orbctl("snapshot .").exit_code, 2);
+}
+
+TEST_F(OrbctlRemoteTest, CallByValuePrintsTheResultObjectsAttributes) {
+  CommandResult json =
+      OrbctlStdout("--token=bob-demo-token --json call --by-value add_entry title=Hi body=There");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"title\":\"Hi\""));
+  EXPECT_THAT(json.output, HasSubstr("\"body\":\"There\""));
+  EXPECT_THAT(json.output, HasSubstr("\"owner\":\"bob\""));
+  EXPECT_THAT(json.output, Not(HasSubstr("\"handle\""))) << "no handle is printed";
+  CommandResult plain = OrbctlStdout("--token=bob-demo-token call add_entry a b --by-value");
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_THAT(plain.output, HasSubstr("title"));
+  EXPECT_THAT(plain.output, Not(HasSubstr("<demo.Entry"))) << plain.output;
+  // A result that is no object prints as it is.
+  CommandResult list = OrbctlStdout("--json call --by-value entries");
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_EQ(list.output.front(), '[') << list.output;
+  CommandResult elsewhere = Orbctl("get title --by-value");
+  EXPECT_EQ(elsewhere.exit_code, 2);
+  EXPECT_THAT(elsewhere.output, HasSubstr("--by-value is an option of 'call' only"));
 }
 
 TEST_F(OrbctlRemoteTest, WatchPrintsTheValuesThenEachChangeUntilItsCount) {

@@ -249,6 +249,19 @@ class Ref {
                                                std::map<std::string, Value> kwargs = {}) const;
   void CallAsync(absl::string_view name, std::vector<Value> args,
                  std::map<std::string, Value> kwargs, Callback<Value> done) const;
+  // Call asking for the result by value (CallRequest.by_value): when the
+  // method returns an object, the answer is a map of that object's
+  // attributes this caller may read, each gated as its GetAttr (a name it
+  // may not read is absent), instead of a Ref, and the session keeps no
+  // handle to it. An attribute that is itself an object is a Ref in the
+  // map. Any other result is as Call's.
+  absl::StatusOr<Value> CallByValue(absl::string_view name, std::vector<Value> args = {},
+                                    std::map<std::string, Value> kwargs = {}) const;
+  std::future<absl::StatusOr<Value>> CallByValueAsync(
+      absl::string_view name, std::vector<Value> args = {},
+      std::map<std::string, Value> kwargs = {}) const;
+  void CallByValueAsync(absl::string_view name, std::vector<Value> args,
+                        std::map<std::string, Value> kwargs, Callback<Value> done) const;
   template <typename T>
   absl::StatusOr<T> CallAs(absl::string_view name, std::vector<Value> args = {},
                            std::map<std::string, Value> kwargs = {}) const {
