@@ -18,7 +18,7 @@ client.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 from ._common import TLS, Description, MemberInfo, deadline
 from ._client import Connection, Method, Proxy, connect
@@ -37,7 +37,7 @@ __all__ = [
     "Description", "MemberInfo", "OrbError", "NameNotFound", "NotFound", "PermissionDenied",
     "Unauthenticated", "InvalidArgument", "DeadlineExceeded", "ResourceExhausted",
     "FailedPrecondition", "RemoteError", "Unavailable", "Cancelled", "ConnectionClosed",
-    "EncodeError", "NotAnObject", "watch", "Watch", "WatchEvent",
+    "EncodeError", "NotAnObject", "watch", "Watch", "WatchEvent", "snapshot", "call_by_value",
 ]
 
 
@@ -67,6 +67,37 @@ def restrict(proxy: Proxy, *, getattr: Optional[Sequence[str]] = None,
     it. Names outside the original's exposure are refused by the broker."""
     _check_proxy(proxy, "restrict")
     return proxy._orb_conn._restrict(proxy, _common.restrict_keep(getattr, setattr, delattr, call))
+
+
+def snapshot(proxy: Proxy, *names: str) -> Dict[str, Any]:
+    """The values of several attributes of `proxy` in one call (GetAttrs), as
+    a dict of name → value (objects as proxies), in the order asked for::
+
+        orb.snapshot(entry, "title", "body", "owner")
+
+    Each name passes both gates on its own: a name the caller may not read,
+    or that the object does not have, is left out of the dict, as if the
+    object had no such attribute. Only when no name can be read does it
+    raise, with the first name's error (orb.NameNotFound, orb.PermissionDenied).
+    A TypeError when no name is given or one is not a str."""
+    _check_proxy(proxy, "snapshot")
+    return proxy._orb_conn._snapshot(proxy, check_names(names, "orb.snapshot"))
+
+
+def call_by_value(proxy: Proxy, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Calls method `name` of `proxy` as ``proxy.name(*args, **kwargs)``
+    does, but a result that is an object comes back by value: a dict of the
+    attributes the caller may read (as orb.snapshot of all its attributes
+    would give), and the session keeps no handle to it. Any other result is
+    returned as the call's. One round trip::
+
+        orb.call_by_value(blog, "add_entry", "a", "b")   # {'title': 'a', ...}
+    """
+    _check_proxy(proxy, "call_by_value")
+    if not isinstance(name, str):
+        raise TypeError(f"orb.call_by_value(): the method name is a str, not "
+                        f"{type(name).__name__}")
+    return proxy._orb_conn._call_by_value(proxy, name, args, kwargs)
 
 
 def watch(proxy: Proxy, *names: str, timeout: Optional[float] = None) -> Watch:

@@ -276,11 +276,7 @@ class Connection(_common.ConnectionBase):
         self._run((Op("delattr", self._target(proxy), name),))
 
     def _call(self, proxy: Proxy, name: str, args: tuple, kwargs: dict) -> Any:
-        op = Op("call", None, name,
-                args=[self._encode(a, f"{name}() argument {i + 1}") for i, a in enumerate(args)],
-                kwargs={k: self._encode(v, f"{name}() argument {k!r}")
-                        for k, v in kwargs.items()} if kwargs else None,
-                label=f"call {name!r}")
+        op = self._call_op(None, name, args, kwargs)
         op.target = self._target(proxy)  # after encoding: an argument may send lazy calls
         key = (self._method_key(proxy), name)
         expected = self._returns.get(key) if self.lazy else None
@@ -290,6 +286,18 @@ class Connection(_common.ConnectionBase):
         (result,) = self._run((op,))
         if result.WhichOneof("kind") == "handle":
             self._returns[key] = (result.handle.type_name, result.handle.is_class)
+        return decode(result, self._make_proxy)
+
+    def _snapshot(self, proxy: Proxy, names: Tuple[str, ...]) -> Dict[str, Any]:
+        (values,) = self._run((Op("getattrs", self._target(proxy), names=names,
+                                  label=_common.snapshot_step(names)),))
+        # In the order asked for (the broker's map has none).
+        return {name: decode(values[name], self._make_proxy) for name in names if name in values}
+
+    def _call_by_value(self, proxy: Proxy, name: str, args: tuple, kwargs: dict) -> Any:
+        op = self._call_op(None, name, args, kwargs, by_value=True)
+        op.target = self._target(proxy)  # after encoding: an argument may send lazy calls
+        (result,) = self._run((op,))
         return decode(result, self._make_proxy)
 
     def _describe(self, proxy: Proxy) -> _common.Description:

@@ -12,6 +12,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 import grpc
 
 from ._errors import EncodeError
+from ._transport import Op
 from ._values import encode
 
 # How often queued releases are sent (seconds); and a lease is renewed when
@@ -170,6 +171,11 @@ def restrict_keep(getattr: Optional[Sequence[str]], setattr: Optional[Sequence[s
     return keep
 
 
+def snapshot_step(names: Sequence[str]) -> str:
+    """How errors name a snapshot: ``snapshot 'title', 'body'``."""
+    return "snapshot " + ", ".join(repr(n) for n in names)
+
+
 def short_id(handle_id: str) -> str:
     """The first characters of a handle id, enough to tell handles apart in
     a repr without printing a whole (secret) id."""
@@ -268,6 +274,18 @@ class ConnectionBase:
 
     def _encode(self, obj, path: str):
         return encode(obj, self._handle_of, 0, path)
+
+    def _call_op(self, target, name: str, args: Sequence[Any], kwargs: Optional[dict],
+                 by_value: bool = False) -> Op:
+        """The Call of `name` on `target` with its arguments encoded (one
+        that cannot be sent: orb.EncodeError naming it)."""
+        return Op("call", target, name,
+                  args=[self._encode(a, f"{name}() argument {i + 1}")
+                        for i, a in enumerate(args)],
+                  kwargs={k: self._encode(v, f"{name}() argument {k!r}")
+                          for k, v in kwargs.items()} if kwargs else None,
+                  label=f"call {name!r}" + (" by value" if by_value else ""),
+                  by_value=by_value)
 
     def _make_proxy(self, ref):
         return self._proxy_type(self, ref)

@@ -298,7 +298,8 @@ def _bind(op: Op, index: Dict[Pending, int]) -> Op:
 
 def _retarget(op: Op, target: Any) -> Op:
     # (dataclasses.replace costs several times more, on every chain)
-    return Op(op.kind, target, op.name, op.value, op.args, op.kwargs, op.keep, op.label)
+    return Op(op.kind, target, op.name, op.value, op.args, op.kwargs, op.keep, op.label,
+              op.names, op.by_value)
 
 
 def _lost(e: BaseException, p: Pending) -> BaseException:

@@ -61,8 +61,10 @@ Target = Union[str, Ref]
 
 @dataclass
 class Op:
-    """One gated operation. `kind` is "getattr", "setattr", "delattr",
-    "call", "describe" or "restrict"."""
+    """One gated operation. `kind` is "getattr", "getattrs" (a snapshot of
+    `names`; never in a Batch), "setattr", "delattr", "call" (`by_value`:
+    an object result as the map of its readable attributes), "describe" or
+    "restrict"."""
     kind: str
     target: Target
     name: str = ""
@@ -71,6 +73,8 @@ class Op:
     kwargs: Optional[Dict[str, value_pb2.Value]] = None
     keep: Optional[Dict[str, List[str]]] = None  # restrict: op → names
     label: str = field(default="", compare=False)  # for error messages
+    names: Tuple[str, ...] = ()  # getattrs
+    by_value: bool = False  # call
 
     def step(self) -> str:
         if self.label:
@@ -84,6 +88,7 @@ _METHODS = {
     "CloseSession": (broker_pb2.CloseSessionRequest, broker_pb2.CloseSessionResponse),
     "KeepAlive": (broker_pb2.KeepAliveRequest, broker_pb2.KeepAliveResponse),
     "GetAttr": (broker_pb2.GetAttrRequest, broker_pb2.GetAttrResponse),
+    "GetAttrs": (broker_pb2.GetAttrsRequest, broker_pb2.GetAttrsResponse),
     "SetAttr": (broker_pb2.SetAttrRequest, broker_pb2.SetAttrResponse),
     "DelAttr": (broker_pb2.DelAttrRequest, broker_pb2.DelAttrResponse),
     "Call": (broker_pb2.CallRequest, broker_pb2.CallResponse),
@@ -133,7 +138,11 @@ def _request(op: Op, session: str, handle: str) -> Tuple[str, Any]:
         return "GetAttr", broker_pb2.GetAttrRequest(session=session, handle=handle, name=op.name)
     if k == "call":
         return "Call", broker_pb2.CallRequest(session=session, handle=handle, name=op.name,
-                                              args=op.args, kwargs=op.kwargs)
+                                              args=op.args, kwargs=op.kwargs,
+                                              by_value=op.by_value)
+    if k == "getattrs":
+        return "GetAttrs", broker_pb2.GetAttrsRequest(session=session, handle=handle,
+                                                      names=op.names)
     if k == "setattr":
         return "SetAttr", broker_pb2.SetAttrRequest(session=session, handle=handle,
                                                     name=op.name, value=op.value)
@@ -148,11 +157,14 @@ def _request(op: Op, session: str, handle: str) -> Tuple[str, Any]:
 
 
 def _result(op: Op, response: Any) -> Any:
-    """What `run` returns for `op`: a Value (getattr, call), a HandleRef
-    (restrict), the DescribeResponse, or None (setattr, delattr)."""
+    """What `run` returns for `op`: a Value (getattr, call), the map of
+    names to Values (getattrs), a HandleRef (restrict), the
+    DescribeResponse, or None (setattr, delattr)."""
     k = op.kind
     if k == "getattr":
         return response.value
+    if k == "getattrs":
+        return response.values
     if k == "call":
         return response.result
     if k == "restrict":
@@ -172,6 +184,12 @@ def _resolve(op: Op, results: List[Any]) -> str:
         return earlier.handle.id
     raise InvalidArgument(f"the result of step {op.target.index + 1} is not an object",
                           step=op.step())
+
+
+def _batchable(ops: Sequence[Op]) -> bool:
+    """Whether every op has a place in a Batch (a snapshot has none: a plan
+    that holds one goes operation by operation)."""
+    return all(op.kind in _BATCH_FIELDS for op in ops)
 
 
 def _batch_request(session: str, ops: Sequence[Op]) -> broker_pb2.BatchRequest:
@@ -317,7 +335,7 @@ class SyncTransport:
                 raise
             except OrbError as e:
                 return [e]
-        if self.use_batch and len(ops) > 1:
+        if self.use_batch and len(ops) > 1 and _batchable(ops):
             response = self._send("Batch", _batch_request(session, ops),
                                   _remaining(deadline, ops[0]), ops[-1].step())
             return _batch_outcomes(ops, response)
@@ -443,7 +461,7 @@ class AioUnaryTransport:
         return await self._send(method, request, timeout, step or method)
 
     async def run(self, session: str, ops: Sequence[Op], deadline: Optional[float]) -> List[Any]:
-        if self.use_batch and len(ops) > 1:
+        if self.use_batch and len(ops) > 1 and _batchable(ops):
             response = await self._send("Batch", _batch_request(session, ops),
                                         _remaining(deadline, ops[0]), ops[-1].step())
             return _batch_results(ops, response)

@@ -42,7 +42,8 @@ from ._watch import AioWatch, WatchEvent, check_names
 from .v1 import broker_pb2, value_pb2
 
 __all__ = ["connect", "AioConnection", "AioProxy", "Pending", "getattr", "setattr", "delattr",
-           "describe", "restrict", "deadline", "watch", "AioWatch", "WatchEvent"]
+           "describe", "restrict", "deadline", "watch", "AioWatch", "WatchEvent", "snapshot",
+           "call_by_value"]
 
 _builtin_getattr = getattr
 
@@ -91,12 +92,7 @@ class Pending:
             raise TypeError("only a name can be called: p.method(...)")
         name = last.name
         conn = self._conn
-        op = Op("call", last.target, name,
-                args=[conn._encode(a, f"{name}() argument {i + 1}") for i, a in enumerate(args)],
-                kwargs={k: conn._encode(v, f"{name}() argument {k!r}")
-                        for k, v in kwargs.items()} if kwargs else None,
-                label=f"call {name!r}")
-        return Pending(conn, self._ops[:-1] + (op,))
+        return Pending(conn, self._ops[:-1] + (conn._call_op(last.target, name, args, kwargs),))
 
     def __getattr__(self, name: str) -> "Pending":
         if _common.is_python_probe(name):
@@ -296,6 +292,26 @@ async def restrict(proxy: AioProxy, *, getattr: Optional[Sequence[str]] = None,
     keep = _common.restrict_keep(getattr, setattr, delattr, call)
     (ref,) = await conn._run((Op("restrict", proxy._orb_ref.id, keep=keep),))
     return AioProxy(conn, ref, restricted=True)
+
+
+async def snapshot(proxy: AioProxy, *names: str) -> Dict[str, Any]:
+    """GetAttrs (see orb.snapshot): ``await orb.aio.snapshot(p, "title", "body")``."""
+    conn = _conn_of(proxy, "snapshot")
+    names = check_names(names, "orb.aio.snapshot")
+    (values,) = await conn._run((Op("getattrs", proxy._orb_ref.id, names=names,
+                                    label=_common.snapshot_step(names)),))
+    return {name: decode(values[name], conn._make_proxy) for name in names if name in values}
+
+
+async def call_by_value(proxy: AioProxy, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A call whose object result comes back by value (see
+    orb.call_by_value): ``await orb.aio.call_by_value(blog, "add_entry", "a", "b")``."""
+    conn = _conn_of(proxy, "call_by_value")
+    if not isinstance(name, str):
+        raise TypeError(f"orb.aio.call_by_value(): the method name is a str, not "
+                        f"{type(name).__name__}")
+    return await conn._run_chain((conn._call_op(proxy._orb_ref.id, name, args, kwargs,
+                                                by_value=True),))
 
 
 def watch(proxy: AioProxy, *names: str, timeout: Optional[float] = None) -> AioWatch:

@@ -112,6 +112,22 @@ def test_deadline_and_closed_connection(address):
     run(main())
 
 
+def test_snapshot_and_call_by_value(address):
+    async def main():
+        async with orb.aio.connect(address, token=BOB) as conn:
+            blog = conn.root
+            assert await orb.aio.snapshot(blog, "title", "_secret") == {"title": "orb demo blog"}
+            with pytest.raises(orb.NameNotFound):
+                await orb.aio.snapshot(blog, "_secret")
+            with pytest.raises(TypeError):
+                await orb.aio.snapshot(blog)
+            before = len(await conn.list_handles())
+            entry = await orb.aio.call_by_value(blog, "add_entry", "aio by value", "b")
+            assert entry == {"title": "aio by value", "body": "b", "owner": "bob"}
+            assert len(await conn.list_handles()) == before
+    run(main())
+
+
 def test_describe_restrict_and_dir(address):
     async def main():
         async with orb.aio.connect(address, token=BOB) as conn:

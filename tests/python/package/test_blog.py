@@ -117,6 +117,46 @@ def test_describe_shows_effective_rights(bob):
     assert "- setattr  title" in str(d)
 
 
+def test_snapshot_reads_several_names_in_one_call_and_leaves_out_what_cannot_be_read(bob):
+    blog = bob.root
+    values = orb.snapshot(blog, "title", "_secret", "no_such_name", "entry_count", "title")
+    assert set(values) == {"title", "entry_count"}
+    assert values["title"] == "orb demo blog"
+    assert isinstance(values["entry_count"], int)
+    with pytest.raises(orb.NameNotFound) as raised:
+        orb.snapshot(blog, "_secret", "no_such_name")
+    assert "snapshot '_secret', 'no_such_name'" in str(raised.value)
+    with pytest.raises(TypeError):
+        orb.snapshot(blog)
+    with pytest.raises(TypeError):
+        orb.snapshot(blog, 3)
+    with pytest.raises(TypeError):
+        orb.snapshot("not a proxy", "title")
+
+
+def test_snapshot_of_a_lazy_result_runs_its_call_first(bob):
+    blog = bob.root
+    blog.add_entry("first", "x")  # the connection learns that add_entry returns an object
+    lazy = blog.add_entry("lazy", "y")
+    assert orb.snapshot(lazy, "title", "body", "owner") == {"title": "lazy", "body": "y",
+                                                            "owner": "bob"}
+
+
+def test_call_by_value_answers_the_objects_readable_attributes_and_keeps_no_handle(bob):
+    blog = bob.root
+    before = handle_count(bob)
+    entry = orb.call_by_value(blog, "add_entry", "by value", body="v")
+    assert entry == {"title": "by value", "body": "v", "owner": "bob"}
+    assert handle_count(bob) == before
+    assert isinstance(orb.call_by_value(blog, "entries"), list)  # no object: as a call's
+    with pytest.raises(orb.NameNotFound):
+        orb.call_by_value(blog, "_secret")
+    with pytest.raises(TypeError):
+        orb.call_by_value(blog, 7)
+    with pytest.raises(orb.EncodeError):
+        orb.call_by_value(blog, "add_entry", object(), "b")
+
+
 def test_restrict_narrows_and_cannot_widen(bob):
     narrow = orb.restrict(bob.root, getattr=["title"])
     assert "restricted" in repr(narrow)
