@@ -94,9 +94,7 @@ def call_by_value(proxy: Proxy, name: str, *args: Any, **kwargs: Any) -> Any:
         orb.call_by_value(blog, "add_entry", "a", "b")   # {'title': 'a', ...}
     """
     _check_proxy(proxy, "call_by_value")
-    if not isinstance(name, str):
-        raise TypeError(f"orb.call_by_value(): the method name is a str, not "
-                        f"{type(name).__name__}")
+    name = _common.check_method_name(name, "orb.call_by_value")
     return proxy._orb_conn._call_by_value(proxy, name, args, kwargs)
 
 

@@ -289,10 +289,8 @@ class Connection(_common.ConnectionBase):
         return decode(result, self._make_proxy)
 
     def _snapshot(self, proxy: Proxy, names: Tuple[str, ...]) -> Dict[str, Any]:
-        (values,) = self._run((Op("getattrs", self._target(proxy), names=names,
-                                  label=_common.snapshot_step(names)),))
-        # In the order asked for (the broker's map has none).
-        return {name: decode(values[name], self._make_proxy) for name in names if name in values}
+        (values,) = self._run((self._snapshot_op(self._target(proxy), names),))
+        return self._snapshot_dict(names, values)
 
     def _call_by_value(self, proxy: Proxy, name: str, args: tuple, kwargs: dict) -> Any:
         op = self._call_op(None, name, args, kwargs, by_value=True)

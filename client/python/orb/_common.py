@@ -13,7 +13,7 @@ import grpc
 
 from ._errors import EncodeError
 from ._transport import Op
-from ._values import encode
+from ._values import decode, encode
 
 # How often queued releases are sent (seconds); and a lease is renewed when
 # a third of it passed without a call.
@@ -171,9 +171,11 @@ def restrict_keep(getattr: Optional[Sequence[str]], setattr: Optional[Sequence[s
     return keep
 
 
-def snapshot_step(names: Sequence[str]) -> str:
-    """How errors name a snapshot: ``snapshot 'title', 'body'``."""
-    return "snapshot " + ", ".join(repr(n) for n in names)
+def check_method_name(name: Any, what: str) -> str:
+    """`name` when it is a str, else a TypeError naming `what`."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what}(): the method name is a str, not {type(name).__name__}")
+    return name
 
 
 def short_id(handle_id: str) -> str:
@@ -286,6 +288,18 @@ class ConnectionBase:
                           for k, v in kwargs.items()} if kwargs else None,
                   label=f"call {name!r}" + (" by value" if by_value else ""),
                   by_value=by_value)
+
+    @staticmethod
+    def _snapshot_op(target, names: Tuple[str, ...]) -> Op:
+        """The GetAttrs of `names` on `target`; errors name it
+        ``snapshot 'title', 'body'``."""
+        return Op("getattrs", target, names=names,
+                  label="snapshot " + ", ".join(repr(n) for n in names))
+
+    def _snapshot_dict(self, names: Tuple[str, ...], values) -> dict:
+        """The GetAttrs answer `values` as a dict in the order of `names`
+        (the broker's map has none), objects as proxies."""
+        return {name: decode(values[name], self._make_proxy) for name in names if name in values}
 
     def _make_proxy(self, ref):
         return self._proxy_type(self, ref)

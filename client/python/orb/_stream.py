@@ -56,9 +56,9 @@ _WAIT_SLICE = 0.05
 # unary method → the StreamRequest / StreamResponse field that carries it
 FIELDS = {
     "OpenSession": "open_session", "CloseSession": "close_session", "KeepAlive": "keep_alive",
-    "GetAttr": "get_attr", "GetAttrs": "get_attrs", "SetAttr": "set_attr", "DelAttr": "del_attr", "Call": "call",
-    "Release": "release", "ListHandles": "list_handles", "Describe": "describe",
-    "Restrict": "restrict", "Batch": "batch",
+    "GetAttr": "get_attr", "GetAttrs": "get_attrs", "SetAttr": "set_attr",
+    "DelAttr": "del_attr", "Call": "call", "Release": "release", "ListHandles": "list_handles",
+    "Describe": "describe", "Restrict": "restrict", "Batch": "batch",
 }
 
 

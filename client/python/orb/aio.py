@@ -298,18 +298,15 @@ async def snapshot(proxy: AioProxy, *names: str) -> Dict[str, Any]:
     """GetAttrs (see orb.snapshot): ``await orb.aio.snapshot(p, "title", "body")``."""
     conn = _conn_of(proxy, "snapshot")
     names = check_names(names, "orb.aio.snapshot")
-    (values,) = await conn._run((Op("getattrs", proxy._orb_ref.id, names=names,
-                                    label=_common.snapshot_step(names)),))
-    return {name: decode(values[name], conn._make_proxy) for name in names if name in values}
+    (values,) = await conn._run((conn._snapshot_op(proxy._orb_ref.id, names),))
+    return conn._snapshot_dict(names, values)
 
 
 async def call_by_value(proxy: AioProxy, name: str, *args: Any, **kwargs: Any) -> Any:
     """A call whose object result comes back by value (see
     orb.call_by_value): ``await orb.aio.call_by_value(blog, "add_entry", "a", "b")``."""
     conn = _conn_of(proxy, "call_by_value")
-    if not isinstance(name, str):
-        raise TypeError(f"orb.aio.call_by_value(): the method name is a str, not "
-                        f"{type(name).__name__}")
+    name = _common.check_method_name(name, "orb.aio.call_by_value")
     return await conn._run_chain((conn._call_op(proxy._orb_ref.id, name, args, kwargs,
                                                 by_value=True),))
 
